@@ -1,0 +1,194 @@
+"""Fixtures in the shape of Flask's tutorial: app, client, runner, plus login helpers.
+
+Every test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set. The
+schema comes from the Alembic migrations, once per backend per run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, event, text
+
+from tracker import create_app
+from tracker.extensions import db
+
+PG_SCHEMA = "tracker_test"
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def postgres_url(schema: str) -> str:
+    base = os.environ["TEST_DATABASE_URL"]
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+def reset_postgres_schema(schema: str) -> None:
+    engine = create_engine(os.environ["TEST_DATABASE_URL"].replace("postgresql://",
+                                                                     "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+def drop_postgres_schema(schema: str) -> None:
+    engine = create_engine(os.environ["TEST_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def test_config(database_url: str, instance_path: Path, **extra: object) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "CLINIC_TIMEZONE": "Europe/London",
+        **extra,
+    }
+
+
+@dataclass
+class Database:
+    backend: str
+    url: str
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Database]:
+    """An upgraded schema: a template SQLite file, or a PostgreSQL schema of its own."""
+    folder = tmp_path_factory.mktemp(f"db-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'template.sqlite'}"
+    else:
+        reset_postgres_schema(PG_SCHEMA)
+        url = postgres_url(PG_SCHEMA)
+    app = create_app(test_config(url, folder))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield Database(request.param, url)
+    if request.param == "postgresql":
+        drop_postgres_schema(PG_SCHEMA)
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    """Extra settings a test module can override."""
+    return {}
+
+
+@pytest.fixture
+def app(database: Database, tmp_path: Path, app_config: dict[str, object]) -> Iterator[Flask]:
+    if database.backend == "sqlite":
+        template = Path(database.url.removeprefix("sqlite:///"))
+        shutil.copyfile(template, tmp_path / "test.sqlite")
+        url = f"sqlite:///{tmp_path / 'test.sqlite'}"
+    else:
+        url = database.url
+    os.environ["TRACKER_INSTANCE_PATH"] = str(tmp_path / "instance")
+    app = create_app(test_config(url, tmp_path, **app_config))
+    # No app context stays pushed while the test runs: each request gets its own, as in
+    # production, so requests never share the test's database session or `g`.
+    yield app
+    with app.app_context():
+        if database.backend == "postgresql":
+            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def records(app: Flask):
+    """Open a block that creates or reads records, committed at its end.
+
+    Objects stay readable after the block (their loaded attributes do not expire), so a
+    test can use ``user.email`` or ``series.id`` in the requests that follow.
+    """
+
+    @contextmanager
+    def block() -> Iterator[object]:
+        with app.app_context():
+            db.session().expire_on_commit = False
+            yield db.session
+            db.session.commit()
+
+    return block
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"'
+                          r'|type="hidden" name="csrf_token" value="([^"]+)"'
+                          r'|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str = "/") -> str:
+    """A CSRF token for this client's session, read from a rendered form."""
+    page = client.get(url, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_PATTERN.search(page)
+    assert match, f"no CSRF token on {url}"
+    return next(group for group in match.groups() if group)
+
+
+def post(client: FlaskClient, url: str, data: dict | None = None, *, token_from: str = "/",
+         **kwargs):
+    """POST like a browser: with the CSRF token of the client's session."""
+    form = dict(data or {})
+    form.setdefault("csrf_token", csrf_token(client, token_from))
+    return client.post(url, data=form, **kwargs)
+
+
+def login(client: FlaskClient, email: str, password: str):
+    return post(client, "/login", {"email": email, "password": password}, token_from="/login")
+
+
+@pytest.fixture
+def login_as(client: FlaskClient):
+    """Sign the test client in as a user made by the factories."""
+    from tests.factories import PASSWORD
+
+    def sign_in(user):
+        response = login(client, user.email, PASSWORD)
+        assert response.status_code == 302, "sign-in failed"
+        return user
+
+    return sign_in
+
+
+@contextmanager
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements run inside the block."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -1,0 +1,126 @@
+"""Test data builders. Each adds to the session and flushes; tests commit when needed."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tracker import clock
+from tracker.db import utcnow
+from tracker.domain import SERIES_DEFAULTS, Area, Concern, Reporter, Role, SeriesStatus
+from tracker.extensions import db
+from tracker.models import (
+    Patient,
+    PostSessionNote,
+    SeriesArea,
+    SessionArea,
+    TreatmentSeries,
+    TreatmentSession,
+    User,
+)
+from tracker.passwords import hash_password
+
+PASSWORD = "correct-horse-battery"
+PASSWORD_HASH = hash_password(PASSWORD)
+_sequence = itertools.count(1)
+
+
+def make_patient(**fields: Any) -> Patient:
+    number = next(_sequence)
+    values: dict[str, Any] = {
+        "chart_number": f"T-{number:05d}",
+        "first_name": f"Pat{number}",
+        "last_name": f"Tester{number}",
+        "date_of_birth": date(1990, 1, 1),
+        "fitzpatrick_type": 2,
+        "consent_on": date(2026, 1, 1),
+    }
+    values.update(fields)
+    patient = Patient(**values)
+    db.session.add(patient)
+    db.session.flush()
+    return patient
+
+
+def make_user(role: Role | str = Role.PRACTITIONER, **fields: Any) -> User:
+    role = Role(role)
+    number = next(_sequence)
+    values: dict[str, Any] = {
+        "email": f"{role.value}{number}@test.clinic",
+        "name": f"{role.value.capitalize()} {number}",
+        "role": role,
+        "password_hash": PASSWORD_HASH,
+    }
+    if role is Role.PATIENT and "patient" not in fields:
+        values["patient"] = make_patient()
+    values.update(fields)
+    user = User(**values)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_series(patient: Patient | None = None, lead: User | None = None,
+                concern: Concern = Concern.ACNE_SCARS,
+                areas: tuple[Area, ...] = (Area.CHEEKS,), **fields: Any) -> TreatmentSeries:
+    defaults = SERIES_DEFAULTS[concern]
+    values: dict[str, Any] = {
+        "patient": patient or make_patient(),
+        "lead_practitioner": lead or make_user(Role.PRACTITIONER),
+        "concern": concern,
+        "planned_sessions": defaults.planned_sessions,
+        "interval_min_days": defaults.interval_min_days,
+        "interval_target_days": defaults.interval_target_days,
+        "interval_max_days": defaults.interval_max_days,
+        "start_on": clock.today() - timedelta(days=60),
+        "status": SeriesStatus.ACTIVE,
+    }
+    values.update(fields)
+    series = TreatmentSeries(**values)
+    series.areas = [SeriesArea(area=area) for area in areas]
+    db.session.add(series)
+    db.session.flush()
+    return series
+
+
+def make_session(series: TreatmentSeries, performed_at: datetime | None = None,
+                 practitioner: User | None = None,
+                 areas: tuple[tuple[Area, str, int], ...] = ((Area.CHEEKS, "1.50", 3),),
+                 **fields: Any) -> TreatmentSession:
+    practitioner = practitioner or series.lead_practitioner
+    values: dict[str, Any] = {
+        "series": series,
+        "performed_at": performed_at or utcnow() - timedelta(days=30),
+        "practitioner": practitioner,
+        "created_by": practitioner,
+        "device": "Test pen",
+        "immediate_redness": 2,
+        "immediate_swelling": 1,
+    }
+    values.update(fields)
+    session = TreatmentSession(**values)
+    session.areas = [
+        SessionArea(position=index, area=area, depth_mm=Decimal(depth), passes=passes)
+        for index, (area, depth, passes) in enumerate(areas)
+    ]
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def make_note(session: TreatmentSession, day_after: int = 1, **fields: Any) -> PostSessionNote:
+    values: dict[str, Any] = {
+        "session": session,
+        "day_after": day_after,
+        "redness": 1,
+        "swelling": 1,
+        "reported_by": Reporter.CLINICIAN,
+        "recorded_by": session.practitioner,
+    }
+    values.update(fields)
+    note = PostSessionNote(**values)
+    db.session.add(note)
+    db.session.flush()
+    return note

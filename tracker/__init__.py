@@ -1,0 +1,122 @@
+"""tracker: microneedling treatment series for aesthetic clinics."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from tracker.config import DefaultConfig
+from tracker.extensions import csrf, db, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with the configuration it was given."""
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``instance/config.py``, then the environment,
+    then ``config`` (the test mapping)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    _load_environment(app)
+    if config:
+        app.config.update(config)
+    _finish_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+
+    from tracker import auth, cli, errors, filters, main, patients, security, series, sessions
+
+    security.init_app(app)
+    auth.init_app(app)
+    filters.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(patients.bp)
+    app.register_blueprint(series.bp)
+    app.register_blueprint(sessions.bp)
+    return app
+
+
+def _load_environment(app: Flask) -> None:
+    """Standard variables first, then any ``TRACKER_<KEY>`` (JSON values are parsed)."""
+    standard = {
+        "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+        "SECRET_KEY": "SECRET_KEY",
+        "CLINIC_TIMEZONE": "CLINIC_TIMEZONE",
+        "CLINIC_NAME": "CLINIC_NAME",
+    }
+    for variable, key in standard.items():
+        if os.environ.get(variable):
+            app.config[key] = os.environ[variable]
+    app.config.from_prefixed_env("TRACKER")
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in the common short forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _finish_config(app: Flask) -> None:
+    production = app.config["ENV_NAME"] == "production"
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        if production:
+            raise ConfigurationError("DATABASE_URL must be set in production.")
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite:///{Path(app.instance_path) / 'tracker.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise ConfigurationError("SECRET_KEY must be set in production.")
+        app.config["SECRET_KEY"] = _local_secret_key(Path(app.instance_path))
+
+    try:
+        app.config["CLINIC_ZONE"] = ZoneInfo(app.config["CLINIC_TIMEZONE"])
+    except (KeyError, ValueError) as error:
+        raise ConfigurationError(
+            f"CLINIC_TIMEZONE {app.config['CLINIC_TIMEZONE']!r} is not a known time zone."
+        ) from error
+
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["ALLOW_DEMO_DATA"] = False
+
+
+def _local_secret_key(instance_path: Path) -> str:
+    """Generate a secret key once into the instance folder, for local use only."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

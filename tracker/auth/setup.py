@@ -1,0 +1,53 @@
+"""Flask-Login wiring: the user loader with token check, and idle / absolute timeouts."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
+
+from tracker.extensions import db, login_manager
+from tracker.models import User
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Accept a cookie only while its session token matches the stored one."""
+    user_part, _, token = user_id.partition(":")
+    if not user_part.isdigit() or not token or len(user_part) > 9:
+        return None
+    user = db.session.get(User, int(user_part))
+    if user is None or not user.is_active or not user.token_matches(token):
+        return None
+    return user
+
+
+def _enforce_session_lifetime() -> Response | None:
+    """Sign out after IDLE_TIMEOUT_MINUTES without a request, or SESSION_ABSOLUTE_HOURS."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    config = current_app.config
+    last_seen = session.get("last_seen", now)
+    signed_in_at = session.get("signed_in_at", now)
+    idle = now - last_seen > config["IDLE_TIMEOUT_MINUTES"] * 60
+    too_old = now - signed_in_at > config["SESSION_ABSOLUTE_HOURS"] * 3600
+    if idle or too_old:
+        logout_user()
+        session.clear()
+        flash("You were signed out after a period of inactivity. Please sign in again.", "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    session["last_seen"] = now
+    return None
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    # "strong" is bypassed by a spoofed X-Forwarded-For in Flask-Login 0.6.3.
+    login_manager.session_protection = "basic"
+    app.before_request(_enforce_session_lifetime)

@@ -1,0 +1,61 @@
+"""Sign-in and sign-out."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from tracker.auth import operations
+from tracker.auth.forms import EmptyForm, LoginForm
+from tracker.extensions import db
+from tracker.security import is_safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        address = request.remote_addr or "unknown"
+        retry_after = operations.throttle_retry_after(form.email.data, address)
+        if retry_after is not None:
+            response = make_response(
+                render_template("errors/429.html", retry_after=retry_after), 429
+            )
+            response.headers["Retry-After"] = str(retry_after)
+            return response
+        user = operations.authenticate(form.email.data, form.password.data)
+        if user is None:
+            operations.record_failure(form.email.data, address)
+            db.session.commit()
+            form.form_errors.append("The email or password is not correct.")
+            form.password.data = ""
+            return make_response(render_template("auth/login.html", form=form), 200)
+        operations.clear_failures(form.email.data)
+        db.session.commit()
+        target = form.next.data if is_safe_next(form.next.data) else url_for("main.home")
+        session.clear()
+        login_user(user, remember=False)
+        session["signed_in_at"] = session["last_seen"] = time.time()
+        return redirect(target)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    form = EmptyForm()
+    if form.validate_on_submit():
+        current_user.revoke_sessions()
+        db.session.commit()
+        logout_user()
+        session.clear()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,60 @@
+"""Who may do what: role gates for routes, scoped lookups that answer 404, and ``can_*``
+checks that templates share with the views so a page never offers a refused action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, current_app
+from flask_login import current_user
+
+from tracker.domain import Role
+from tracker.extensions import login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STAFF = (Role.PRACTITIONER, Role.MANAGER)
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Anonymous visitors go to sign-in; signed-in users of another role get 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                current_app.logger.warning(
+                    "access denied: user %s (%s) to %s", current_user.id, current_user.role,
+                    view.__name__,
+                )
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+staff_required = roles_required(*STAFF)
+practitioner_required = roles_required(Role.PRACTITIONER)
+patient_required = roles_required(Role.PATIENT)
+
+
+def can_edit_patients(user: Any) -> bool:
+    """Staff keep the chart's demographics up to date."""
+    return bool(user.is_authenticated and user.role in STAFF)
+
+
+def can_treat(user: Any) -> bool:
+    """Clinical actions (series, sessions, notes) belong to practitioners."""
+    return bool(user.is_authenticated and user.role is Role.PRACTITIONER)
+
+
+TEMPLATE_CHECKS = {
+    "can_edit_patients": can_edit_patients,
+    "can_treat": can_treat,
+}

@@ -1,0 +1,63 @@
+"""Command-line tasks: thin wrappers over operations."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from tracker.auth.operations import AccountError, create_user
+from tracker.domain import Role
+from tracker.extensions import db
+from tracker.models import Patient, User
+from tracker.passwords import password_problem
+
+
+@click.command("create-user")
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+@click.option("--email", required=True)
+@click.option("--name", default=None, help="Display name (defaults to the email's local part).")
+@click.option("--chart-number", default=None, help="For --role patient: the patient's chart.")
+@click.password_option(prompt="Password", confirmation_prompt=True)
+def create_user_command(role: str, email: str, name: str | None, chart_number: str | None,
+                        password: str) -> None:
+    """Create an account; the password is asked for, never passed on the command line."""
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(problem)
+    patient = None
+    if role == Role.PATIENT.value:
+        if not chart_number:
+            raise click.ClickException("A patient account needs --chart-number.")
+        patient = db.session.scalar(select(Patient).where(Patient.chart_number == chart_number))
+        if patient is None:
+            raise click.ClickException(f"No patient has chart number {chart_number}.")
+    try:
+        user = create_user(email=email, name=name or email.split("@")[0], role=Role(role),
+                           password=password, patient=patient)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Created {user.role.value} account {user.email}.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the demo clinic (idempotent) and print its sign-ins."""
+    from tracker import demo
+
+    if not current_app.config["ALLOW_DEMO_DATA"]:
+        raise click.ClickException("Demo data is disabled in this configuration (production).")
+    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("The database already has accounts; demo data not loaded.")
+    else:
+        created = demo.seed_demo()
+        db.session.commit()
+        click.echo("Demo clinic loaded." if created else "Demo clinic already present.")
+    click.echo(demo.sign_in_help())
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)

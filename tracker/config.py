@@ -1,0 +1,31 @@
+"""Safe defaults. Secrets and deployment settings come from the instance folder or the
+environment (see :func:`tracker.create_app`), never from this file."""
+
+from datetime import timedelta
+
+
+class DefaultConfig:
+    #: ``development`` (the default) or ``production``; production demands a real
+    #: SECRET_KEY and DATABASE_URL, sets secure cookies and refuses demo data.
+    ENV_NAME = "development"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}  # noqa: RUF012 - Flask config, read-only
+    CLINIC_NAME = "Demo Skin Clinic"
+    CLINIC_TIMEZONE = "Europe/London"
+    #: Signed-in users are signed out after this many idle minutes, and in any case
+    #: after SESSION_ABSOLUTE_HOURS.
+    IDLE_TIMEOUT_MINUTES = 15
+    SESSION_ABSOLUTE_HOURS = 12
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "tracker_session"
+    #: Failed sign-ins allowed per account and per address within the window.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_THROTTLE_MINUTES = 15
+    PATIENTS_PER_PAGE = 25
+    #: Series whose next window opens within this many days count as "due soon".
+    DUE_SOON_DAYS = 7
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    ALLOW_DEMO_DATA = True

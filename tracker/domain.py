@@ -1,0 +1,258 @@
+"""Clinical reference data from shared/domain.md: concerns, areas, scales and defaults.
+
+Numbers marked *chart* in domain.md come from device makers; they drive warnings the
+practitioner can confirm, never hard limits.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+class Role(enum.StrEnum):
+    PRACTITIONER = "practitioner"
+    MANAGER = "manager"
+    PATIENT = "patient"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Concern(enum.StrEnum):
+    ACNE_SCARS = "acne_scars"
+    STRETCH_MARKS = "stretch_marks"
+    FINE_LINES = "fine_lines"
+    TEXTURE_TONE = "texture_tone"
+    HYPERPIGMENTATION = "hyperpigmentation"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return CONCERN_LABELS[self]
+
+
+CONCERN_LABELS = {
+    Concern.ACNE_SCARS: "Acne scars",
+    Concern.STRETCH_MARKS: "Stretch marks",
+    Concern.FINE_LINES: "Fine lines and wrinkles",
+    Concern.TEXTURE_TONE: "Texture and tone",
+    Concern.HYPERPIGMENTATION: "Hyperpigmentation",
+    Concern.OTHER: "Other",
+}
+
+
+@dataclass(frozen=True)
+class SeriesDefaults:
+    planned_sessions: int
+    interval_min_days: int
+    interval_target_days: int
+    interval_max_days: int
+
+
+#: Typical courses from domain.md ("3–6 sessions, 4–6 weeks apart", ...).
+SERIES_DEFAULTS: dict[Concern, SeriesDefaults] = {
+    Concern.ACNE_SCARS: SeriesDefaults(4, 28, 30, 42),
+    Concern.STRETCH_MARKS: SeriesDefaults(4, 21, 28, 35),
+    Concern.FINE_LINES: SeriesDefaults(4, 21, 28, 35),
+    Concern.TEXTURE_TONE: SeriesDefaults(4, 28, 35, 42),
+    Concern.HYPERPIGMENTATION: SeriesDefaults(4, 28, 35, 42),
+    Concern.OTHER: SeriesDefaults(3, 28, 35, 42),
+}
+
+
+class SeriesStatus(enum.StrEnum):
+    PLANNED = "planned"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    DISCONTINUED = "discontinued"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        return self in (SeriesStatus.PLANNED, SeriesStatus.ACTIVE)
+
+
+class Area(enum.StrEnum):
+    PERIORBITAL = "periorbital"
+    FOREHEAD = "forehead"
+    NOSE = "nose"
+    UPPER_LIP = "upper_lip"
+    CHEEKBONES = "cheekbones"
+    CHEEKS = "cheeks"
+    CHIN = "chin"
+    JAWLINE = "jawline"
+    ACNE_SCAR_ZONES = "acne_scar_zones"
+    NECK = "neck"
+    DECOLLETAGE = "decolletage"
+    ABDOMEN = "abdomen"
+    HIPS_BUTTOCKS = "hips_buttocks"
+    THIGHS = "thighs"
+    UPPER_ARMS = "upper_arms"
+    BREASTS = "breasts"
+    OTHER_BODY = "other_body"
+
+    @property
+    def label(self) -> str:
+        return AREA_INFO[self].label
+
+    @property
+    def reference_depth(self) -> tuple[Decimal, Decimal] | None:
+        return AREA_INFO[self].depth_mm
+
+
+@dataclass(frozen=True)
+class AreaInfo:
+    label: str
+    #: (min, max) reference needle depth in mm (*chart*), or None where domain.md gives none.
+    depth_mm: tuple[Decimal, Decimal] | None
+
+
+def _mm(low: str, high: str) -> tuple[Decimal, Decimal]:
+    return Decimal(low), Decimal(high)
+
+
+AREA_INFO: dict[Area, AreaInfo] = {
+    Area.PERIORBITAL: AreaInfo("Under-eye / periorbital", _mm("0.25", "0.5")),
+    Area.FOREHEAD: AreaInfo("Forehead", _mm("0.25", "0.75")),
+    Area.NOSE: AreaInfo("Nose", _mm("0.25", "0.75")),
+    Area.UPPER_LIP: AreaInfo("Upper lip", _mm("0.25", "0.75")),
+    Area.CHEEKBONES: AreaInfo("Cheekbones", _mm("0.5", "1.0")),
+    Area.CHEEKS: AreaInfo("Cheeks", _mm("0.5", "2.0")),
+    Area.CHIN: AreaInfo("Chin", _mm("0.5", "2.0")),
+    Area.JAWLINE: AreaInfo("Jawline", _mm("0.5", "2.0")),
+    Area.ACNE_SCAR_ZONES: AreaInfo("Facial acne scars", _mm("1.0", "2.0")),
+    Area.NECK: AreaInfo("Neck", None),
+    Area.DECOLLETAGE: AreaInfo("Décolletage", None),
+    Area.ABDOMEN: AreaInfo("Abdomen", _mm("1.5", "2.5")),
+    Area.HIPS_BUTTOCKS: AreaInfo("Hips and buttocks", _mm("1.5", "2.5")),
+    Area.THIGHS: AreaInfo("Thighs", _mm("1.5", "2.5")),
+    Area.UPPER_ARMS: AreaInfo("Upper arms", _mm("1.5", "2.5")),
+    Area.BREASTS: AreaInfo("Breasts", _mm("1.5", "2.5")),
+    Area.OTHER_BODY: AreaInfo("Other body area", _mm("1.5", "2.5")),
+}
+
+DEPTH_MIN_MM = Decimal("0.1")
+DEPTH_MAX_MM = Decimal("3.0")
+PASSES_MIN, PASSES_MAX = 1, 10
+PLANNED_SESSIONS_MIN, PLANNED_SESSIONS_MAX = 1, 20
+INTERVAL_DAYS_MIN, INTERVAL_DAYS_MAX = 1, 365
+NOTE_DAY_MAX = 30
+#: Usual check-in points after a session (days).
+NOTE_CHECKIN_DAYS = (0, 1, 3, 7)
+
+
+def depth_warning(area: Area, depth_mm: Decimal) -> str | None:
+    """A sentence for the practitioner when a depth lies outside its area's chart range."""
+    reference = area.reference_depth
+    if reference is None:
+        return None
+    low, high = reference
+    if low <= depth_mm <= high:
+        return None
+    return (
+        f"{area.label}: {depth_mm} mm is outside the reference range "
+        f"{low}–{high} mm for this area."
+    )
+
+
+def expected_downtime(max_depth_mm: Decimal | None) -> str | None:
+    """Expected downtime for the deepest needle setting used (*chart*)."""
+    if max_depth_mm is None:
+        return None
+    if max_depth_mm <= Decimal("0.5"):
+        return "about 2–3 days"
+    if max_depth_mm <= Decimal("1.5"):
+        return "about 4–5 days"
+    return "about 6–7 days"
+
+
+class Fitzpatrick(enum.IntEnum):
+    I = 1  # noqa: E741 - the scale's own numerals
+    II = 2
+    III = 3
+    IV = 4
+    V = 5
+    VI = 6
+
+    @property
+    def label(self) -> str:
+        return f"Type {self.name} – {FITZPATRICK_DESCRIPTIONS[self]}"
+
+    @property
+    def has_pigmentation_risk(self) -> bool:
+        """Types IV–VI carry a higher risk of post-inflammatory hyperpigmentation."""
+        return self >= Fitzpatrick.IV
+
+
+FITZPATRICK_DESCRIPTIONS = {
+    Fitzpatrick.I: "always burns, never tans",
+    Fitzpatrick.II: "usually burns, tans minimally",
+    Fitzpatrick.III: "sometimes burns, tans gradually",
+    Fitzpatrick.IV: "burns minimally, tans well",
+    Fitzpatrick.V: "rarely burns, tans profusely",
+    Fitzpatrick.VI: "never burns",
+}
+
+#: Investigator-rated erythema / edema grade, 0–3.
+GRADE_LABELS = {0: "0 – none", 1: "1 – mild", 2: "2 – moderate", 3: "3 – severe"}
+
+#: Global Aesthetic Improvement Scale, 1–5.
+GAIS_LABELS = {
+    1: "1 – very much improved",
+    2: "2 – much improved",
+    3: "3 – improved",
+    4: "4 – no change",
+    5: "5 – worse",
+}
+
+#: Goodman & Baron qualitative acne-scar grade, 1–4.
+GOODMAN_BARON_LABELS = {
+    1: "1 – macular (flat marks)",
+    2: "2 – mild",
+    3: "3 – moderate (flattens when stretched)",
+    4: "4 – severe (does not flatten)",
+}
+
+
+class Endpoint(enum.StrEnum):
+    UNIFORM_ERYTHEMA = "uniform_erythema"
+    PINPOINT_BLEEDING = "pinpoint_bleeding"
+    NOT_REACHED = "not_reached"
+
+    @property
+    def label(self) -> str:
+        return {
+            Endpoint.UNIFORM_ERYTHEMA: "Uniform redness",
+            Endpoint.PINPOINT_BLEEDING: "Pinpoint bleeding",
+            Endpoint.NOT_REACHED: "Not reached",
+        }[self]
+
+
+class Symptom(enum.StrEnum):
+    ITCHING = "itching"
+    FLAKING = "flaking"
+    DRYNESS = "dryness"
+    BRUISING = "bruising"
+    ACNE_FLARE = "acne_flare"
+    DARKENING = "darkening"
+    PAIN = "pain"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Reporter(enum.StrEnum):
+    CLINICIAN = "clinician"
+    PATIENT = "patient"
+
+    @property
+    def label(self) -> str:
+        return "Clinician-graded" if self is Reporter.CLINICIAN else "Patient-reported"

@@ -1,0 +1,72 @@
+"""Jinja filters and globals: dates in the clinic's zone, labels, permission checks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+
+from tracker import clock, domain
+from tracker.authz import TEMPLATE_CHECKS
+
+
+def format_datetime(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    local = clock.to_local(moment)
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def format_date(day: date | datetime | None) -> str:
+    if day is None:
+        return "—"
+    if isinstance(day, datetime):
+        day = clock.local_date(day)
+    return f"{day.day} {day:%b %Y}"
+
+
+def relative_days(day: date | None) -> str:
+    """'today', 'in 3 days', '5 days ago'."""
+    if day is None:
+        return ""
+    delta = (day - clock.today()).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "tomorrow"
+    if delta == -1:
+        return "yesterday"
+    return f"in {delta} days" if delta > 0 else f"{-delta} days ago"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(relative_days, "relative_days")
+    globals_: dict[str, Any] = {
+        **TEMPLATE_CHECKS,
+        "domain": domain,
+        "today": clock.today,
+        "field_attrs": field_attrs,
+        "days": lambda count: timedelta(days=count),
+    }
+    app.jinja_env.globals.update(globals_)
+    app.jinja_env.globals["clinic_name"] = app.config["CLINIC_NAME"]
+
+
+def field_attrs(field: Any, autofocus: bool = False, hint: str | None = None) -> dict[str, Any]:
+    """Accessibility attributes for a form control: its help and errors, and focus."""
+    described = []
+    if field.description or hint:
+        described.append(f"{field.id}-help")
+    if field.errors:
+        described.append(f"{field.id}-error")
+    attrs: dict[str, Any] = {}
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    if autofocus:
+        attrs["autofocus"] = True
+    return attrs

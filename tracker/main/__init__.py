@@ -1,0 +1,3 @@
+from tracker.main.views import bp
+
+__all__ = ["bp"]

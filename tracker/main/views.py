@@ -1,0 +1,50 @@
+"""The home page of each role, and the patient's own view of their treatment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from tracker.authz import patient_required
+from tracker.domain import Role
+from tracker.series.queries import (
+    get_series_or_404,
+    series_needing_attention,
+    series_of_patient,
+    sessions_of_series,
+)
+from tracker.sessions.queries import recent_sessions
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@login_required
+def home() -> Response | str:
+    if current_user.role is Role.PATIENT:
+        return redirect(url_for("main.my_treatment"))
+    mine_only = current_user.role is Role.PRACTITIONER and request.args.get("mine") == "1"
+    practitioner_id = current_user.id if mine_only else None
+    return render_template(
+        "main/home.html",
+        attention=series_needing_attention(practitioner_id),
+        recent=recent_sessions(10, practitioner_id),
+        mine_only=mine_only,
+    )
+
+
+@bp.get("/me")
+@patient_required
+def my_treatment() -> str:
+    patient = current_user.patient
+    return render_template("main/my_treatment.html", patient=patient,
+                           series_rows=series_of_patient(patient.id))
+
+
+@bp.get("/me/series/<id:series_id>")
+@patient_required
+def my_series(series_id: int) -> str:
+    series = get_series_or_404(series_id, patient_id=current_user.patient_id)
+    return render_template("main/my_series.html", series=series,
+                           sessions=sessions_of_series(series.id))

@@ -1,0 +1,20 @@
+"""All models, importable from one place."""
+
+from tracker.models.notes import NoteSymptom, PostSessionNote
+from tracker.models.patients import Patient
+from tracker.models.series import SeriesArea, TreatmentSeries
+from tracker.models.sessions import SessionArea, SessionProduct, TreatmentSession
+from tracker.models.users import LoginFailure, User
+
+__all__ = [
+    "LoginFailure",
+    "NoteSymptom",
+    "Patient",
+    "PostSessionNote",
+    "SeriesArea",
+    "SessionArea",
+    "SessionProduct",
+    "TreatmentSeries",
+    "TreatmentSession",
+    "User",
+]

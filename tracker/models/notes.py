@@ -1,0 +1,67 @@
+"""Post-session notes: redness and swelling graded on the days after a session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import enum_column, utcnow
+from tracker.domain import Reporter, Symptom
+from tracker.extensions import db
+
+if TYPE_CHECKING:
+    from tracker.models.sessions import TreatmentSession
+    from tracker.models.users import User
+
+
+class PostSessionNote(db.Model):
+    __tablename__ = "post_session_notes"
+    __table_args__ = (
+        CheckConstraint("day_after BETWEEN 0 AND 30", name="day_after_range"),
+        CheckConstraint("redness BETWEEN 0 AND 3", name="redness_grade"),
+        CheckConstraint("swelling BETWEEN 0 AND 3", name="swelling_grade"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("treatment_sessions.id", ondelete="RESTRICT"), index=True
+    )
+    #: Days after the session: 0 is the day of treatment.
+    day_after: Mapped[int]
+    #: Erythema, 0 none – 3 severe.
+    redness: Mapped[int]
+    #: Edema, 0 none – 3 severe.
+    swelling: Mapped[int]
+    other_symptom: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str | None] = mapped_column(Text)
+    reported_by: Mapped[Reporter] = mapped_column(enum_column(Reporter, "reported_by"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[TreatmentSession] = relationship(back_populates="post_notes")
+    recorded_by: Mapped[User] = relationship()
+    symptoms: Mapped[list[NoteSymptom]] = relationship(
+        back_populates="note", cascade="all, delete-orphan", order_by="NoteSymptom.symptom"
+    )
+
+    @property
+    def symptom_codes(self) -> list[Symptom]:
+        return [row.symptom for row in self.symptoms]
+
+
+class NoteSymptom(db.Model):
+    """One ticked box of a note's symptom checklist."""
+
+    __tablename__ = "note_symptoms"
+    __table_args__ = (UniqueConstraint("note_id", "symptom", name="uq_note_symptoms_note_symptom"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(
+        ForeignKey("post_session_notes.id", ondelete="CASCADE"), index=True
+    )
+    symptom: Mapped[Symptom] = mapped_column(enum_column(Symptom, "symptom"))
+
+    note: Mapped[PostSessionNote] = relationship(back_populates="symptoms")

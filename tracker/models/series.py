@@ -1,0 +1,96 @@
+"""Treatment series: a planned course of sessions for one concern."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import enum_column, utcnow
+from tracker.domain import Area, Concern, SeriesStatus
+from tracker.extensions import db
+
+if TYPE_CHECKING:
+    from tracker.models.patients import Patient
+    from tracker.models.sessions import TreatmentSession
+    from tracker.models.users import User
+
+
+class TreatmentSeries(db.Model):
+    __tablename__ = "treatment_series"
+    __table_args__ = (
+        CheckConstraint("planned_sessions BETWEEN 1 AND 20", name="planned_sessions_range"),
+        CheckConstraint(
+            "interval_min_days >= 1 AND interval_min_days <= interval_target_days"
+            " AND interval_target_days <= interval_max_days AND interval_max_days <= 365",
+            name="interval_window_ordered",
+        ),
+        CheckConstraint(
+            "(status = 'discontinued') = (discontinued_reason IS NOT NULL)",
+            name="discontinued_has_reason",
+        ),
+        CheckConstraint(
+            "(status IN ('completed', 'discontinued')) = (ended_on IS NOT NULL)",
+            name="ended_series_has_end_date",
+        ),
+        CheckConstraint("baseline_goodman_baron BETWEEN 1 AND 4", name="baseline_goodman_baron"),
+        Index("ix_treatment_series_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="RESTRICT"), index=True
+    )
+    concern: Mapped[Concern] = mapped_column(enum_column(Concern, "concern"))
+    #: Free-text detail of the concern, e.g. "rolling and boxcar scars" or "striae alba".
+    concern_detail: Mapped[str | None] = mapped_column(String(200))
+    planned_sessions: Mapped[int]
+    #: Interval window between sessions, in days.
+    interval_min_days: Mapped[int]
+    interval_target_days: Mapped[int]
+    interval_max_days: Mapped[int]
+    start_on: Mapped[date]
+    lead_practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[SeriesStatus] = mapped_column(
+        enum_column(SeriesStatus, "status"), default=SeriesStatus.PLANNED
+    )
+    #: The day the series was completed or discontinued.
+    ended_on: Mapped[date | None]
+    discontinued_reason: Mapped[str | None] = mapped_column(Text)
+    baseline_assessment: Mapped[str | None] = mapped_column(Text)
+    #: Goodman & Baron grade (1–4) at baseline, for acne scars.
+    baseline_goodman_baron: Mapped[int | None]
+    goal: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    patient: Mapped[Patient] = relationship(back_populates="series")
+    lead_practitioner: Mapped[User] = relationship()
+    areas: Mapped[list[SeriesArea]] = relationship(
+        back_populates="series", cascade="all, delete-orphan", order_by="SeriesArea.area"
+    )
+    sessions: Mapped[list[TreatmentSession]] = relationship(
+        back_populates="series", order_by="TreatmentSession.performed_at"
+    )
+
+    @property
+    def area_codes(self) -> list[Area]:
+        return [row.area for row in self.areas]
+
+
+class SeriesArea(db.Model):
+    """One treatment area planned for a series."""
+
+    __tablename__ = "series_areas"
+    __table_args__ = (UniqueConstraint("series_id", "area", name="uq_series_areas_series_area"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("treatment_series.id", ondelete="CASCADE"), index=True
+    )
+    area: Mapped[Area] = mapped_column(enum_column(Area, "area"))
+
+    series: Mapped[TreatmentSeries] = relationship(back_populates="areas")

@@ -1,0 +1,133 @@
+"""Treatment sessions: what was done, where, how deep, and how the skin reacted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import enum_column, utcnow
+from tracker.domain import Area, Endpoint
+from tracker.extensions import db
+
+if TYPE_CHECKING:
+    from tracker.models.notes import PostSessionNote
+    from tracker.models.series import TreatmentSeries
+    from tracker.models.users import User
+
+
+class TreatmentSession(db.Model):
+    """One microneedling session of a series.
+
+    Its number within the series is derived from ``performed_at`` order, never stored,
+    so a session logged late still lands in the right place.
+    """
+
+    __tablename__ = "treatment_sessions"
+    __table_args__ = (
+        CheckConstraint("immediate_redness BETWEEN 0 AND 3", name="immediate_redness_grade"),
+        CheckConstraint("immediate_swelling BETWEEN 0 AND 3", name="immediate_swelling_grade"),
+        CheckConstraint("pain_score BETWEEN 0 AND 10", name="pain_score_range"),
+        CheckConstraint("gais_clinician BETWEEN 1 AND 5", name="gais_clinician_range"),
+        CheckConstraint("gais_patient BETWEEN 1 AND 5", name="gais_patient_range"),
+        CheckConstraint("goodman_baron_grade BETWEEN 1 AND 4", name="goodman_baron_range"),
+        CheckConstraint("satisfaction BETWEEN 0 AND 10", name="satisfaction_range"),
+        CheckConstraint("anaesthetic_minutes BETWEEN 0 AND 180", name="anaesthetic_minutes"),
+        Index("ix_treatment_sessions_series_performed", "series_id", "performed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("treatment_series.id", ondelete="RESTRICT")
+    )
+    performed_at: Mapped[datetime] = mapped_column(index=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    device: Mapped[str] = mapped_column(String(120))
+    #: Cartridge model / needle count, e.g. "12-pin nano".
+    cartridge: Mapped[str | None] = mapped_column(String(120))
+    cartridge_lot: Mapped[str | None] = mapped_column(String(60))
+    anaesthetic_agent: Mapped[str | None] = mapped_column(String(120))
+    anaesthetic_strength: Mapped[str | None] = mapped_column(String(60))
+    #: Minutes the topical anaesthetic stayed on the skin.
+    anaesthetic_minutes: Mapped[int | None]
+    endpoint: Mapped[Endpoint | None] = mapped_column(enum_column(Endpoint, "endpoint"))
+    #: Erythema right after the session, 0 none – 3 severe.
+    immediate_redness: Mapped[int]
+    #: Edema right after the session, 0 none – 3 severe.
+    immediate_swelling: Mapped[int]
+    #: Patient-reported pain, 0–10.
+    pain_score: Mapped[int | None]
+    #: GAIS rated by the clinician against baseline, 1 very much improved – 5 worse.
+    gais_clinician: Mapped[int | None]
+    #: GAIS rated by the patient against baseline, 1 very much improved – 5 worse.
+    gais_patient: Mapped[int | None]
+    #: Goodman & Baron qualitative acne-scar grade, 1–4 (acne scars only).
+    goodman_baron_grade: Mapped[int | None]
+    #: Patient satisfaction, 0–10.
+    satisfaction: Mapped[int | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    #: Warnings the practitioner saw and confirmed when saving (depth, interval), one a line.
+    acknowledged_warnings: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    series: Mapped[TreatmentSeries] = relationship(back_populates="sessions")
+    practitioner: Mapped[User] = relationship(foreign_keys=[practitioner_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    areas: Mapped[list[SessionArea]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="SessionArea.position"
+    )
+    products: Mapped[list[SessionProduct]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="SessionProduct.position"
+    )
+    post_notes: Mapped[list[PostSessionNote]] = relationship(
+        back_populates="session",
+        order_by="(PostSessionNote.day_after, PostSessionNote.recorded_at)",
+    )
+
+    @property
+    def max_depth_mm(self) -> Decimal | None:
+        return max((row.depth_mm for row in self.areas), default=None)
+
+
+class SessionArea(db.Model):
+    """Needle depth and passes for one area treated in a session."""
+
+    __tablename__ = "session_areas"
+    __table_args__ = (
+        CheckConstraint("depth_mm >= 0.1 AND depth_mm <= 3.0", name="depth_mm_range"),
+        CheckConstraint("passes BETWEEN 1 AND 10", name="passes_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("treatment_sessions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    area: Mapped[Area] = mapped_column(enum_column(Area, "area"))
+    #: Needle depth in mm, 0.1–3.0, to two decimals (0.25 mm is a common setting).
+    depth_mm: Mapped[Decimal] = mapped_column(Numeric(3, 2, asdecimal=True))
+    passes: Mapped[int]
+
+    session: Mapped[TreatmentSession] = relationship(back_populates="areas")
+
+
+class SessionProduct(db.Model):
+    """A glide medium, serum or PRP used in a session, with its lot for traceability."""
+
+    __tablename__ = "session_products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("treatment_sessions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    lot: Mapped[str | None] = mapped_column(String(60))
+
+    session: Mapped[TreatmentSession] = relationship(back_populates="products")

@@ -1,0 +1,3 @@
+from tracker.patients.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,75 @@
+"""Patients: list and search, create, edit, and the patient page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from tracker.authz import staff_required
+from tracker.extensions import db
+from tracker.pagination import page_arg
+from tracker.patients import operations, queries
+from tracker.patients.forms import PatientForm
+from tracker.series.queries import series_of_patient
+
+bp = Blueprint("patients", __name__, url_prefix="/patients")
+
+
+@bp.get("/")
+@staff_required
+def index() -> str:
+    query = request.args.get("q", "").strip()[:100]
+    include_archived = request.args.get("archived") == "1"
+    page = queries.search_patients(
+        query, page_arg(request.args.get("page")), current_app.config["PATIENTS_PER_PAGE"],
+        include_archived,
+    )
+    return render_template("patients/index.html", page=page, query=query,
+                           include_archived=include_archived)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required
+def create() -> Response | str:
+    form = PatientForm()
+    if request.method == "GET":
+        form.chart_number.data = queries.suggest_chart_number()
+    if form.validate_on_submit():
+        patient = operations.create_patient(form.data)
+        if _commit(form):
+            flash(f"{patient.full_name} was added.", "success")
+            return redirect(url_for("patients.show", patient_id=patient.id))
+    return render_template("patients/form.html", form=form, patient=None)
+
+
+@bp.get("/<id:patient_id>")
+@staff_required
+def show(patient_id: int) -> str:
+    patient = queries.get_patient_or_404(patient_id)
+    return render_template("patients/show.html", patient=patient,
+                           series_rows=series_of_patient(patient.id))
+
+
+@bp.route("/<id:patient_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(patient_id: int) -> Response | str:
+    patient = queries.get_patient_or_404(patient_id)
+    form = PatientForm(obj=patient, patient=patient)
+    if form.validate_on_submit():
+        operations.update_patient(patient, form.data)
+        if _commit(form):
+            flash("The patient's details were saved.", "success")
+            return redirect(url_for("patients.show", patient_id=patient.id))
+    return render_template("patients/form.html", form=form, patient=patient)
+
+
+def _commit(form: PatientForm) -> bool:
+    """Commit, or roll back and explain when another request took the chart number."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        form.chart_number.errors.append("Another patient already has this chart number.")
+        return False
+    return True

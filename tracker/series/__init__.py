@@ -1,0 +1,3 @@
+from tracker.series.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,134 @@
+"""Queries the series pages need, each in a fixed number of statements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import abort, current_app
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from tracker import clock
+from tracker.domain import SeriesStatus
+from tracker.extensions import db
+from tracker.models import (
+    PostSessionNote,
+    TreatmentSeries,
+    TreatmentSession,
+)
+from tracker.series.progress import DueState, Progress, compute_progress
+
+
+def session_stats():
+    """Per series: how many sessions were given and when the last one was."""
+    return (
+        select(
+            TreatmentSession.series_id.label("series_id"),
+            func.count(TreatmentSession.id).label("done"),
+            func.max(TreatmentSession.performed_at).label("last_at"),
+        )
+        .group_by(TreatmentSession.series_id)
+        .subquery("session_stats")
+    )
+
+
+def _with_stats(statement_filter: Iterable[Any], *options: Any) -> Select[Any]:
+    stats = session_stats()
+    return (
+        select(TreatmentSeries, func.coalesce(stats.c.done, 0), stats.c.last_at)
+        .outerjoin(stats, stats.c.series_id == TreatmentSeries.id)
+        .where(*statement_filter)
+        .options(*options)
+    )
+
+
+def _progress_rows(statement: Select[Any]) -> list[tuple[TreatmentSeries, Progress]]:
+    today = clock.today()
+    due_soon = current_app.config["DUE_SOON_DAYS"]
+    return [
+        (series, compute_progress(series, done, last_at, today, due_soon))
+        for series, done, last_at in db.session.execute(statement).all()
+    ]
+
+
+def progress_of(series: TreatmentSeries) -> Progress:
+    """Progress of one loaded series (one aggregate statement)."""
+    done, last_at = db.session.execute(
+        select(func.count(TreatmentSession.id), func.max(TreatmentSession.performed_at)).where(
+            TreatmentSession.series_id == series.id
+        )
+    ).one()
+    return compute_progress(
+        series, done, last_at, clock.today(), current_app.config["DUE_SOON_DAYS"]
+    )
+
+
+def series_of_patient(patient_id: int) -> list[tuple[TreatmentSeries, Progress]]:
+    statement = _with_stats(
+        [TreatmentSeries.patient_id == patient_id],
+        selectinload(TreatmentSeries.areas),
+        joinedload(TreatmentSeries.lead_practitioner),
+    ).order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc())
+    return _progress_rows(statement)
+
+
+ATTENTION_STATES = (DueState.OVERDUE, DueState.DUE, DueState.DUE_SOON, DueState.LAPSED,
+                    DueState.ALL_DONE)
+
+
+def series_needing_attention(
+    practitioner_id: int | None = None,
+) -> list[tuple[TreatmentSeries, Progress]]:
+    """Open series that are overdue, due, due soon, lapsed or ready to complete."""
+    filters: list[Any] = [TreatmentSeries.status.in_([SeriesStatus.PLANNED, SeriesStatus.ACTIVE])]
+    if practitioner_id is not None:
+        filters.append(TreatmentSeries.lead_practitioner_id == practitioner_id)
+    statement = _with_stats(
+        filters,
+        joinedload(TreatmentSeries.patient),
+        joinedload(TreatmentSeries.lead_practitioner),
+    )
+    rows = [row for row in _progress_rows(statement) if row[1].state in ATTENTION_STATES]
+    order = {state: index for index, state in enumerate(ATTENTION_STATES)}
+    rows.sort(key=lambda row: (order[row[1].state], row[1].window_closes_on or clock.today()))
+    return rows
+
+
+def get_series_or_404(series_id: int, patient_id: int | None = None) -> TreatmentSeries:
+    """Load a series with its patient; with ``patient_id`` only that patient's series."""
+    statement = (
+        select(TreatmentSeries)
+        .where(TreatmentSeries.id == series_id)
+        .options(
+            joinedload(TreatmentSeries.patient),
+            joinedload(TreatmentSeries.lead_practitioner),
+            selectinload(TreatmentSeries.areas),
+        )
+    )
+    if patient_id is not None:
+        statement = statement.where(TreatmentSeries.patient_id == patient_id)
+    series = db.session.scalar(statement)
+    if series is None:
+        abort(404)
+    return series
+
+
+def sessions_of_series(series_id: int) -> list[TreatmentSession]:
+    """Every session of a series with its areas, products and notes, oldest first."""
+    return list(
+        db.session.scalars(
+            select(TreatmentSession)
+            .where(TreatmentSession.series_id == series_id)
+            .order_by(TreatmentSession.performed_at, TreatmentSession.id)
+            .options(
+                joinedload(TreatmentSession.practitioner),
+                selectinload(TreatmentSession.areas),
+                selectinload(TreatmentSession.products),
+                selectinload(TreatmentSession.post_notes).options(
+                    selectinload(PostSessionNote.symptoms),
+                    joinedload(PostSessionNote.recorded_by),
+                ),
+            )
+        )
+    )

@@ -1,0 +1,137 @@
+"""Treatment series: open, edit, complete or discontinue, and the series page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from tracker import clock
+from tracker.authz import practitioner_required, staff_required
+from tracker.domain import SERIES_DEFAULTS, Concern
+from tracker.extensions import db
+from tracker.models import TreatmentSeries
+from tracker.patients.queries import get_patient_or_404
+from tracker.series import operations, queries
+from tracker.series.forms import (
+    SERIES_FIELDS,
+    CompleteSeriesForm,
+    DiscontinueSeriesForm,
+    SeriesForm,
+)
+
+bp = Blueprint("series", __name__)
+
+
+def _defaults_for(concern: Concern) -> dict[str, Any]:
+    defaults = SERIES_DEFAULTS[concern]
+    return {
+        "concern": concern.value,
+        "planned_sessions": defaults.planned_sessions,
+        "interval_min_days": defaults.interval_min_days,
+        "interval_target_days": defaults.interval_target_days,
+        "interval_max_days": defaults.interval_max_days,
+        "start_on": clock.today(),
+        "lead_practitioner_id": current_user.id,
+    }
+
+
+@bp.route("/patients/<id:patient_id>/series/new", methods=["GET", "POST"])
+@practitioner_required
+def create(patient_id: int) -> Response | str:
+    patient = get_patient_or_404(patient_id)
+    if patient.is_archived:
+        flash("Restore the patient from the archive before opening a series.", "warning")
+        return redirect(url_for("patients.show", patient_id=patient.id))
+    concern_code = request.args.get("concern")
+    if request.method == "GET" and concern_code not in {c.value for c in Concern}:
+        return render_template("series/choose_concern.html", patient=patient)
+    form = SeriesForm(
+        data=_defaults_for(Concern(concern_code)) if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        series = operations.create_series(patient, form.data)
+        db.session.commit()
+        flash("The series was opened. Log the first session when the patient is here.", "success")
+        return redirect(url_for("series.show", series_id=series.id))
+    return render_template("series/form.html", form=form, patient=patient, series=None)
+
+
+@bp.get("/series/<id:series_id>")
+@staff_required
+def show(series_id: int) -> str:
+    series = queries.get_series_or_404(series_id)
+    sessions = queries.sessions_of_series(series.id)
+    progress = queries.progress_of(series)
+    return render_template("series/show.html", series=series, patient=series.patient,
+                           sessions=sessions, progress=progress)
+
+
+def _form_data(series: TreatmentSeries) -> dict[str, Any]:
+    data = {field: getattr(series, field) for field in SERIES_FIELDS}
+    data["concern"] = series.concern.value
+    data["areas"] = [area.value for area in series.area_codes]
+    return data
+
+
+@bp.route("/series/<id:series_id>/edit", methods=["GET", "POST"])
+@practitioner_required
+def edit(series_id: int) -> Response | str:
+    series = queries.get_series_or_404(series_id)
+    if not series.status.is_open:
+        flash("A completed or discontinued series can no longer be edited.", "warning")
+        return redirect(url_for("series.show", series_id=series.id))
+    progress = queries.progress_of(series)
+    form = SeriesForm(
+        data=_form_data(series) if request.method == "GET" else None,
+        sessions_done=progress.done,
+    )
+    if form.validate_on_submit():
+        operations.update_series(series, form.data)
+        db.session.commit()
+        flash("The series was updated.", "success")
+        return redirect(url_for("series.show", series_id=series.id))
+    return render_template("series/form.html", form=form, patient=series.patient, series=series)
+
+
+@bp.route("/series/<id:series_id>/complete", methods=["GET", "POST"])
+@practitioner_required
+def complete(series_id: int) -> Response | str:
+    series = _open_series_or_redirect(series_id)
+    if isinstance(series, Response):
+        return series
+    form = CompleteSeriesForm()
+    if form.validate_on_submit():
+        operations.complete_series(series, clock.today())
+        db.session.commit()
+        flash("The series is complete. Plan follow-up assessments at 1 and 3 months.", "success")
+        return redirect(url_for("series.show", series_id=series.id))
+    return render_template("series/complete.html", form=form, series=series,
+                           patient=series.patient, progress=queries.progress_of(series))
+
+
+@bp.route("/series/<id:series_id>/discontinue", methods=["GET", "POST"])
+@practitioner_required
+def discontinue(series_id: int) -> Response | str:
+    series = _open_series_or_redirect(series_id)
+    if isinstance(series, Response):
+        return series
+    form = DiscontinueSeriesForm()
+    if form.validate_on_submit():
+        operations.discontinue_series(series, form.reason.data, clock.today())
+        db.session.commit()
+        flash("The series was discontinued.", "success")
+        return redirect(url_for("series.show", series_id=series.id))
+    return render_template("series/discontinue.html", form=form, series=series,
+                           patient=series.patient, progress=queries.progress_of(series))
+
+
+def _open_series_or_redirect(series_id: int) -> TreatmentSeries | Response:
+    series = queries.get_series_or_404(series_id)
+    if not series.status.is_open:
+        flash(f"This series is already {series.status.value}.", "warning")
+        return redirect(url_for("series.show", series_id=series.id))
+    return series
+

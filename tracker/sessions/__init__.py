@@ -1,0 +1,3 @@
+from tracker.sessions.views import bp
+
+__all__ = ["bp"]

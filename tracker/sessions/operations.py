@@ -1,0 +1,111 @@
+"""Logging sessions and post-session notes (the caller commits)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from tracker import clock
+from tracker.domain import Endpoint, Reporter, Symptom, depth_warning
+from tracker.extensions import db
+from tracker.models import (
+    NoteSymptom,
+    PostSessionNote,
+    SessionArea,
+    SessionProduct,
+    TreatmentSeries,
+    TreatmentSession,
+    User,
+)
+from tracker.series.operations import SeriesStateError, mark_started
+from tracker.sessions.forms import SESSION_FIELDS
+
+
+def previous_session_at(series_id: int, before: datetime) -> datetime | None:
+    return db.session.scalar(
+        select(TreatmentSession.performed_at)
+        .where(TreatmentSession.series_id == series_id, TreatmentSession.performed_at < before)
+        .order_by(TreatmentSession.performed_at.desc())
+        .limit(1)
+    )
+
+
+def session_warnings(
+    series: TreatmentSeries,
+    performed_at: datetime,
+    area_rows: list[dict[str, Any]],
+    sessions_done: int,
+) -> list[str]:
+    """What the practitioner should confirm before saving: depths outside the chart
+    range, a session earlier than the interval's minimum, or one beyond the plan."""
+    warnings = [
+        message
+        for row in area_rows
+        if (message := depth_warning(row["area"], row["depth_mm"])) is not None
+    ]
+    previous = previous_session_at(series.id, performed_at)
+    if previous is not None:
+        days = (clock.local_date(performed_at) - clock.local_date(previous)).days
+        if days < series.interval_min_days:
+            warnings.append(
+                f"Only {days} days since the previous session; this series' minimum "
+                f"interval is {series.interval_min_days} days."
+            )
+    if sessions_done >= series.planned_sessions:
+        warnings.append(
+            f"All {series.planned_sessions} planned sessions are already logged; "
+            f"this will be session {sessions_done + 1}."
+        )
+    return warnings
+
+
+def warnings_digest(warnings: list[str]) -> str:
+    """Fingerprint of the warnings shown, so a confirmation covers exactly those."""
+    return hashlib.sha256("\n".join(warnings).encode()).hexdigest()
+
+
+def log_session(
+    series: TreatmentSeries,
+    data: dict[str, Any],
+    performed_at: datetime,
+    area_rows: list[dict[str, Any]],
+    product_rows: list[dict[str, Any]],
+    acknowledged: list[str],
+    author: User,
+) -> TreatmentSession:
+    if not series.status.is_open:
+        raise SeriesStateError("Sessions cannot be logged in a closed series.")
+    session = TreatmentSession(
+        series=series,
+        performed_at=performed_at,
+        created_by=author,
+        endpoint=Endpoint(data["endpoint"]) if data.get("endpoint") else None,
+        acknowledged_warnings="\n".join(acknowledged) or None,
+        **{field: data[field] for field in SESSION_FIELDS},
+    )
+    session.areas = [SessionArea(position=index, **row) for index, row in enumerate(area_rows)]
+    session.products = [
+        SessionProduct(position=index, **row) for index, row in enumerate(product_rows)
+    ]
+    mark_started(series)
+    db.session.add(session)
+    return session
+
+
+def add_note(session: TreatmentSession, data: dict[str, Any], author: User) -> PostSessionNote:
+    note = PostSessionNote(
+        session=session,
+        day_after=data["day_after"],
+        redness=data["redness"],
+        swelling=data["swelling"],
+        reported_by=Reporter(data["reported_by"]),
+        other_symptom=data["other_symptom"],
+        text=data["text"],
+        recorded_by=author,
+        symptoms=[NoteSymptom(symptom=Symptom(code)) for code in sorted(set(data["symptoms"]))],
+    )
+    db.session.add(note)
+    return note
