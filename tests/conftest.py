@@ -18,12 +18,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
 
 from tracker import create_app
 from tracker.extensions import db
 
-PG_SCHEMA = "tracker_test"
+PG_SCHEMA = os.environ.get("TRACKER_TEST_PG_SCHEMA", "tracker_test")
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -192,3 +193,41 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+class _MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates kept for the whole run; a changed source is compiled again."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self.store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)  # ignored when the source checksum differs
+
+    def dump_bytecode(self, bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CACHE = _MemoryBytecodeCache()
+
+
+@pytest.fixture
+def shared_template_cache(app: Flask) -> None:
+    """Opt in (``pytestmark = pytest.mark.usefixtures("shared_template_cache")``) to reuse
+    compiled templates across the per-test apps instead of compiling them in each test."""
+    app.jinja_env.bytecode_cache = _TEMPLATE_CACHE
+
+
+@pytest.fixture
+def fast_password_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests about authorisation, redirects or throttling rather than hashing: sign-in
+    checks the factories' password by comparison instead of a slow Argon2 verification.
+    The sign-in flow itself (throttle, session reset, login_user) stays real."""
+    from tests.factories import PASSWORD, PASSWORD_HASH
+
+    monkeypatch.setattr(
+        "tracker.auth.operations.verify_password",
+        lambda password_hash, password: password_hash == PASSWORD_HASH and password == PASSWORD,
+    )

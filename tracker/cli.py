@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from tracker.auth.operations import AccountError, create_user
@@ -19,6 +20,7 @@ from tracker.passwords import password_problem
 @click.option("--name", default=None, help="Display name (defaults to the email's local part).")
 @click.option("--chart-number", default=None, help="For --role patient: the patient's chart.")
 @click.password_option(prompt="Password", confirmation_prompt=True)
+@with_appcontext
 def create_user_command(role: str, email: str, name: str | None, chart_number: str | None,
                         password: str) -> None:
     """Create an account; the password is asked for, never passed on the command line."""
@@ -32,6 +34,8 @@ def create_user_command(role: str, email: str, name: str | None, chart_number: s
         patient = db.session.scalar(select(Patient).where(Patient.chart_number == chart_number))
         if patient is None:
             raise click.ClickException(f"No patient has chart number {chart_number}.")
+    elif chart_number:
+        raise click.ClickException("--chart-number is only for --role patient.")
     try:
         user = create_user(email=email, name=name or email.split("@")[0], role=Role(role),
                            password=password, patient=patient)
@@ -43,6 +47,7 @@ def create_user_command(role: str, email: str, name: str | None, chart_number: s
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")
+@with_appcontext
 def seed_demo_command(if_empty: bool) -> None:
     """Load the demo clinic (idempotent) and print its sign-ins."""
     from tracker import demo

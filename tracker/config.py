@@ -29,3 +29,7 @@ class DefaultConfig:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     ALLOW_DEMO_DATA = True
+    #: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers
+    #: are trusted (0: none). Sign-in throttling per address relies on the real client
+    #: address, so set this to match the deployment exactly.
+    TRUSTED_PROXIES = 0

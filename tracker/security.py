@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
 CONTENT_SECURITY_POLICY = (
@@ -68,4 +69,7 @@ def _is_production() -> bool:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.after_request(_set_headers)

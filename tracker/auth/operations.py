@@ -90,6 +90,9 @@ def create_user(
         raise AccountError(f"An account with the email {email} already exists.")
     if (role is Role.PATIENT) != (patient is not None):
         raise AccountError("A patient account must be linked to a patient record, staff not.")
+    if patient is not None and patient.account is not None:
+        # Linking a second account would unlink the first (one-to-one relationship).
+        raise AccountError(f"Patient {patient.chart_number} already has an account.")
     user = User(
         email=email,
         name=name,

@@ -30,8 +30,9 @@ def _enforce_session_lifetime() -> Response | None:
         return None
     now = time.time()
     config = current_app.config
-    last_seen = session.get("last_seen", now)
-    signed_in_at = session.get("signed_in_at", now)
+    # A session without these stamps was not made by our sign-in: treat it as expired.
+    last_seen = session.get("last_seen", 0)
+    signed_in_at = session.get("signed_in_at", 0)
     idle = now - last_seen > config["IDLE_TIMEOUT_MINUTES"] * 60
     too_old = now - signed_in_at > config["SESSION_ABSOLUTE_HOURS"] * 3600
     if idle or too_old:

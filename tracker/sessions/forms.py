@@ -180,8 +180,10 @@ class NoteForm(FlaskForm):
                               validators=[InputRequired("Grade the swelling (0–3).")])
     symptoms = CheckboxListField("Other symptoms", choices=SYMPTOM_CHOICES,
                                  validators=[Optional()])
+    # No Optional() here: it would stop the chain on a blank value before
+    # validate_other_symptom could ask for the description "other" needs.
     other_symptom = StringField("Other symptom", filters=[blank_to_none],
-                                validators=[Optional(), Length(max=200)])
+                                validators=[Length(max=200)])
     text = TextAreaField("Note", filters=[blank_to_none], validators=[Optional(), Length(max=5000)])
     submit = SubmitField("Add note")
 

@@ -1,0 +1,236 @@
+"""Who reaches which route: a role x route table checked against app.url_map, plus the
+object-level scoping of ids (another patient's records, ids that do not exist, bad ids)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.conftest import post
+from tests.factories import make_note, make_patient, make_series, make_session, make_user
+
+# Authorisation, not hashing, is under test here: see fast_password_check.
+pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
+
+ROLES = ["anonymous", "practitioner", "manager", "patient"]
+
+# Outcomes:
+#   LOGIN   302 to /login?next=<the requested path> (anonymous visitors)
+#   ACCEPTED  a POST the view processed (2xx, 3xx or 422; never 400/403/404/5xx, never sign-in)
+#   "-> /x" 302 to /x
+#   int     that exact status
+LOGIN = "login"
+ACCEPTED = "accepted"
+
+STAFF_READ = {"anonymous": LOGIN, "practitioner": 200, "manager": 200, "patient": 403}
+STAFF_WRITE = {"anonymous": LOGIN, "practitioner": ACCEPTED, "manager": ACCEPTED,
+               "patient": 403}
+CLINICAL_READ = {"anonymous": LOGIN, "practitioner": 200, "manager": 403, "patient": 403}
+CLINICAL_WRITE = {"anonymous": LOGIN, "practitioner": ACCEPTED, "manager": 403, "patient": 403}
+PATIENT_ONLY = {"anonymous": LOGIN, "practitioner": 403, "manager": 403, "patient": 200}
+
+EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
+    ("auth.login", "GET"): {"anonymous": 200, "practitioner": "-> /", "manager": "-> /",
+                            "patient": "-> /"},
+    ("auth.login", "POST"): {"anonymous": 200, "practitioner": "-> /", "manager": "-> /",
+                             "patient": "-> /"},
+    ("auth.logout", "POST"): {"anonymous": LOGIN, "practitioner": "-> /login",
+                              "manager": "-> /login", "patient": "-> /login"},
+    ("main.home", "GET"): {"anonymous": LOGIN, "practitioner": 200, "manager": 200,
+                           "patient": "-> /me"},
+    ("main.my_treatment", "GET"): PATIENT_ONLY,
+    ("main.my_series", "GET"): PATIENT_ONLY,
+    ("patients.index", "GET"): STAFF_READ,
+    ("patients.create", "GET"): STAFF_READ,
+    ("patients.create", "POST"): STAFF_WRITE,
+    ("patients.show", "GET"): STAFF_READ,
+    ("patients.edit", "GET"): STAFF_READ,
+    ("patients.edit", "POST"): STAFF_WRITE,
+    ("series.create", "GET"): CLINICAL_READ,
+    ("series.create", "POST"): CLINICAL_WRITE,
+    ("series.show", "GET"): STAFF_READ,
+    ("series.edit", "GET"): CLINICAL_READ,
+    ("series.edit", "POST"): CLINICAL_WRITE,
+    ("series.complete", "GET"): CLINICAL_READ,
+    ("series.complete", "POST"): CLINICAL_WRITE,
+    ("series.discontinue", "GET"): CLINICAL_READ,
+    ("series.discontinue", "POST"): CLINICAL_WRITE,
+    ("sessions.create", "GET"): CLINICAL_READ,
+    ("sessions.create", "POST"): CLINICAL_WRITE,
+    ("sessions.show", "GET"): STAFF_READ,
+    ("sessions.add_note", "POST"): CLINICAL_WRITE,
+}
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - IGNORED_METHODS
+    }
+
+
+def test_every_route_has_an_expectation_for_every_role(app):
+    missing = sorted(routes(app) - EXPECTATIONS.keys())
+    assert not missing, f"add these routes to EXPECTATIONS: {missing}"
+    stale = sorted(EXPECTATIONS.keys() - routes(app))
+    assert not stale, f"these EXPECTATIONS match no route: {stale}"
+    incomplete = [key for key, outcomes in EXPECTATIONS.items() if set(outcomes) != set(ROLES)]
+    assert not incomplete, f"give an outcome for every role: {incomplete}"
+
+
+@dataclass
+class World:
+    practitioner: object
+    manager: object
+    patient_user: object
+    own_series: object
+    other_patient: object
+    series: object
+    session: object
+
+
+@pytest.fixture
+def world(records) -> World:
+    with records():
+        practitioner = make_user("practitioner")
+        manager = make_user("manager")
+        patient_user = make_user("patient")
+        own_series = make_series(patient=patient_user.patient, lead=practitioner)
+        other_patient = make_patient(first_name="Ottoline", last_name="Quarrington")
+        series = make_series(patient=other_patient, lead=practitioner)
+        session = make_session(series)
+        make_note(session)
+    return World(practitioner, manager, patient_user, own_series, other_patient, series,
+                 session)
+
+
+def url_for_case(app, endpoint: str, world: World) -> str:
+    ids = {"patient_id": world.other_patient.id, "series_id": world.series.id,
+           "session_id": world.session.id}
+    if endpoint == "main.my_series":
+        ids["series_id"] = world.own_series.id
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    values = {name: ids[name] for name in rule.arguments}
+    return app.url_map.bind("localhost").build(endpoint, values)
+
+
+def sign_in(client, login_as, world: World, role: str) -> None:
+    users = {"practitioner": world.practitioner, "manager": world.manager,
+             "patient": world.patient_user}
+    if role != "anonymous":
+        login_as(users[role])
+
+
+def request_as(client, method: str, url: str, role: str):
+    if method == "GET":
+        return client.get(url)
+    # A browser's POST carries its session's CSRF token; an empty form otherwise.
+    token_page = "/login" if role == "anonymous" else "/"
+    return post(client, url, token_from=token_page)
+
+
+def check_outcome(response, url: str, expected: int | str) -> None:
+    status = response.status_code
+    location = urlsplit(response.headers.get("Location", ""))
+    detail = f"{status} {response.headers.get('Location', '')}"
+    if expected == LOGIN:
+        assert status == 302 and location.path == "/login", detail
+        assert parse_qs(location.query).get("next") == [url], detail
+    elif expected == ACCEPTED:
+        assert status < 400 or status == 422, detail
+        assert location.path != "/login", detail
+    elif isinstance(expected, str):
+        assert status == 302 and location.path == expected.removeprefix("-> "), detail
+    else:
+        assert status == expected, detail
+
+
+CASES = [
+    pytest.param(endpoint, method, role, id=f"{endpoint}-{method}-{role}")
+    for (endpoint, method), outcomes in EXPECTATIONS.items()
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "role"), CASES)
+def test_access(app, client, login_as, world, endpoint, method, role):
+    sign_in(client, login_as, world, role)
+    url = url_for_case(app, endpoint, world)
+    response = request_as(client, method, url, role)
+    check_outcome(response, url, EXPECTATIONS[(endpoint, method)][role])
+
+
+# Object scoping -------------------------------------------------------------------------
+
+
+def test_patient_cannot_open_another_patients_series(client, login_as, world):
+    login_as(world.patient_user)
+    response = client.get(f"/me/series/{world.series.id}")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "Ottoline" not in body
+    assert "Quarrington" not in body
+
+
+def test_patient_sees_own_series_but_not_other_patients_on_their_page(client, login_as,
+                                                                      world):
+    login_as(world.patient_user)
+    own = client.get(f"/me/series/{world.own_series.id}")
+    assert own.status_code == 200
+    mine = client.get("/me").get_data(as_text=True)
+    assert world.patient_user.patient.first_name in mine
+    assert "Ottoline" not in mine and "Quarrington" not in mine
+    assert f"/me/series/{world.series.id}\"" not in mine
+
+
+def test_patient_cannot_open_another_patients_chart(client, login_as, world):
+    login_as(world.patient_user)
+    response = client.get(f"/patients/{world.other_patient.id}")
+    assert response.status_code == 403
+    assert "Quarrington" not in response.get_data(as_text=True)
+
+
+def test_refused_access_is_logged(client, login_as, world, caplog):
+    login_as(world.patient_user)
+    with caplog.at_level(logging.WARNING):
+        response = client.get(f"/patients/{world.other_patient.id}")
+    assert response.status_code == 403
+    assert any("access denied" in record.getMessage()
+               and str(world.patient_user.id) in record.getMessage()
+               for record in caplog.records)
+
+
+@pytest.mark.parametrize("url", [
+    "/patients/{missing}", "/patients/{missing}/edit", "/series/{missing}",
+    "/series/{missing}/edit", "/sessions/{missing}", "/series/{missing}/sessions/new",
+    "/patients/{missing}/series/new",
+])
+def test_staff_get_404_for_ids_that_do_not_exist(client, login_as, world, url):
+    login_as(world.practitioner)
+    response = client.get(url.format(missing=world.session.id + world.series.id + 1000))
+    assert response.status_code == 404
+
+
+def test_posting_a_note_to_a_missing_session_is_404(client, login_as, world):
+    login_as(world.practitioner)
+    response = post(client, f"/sessions/{world.session.id + 1000}/notes")
+    assert response.status_code == 404
+
+
+MALFORMED_IDS = ["abc", "0", "-1", "99999999999999999999", "1.5", "01", "%20", "1e3"]
+
+
+@pytest.mark.parametrize("template", ["/patients/{}", "/patients/{}/edit", "/series/{}",
+                                      "/sessions/{}", "/me/series/{}"])
+def test_malformed_ids_answer_404_not_500(client, login_as, world, template):
+    login_as(world.patient_user if template.startswith("/me") else world.practitioner)
+    statuses = {raw_id: client.get(template.format(raw_id)).status_code
+                for raw_id in MALFORMED_IDS}
+    assert statuses == dict.fromkeys(MALFORMED_IDS, 404)
