@@ -78,9 +78,18 @@ class SeriesForm(FlaskForm):
     goal = TextAreaField("Goal", filters=[blank_to_none], validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Save series")
 
-    def __init__(self, *args: Any, sessions_done: int = 0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sessions_done: int = 0, current_lead: User | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lead_practitioner_id.choices = practitioner_choices()
+        if current_lead is not None and current_lead.id not in {
+            choice.value for choice in self.lead_practitioner_id.choices
+        }:
+            # A lead who has since left stays selectable for their own series: otherwise the
+            # browser would submit the first practitioner listed and silently reassign it.
+            self.lead_practitioner_id.choices.append(
+                SelectChoice(current_lead.id, f"{current_lead.name} (inactive)")
+            )
         self._sessions_done = sessions_done
 
     def validate_interval_target_days(self, field: IntegerField) -> None:

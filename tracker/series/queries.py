@@ -122,6 +122,7 @@ def sessions_of_series(series_id: int) -> list[TreatmentSession]:
             .where(TreatmentSession.series_id == series_id)
             .order_by(TreatmentSession.performed_at, TreatmentSession.id)
             .options(
+                joinedload(TreatmentSession.practitioner),
                 selectinload(TreatmentSession.areas),
                 selectinload(TreatmentSession.products),
                 selectinload(TreatmentSession.post_notes).options(

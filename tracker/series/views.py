@@ -87,6 +87,7 @@ def edit(series_id: int) -> Response | str:
     form = SeriesForm(
         data=_form_data(series) if request.method == "GET" else None,
         sessions_done=progress.done,
+        current_lead=series.lead_practitioner,
     )
     if form.validate_on_submit():
         operations.update_series(series, form.data)

@@ -1,0 +1,314 @@
+"""Patients: the list and its search, creating and editing a chart, and the patient page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func
+
+from tests.conftest import post
+from tests.factories import make_patient, make_series, make_session, make_user
+from tests.pages import field_error, form_data, text
+from tracker.domain import Concern
+from tracker.extensions import db
+from tracker.models import Patient
+
+# Signing in checks the password by comparison: these tests are not about hashing.
+pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
+
+
+@pytest.fixture
+def practitioner(records, login_as):
+    with records():
+        user = make_user("practitioner")
+    return login_as(user)
+
+
+def patient_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(func.count(Patient.id)))
+
+
+def listed(page: str, patient: Patient) -> bool:
+    return f"{patient.last_name}, {patient.first_name}" in page
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_patients(records):
+    with records():
+        return (
+            make_patient(first_name="Anna", last_name="Smithson", chart_number="AB-100"),
+            make_patient(first_name="Bob", last_name="Jones", chart_number="ZX-777"),
+            make_patient(first_name="Carla", last_name="Smith", chart_number="CD-200"),
+        )
+
+
+def test_list_shows_every_patient(client, practitioner, three_patients):
+    page = text(client.get("/patients/"))
+    assert all(listed(page, patient) for patient in three_patients)
+    assert "3 patients" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("smith", {"Anna", "Carla"}),  # part of a last name
+        ("ANN", {"Anna"}),  # part of a first name, other case
+        ("zx-7", {"Bob"}),  # part of a chart number, other case
+        ("cd-200", {"Carla"}),
+        ("bob jones", {"Bob"}),  # every word must match
+        ("nobody", set()),
+    ],
+)
+def test_search_by_name_or_chart_number(client, practitioner, three_patients, query, expected):
+    page = text(client.get("/patients/", query_string={"q": query}))
+    shown = {patient.first_name for patient in three_patients if listed(page, patient)}
+    assert shown == expected
+    if not expected:
+        assert f"No patient matches “{query}”" in page
+
+
+def test_search_treats_wildcards_literally(client, practitioner, records):
+    with records():
+        plain = make_patient(first_name="Dora", last_name="Plain")
+        make_patient(first_name="Eve", last_name="Under_score")
+    page = text(client.get("/patients/", query_string={"q": "_"}))
+    assert "Under_score, Eve" in page
+    assert not listed(page, plain)
+
+
+def test_archived_patients_hidden_unless_asked_for(client, practitioner, records):
+    with records():
+        active = make_patient(last_name="Active")
+        archived = make_patient(last_name="Archived", is_archived=True)
+    page = text(client.get("/patients/"))
+    assert listed(page, active)
+    assert not listed(page, archived)
+    page = text(client.get("/patients/", query_string={"archived": "1"}))
+    assert listed(page, active)
+    assert listed(page, archived)
+    page = text(client.get("/patients/", query_string={"q": "archived"}))
+    assert not listed(page, archived)
+
+
+@pytest.mark.parametrize("app_config", [{"PATIENTS_PER_PAGE": 3}])
+def test_pagination(client, practitioner, records):
+    with records():
+        patients = [make_patient(first_name="Paged", last_name=f"Page{index:02d}")
+                    for index in range(1, 6)]
+    first = text(client.get("/patients/"))
+    assert [listed(first, patient) for patient in patients] == [True] * 3 + [False] * 2
+    assert "Page 1 of 2" in first
+    second = text(client.get("/patients/", query_string={"page": "2"}))
+    assert [listed(second, patient) for patient in patients] == [False] * 3 + [True] * 2
+    assert "Page 2 of 2" in second
+
+    # Odd page numbers fall back to a real page instead of failing.
+    past_end = client.get("/patients/", query_string={"page": "999"})
+    assert past_end.status_code == 200
+    assert [listed(text(past_end), patient) for patient in patients] == [False] * 3 + [True] * 2
+    for odd in ("abc", "-1", "0", "99999999999999999999"):
+        response = client.get("/patients/", query_string={"page": odd})
+        assert response.status_code == 200, odd
+        assert [listed(text(response), patient) for patient in patients] == [True] * 3 + [
+            False] * 2
+
+
+@pytest.mark.parametrize("app_config", [{"PATIENTS_PER_PAGE": 2}])
+def test_pagination_keeps_the_search(client, practitioner, records):
+    with records():
+        matching = [make_patient(last_name=f"Keep{index}", is_archived=index == 3)
+                    for index in range(1, 4)]
+        make_patient(last_name="Other")
+    page = client.get("/patients/", query_string={"q": "keep", "archived": "1"})
+    assert "Page 1 of 2" in text(page)
+    next_link = page.get_data(as_text=True).split('rel="next"')[0].rsplit('href="', 1)[1]
+    second = text(client.get(next_link.split('"')[0].replace("&amp;", "&")))
+    assert listed(second, matching[2])
+    assert "Page 2 of 2" in second
+
+
+# --- creating a patient ---------------------------------------------------------------------
+
+
+def valid_patient_form(**overrides: str) -> dict[str, str]:
+    form = {
+        "chart_number": "NEW-001",
+        "first_name": "Maria",
+        "last_name": "Lopez",
+        "date_of_birth": "1985-04-12",
+        "fitzpatrick_type": "3",
+        "email": "maria.lopez@example.com",
+        "phone": "+44 20 7946 0000",
+        "allergies": "Lidocaine",
+        "medical_notes": "",
+        "consent_on": (date.today() - timedelta(days=10)).isoformat(),
+    }
+    form.update(overrides)
+    return form
+
+
+def test_new_patient_form_suggests_a_free_chart_number(client, practitioner, records):
+    with records():
+        make_patient(chart_number="MN-00002")
+    data = form_data(client.get("/patients/new"))
+    assert data["chart_number"].startswith("MN-")
+    with client.application.app_context():
+        taken = db.session.scalar(
+            db.select(Patient.id).where(Patient.chart_number == data["chart_number"]))
+    assert taken is None
+
+
+def test_create_patient(client, app, practitioner):
+    response = post(client, "/patients/new", valid_patient_form(), token_from="/patients/new")
+    assert response.status_code == 302
+    with app.app_context():
+        patient = db.session.scalar(db.select(Patient).where(Patient.chart_number == "NEW-001"))
+        assert patient is not None
+        assert response.headers["Location"].endswith(f"/patients/{patient.id}")
+        assert (patient.first_name, patient.last_name) == ("Maria", "Lopez")
+        assert patient.date_of_birth == date(1985, 4, 12)
+        assert patient.fitzpatrick_type == 3
+        assert patient.email == "maria.lopez@example.com"
+        assert patient.allergies == "Lidocaine"
+        assert patient.medical_notes is None
+        assert patient.consent_on == date.today() - timedelta(days=10)
+        assert patient.is_archived is False
+    page = text(client.get(response.headers["Location"]))
+    assert "Maria Lopez was added." in page
+    assert "Chart NEW-001" in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"first_name": ""}, "first_name", "Enter the first name."),
+        ({"last_name": "   "}, "last_name", "Enter the last name."),
+        ({"date_of_birth": (date.today() + timedelta(days=2)).isoformat()}, "date_of_birth",
+         "The date of birth cannot be in the future."),
+        ({"date_of_birth": "12/04/1985"}, "date_of_birth", "Enter a valid date of birth."),
+        ({"date_of_birth": "1890-01-01", "consent_on": ""}, "date_of_birth",
+         "more than 120 years ago"),
+        ({"email": "maria-at-example"}, "email", "Enter a valid email address."),
+        ({"chart_number": "TAKEN-1"}, "chart_number",
+         "Another patient already has this chart number."),
+        ({"chart_number": "taken 1"}, "chart_number",
+         "Use letters, digits, '-', '/' or '.' only."),
+        ({"consent_on": "1980-01-01"}, "consent_on",
+         "The consent date cannot be before the date of birth."),
+        ({"consent_on": (date.today() + timedelta(days=3)).isoformat()}, "consent_on",
+         "The consent date cannot be in the future."),
+        ({"fitzpatrick_type": "9"}, "fitzpatrick_type", "Choose one of the listed values."),
+        ({"fitzpatrick_type": "IV"}, "fitzpatrick_type", "Choose one of the listed values."),
+        ({"fitzpatrick_type": ""}, "fitzpatrick_type", "Choose"),
+    ],
+)
+def test_invalid_patient_is_not_stored(client, app, records, practitioner, overrides, field,
+                                       message):
+    with records():
+        make_patient(chart_number="TAKEN-1")
+    before = patient_count(app)
+    typed = valid_patient_form(**overrides)
+    response = post(client, "/patients/new", typed, token_from="/patients/new")
+    assert response.status_code == 200
+    assert message in field_error(response, field)
+    assert "Nothing was saved yet." in text(response)
+    shown = form_data(response)
+    for name, value in typed.items():
+        if not (name == "fitzpatrick_type" and name in overrides):  # not an option to show
+            assert shown[name] == value.strip(), name
+    assert patient_count(app) == before
+
+
+# --- editing --------------------------------------------------------------------------------
+
+
+def test_edit_changes_only_what_was_changed_and_keeps_the_archive_flag(client, app, records,
+                                                                       practitioner):
+    with records():
+        patient = make_patient(first_name="Iris", last_name="Kept", chart_number="KEEP-9",
+                               date_of_birth=date(1979, 2, 28), fitzpatrick_type=5,
+                               email="iris@example.com", allergies="Latex",
+                               medical_notes="Keloid history", consent_on=date(2025, 6, 1),
+                               is_archived=True)
+    edit_url = f"/patients/{patient.id}/edit"
+    form = form_data(client.get(edit_url))
+    assert form["is_archived"] == "y"
+    form["phone"] = "07700 900123"
+    response = client.post(edit_url, data=form)
+    assert response.status_code == 302
+    with app.app_context():
+        stored = db.session.get(Patient, patient.id)
+        assert stored.phone == "07700 900123"
+        assert stored.is_archived is True
+        assert (stored.first_name, stored.last_name, stored.chart_number) == (
+            "Iris", "Kept", "KEEP-9")
+        assert stored.date_of_birth == date(1979, 2, 28)
+        assert stored.consent_on == date(2025, 6, 1)
+        assert stored.fitzpatrick_type == 5
+        assert (stored.email, stored.allergies, stored.medical_notes) == (
+            "iris@example.com", "Latex", "Keloid history")
+
+    # Unticking the box restores the patient to the list.
+    form.pop("is_archived")
+    assert client.post(edit_url, data=form).status_code == 302
+    with app.app_context():
+        assert db.session.get(Patient, patient.id).is_archived is False
+
+
+def test_edit_may_keep_its_own_chart_number_but_not_take_another(client, app, records,
+                                                                 practitioner):
+    with records():
+        patient = make_patient(chart_number="OWN-1")
+        make_patient(chart_number="OTHER-2")
+    edit_url = f"/patients/{patient.id}/edit"
+    form = form_data(client.get(edit_url))
+    form["chart_number"] = "OTHER-2"
+    response = client.post(edit_url, data=form)
+    assert response.status_code == 200
+    assert "Another patient already has this chart number." in field_error(response,
+                                                                           "chart_number")
+    with app.app_context():
+        assert db.session.get(Patient, patient.id).chart_number == "OWN-1"
+    form["chart_number"] = "OWN-1"
+    form["last_name"] = "Renamed"
+    assert client.post(edit_url, data=form).status_code == 302
+    with app.app_context():
+        assert db.session.get(Patient, patient.id).last_name == "Renamed"
+
+
+# --- the patient page -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("skin_type", [1, 2, 3, 4, 5, 6])
+def test_pigmentation_risk_notice_for_types_four_to_six(client, records, practitioner,
+                                                        skin_type):
+    with records():
+        patient = make_patient(fitzpatrick_type=skin_type)
+    page = text(client.get(f"/patients/{patient.id}"))
+    assert ("Pigmentation risk" in page) is (skin_type >= 4)
+
+
+def test_patient_page_shows_each_series_with_its_own_progress(client, records, practitioner):
+    with records():
+        patient = make_patient()
+        scars = make_series(patient, concern=Concern.ACNE_SCARS, planned_sessions=4)
+        make_session(scars)
+        make_session(scars)
+        marks = make_series(patient, concern=Concern.STRETCH_MARKS, planned_sessions=5)
+        make_session(marks)
+        make_series(make_patient(), planned_sessions=4)  # someone else's
+    page = text(client.get(f"/patients/{patient.id}"))
+    assert "Acne scars" in page
+    assert "Stretch marks" in page
+    assert "2 of 4 sessions" in page
+    assert "1 of 5 sessions" in page
+    assert page.count(" of 4 sessions") == 1
+
+
+def test_unknown_patient_is_not_found(client, practitioner):
+    assert client.get("/patients/999999").status_code == 404

@@ -1,0 +1,107 @@
+"""The busy pages run a fixed number of SQL statements however much history they show:
+no statement per session, note, series or patient row (N+1)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import count_queries
+from tests.factories import make_note, make_patient, make_series, make_session, make_user
+from tracker import clock
+from tracker.domain import Area, Concern, SeriesStatus, Symptom
+from tracker.models import NoteSymptom, Patient, SessionProduct, TreatmentSeries
+
+
+def statements_for(app, client, url: str) -> int:
+    """Statements of one GET, after a warm-up request."""
+    assert client.get(url).status_code == 200
+    with count_queries(app) as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+# Signing in checks the password by comparison: these tests are not about hashing.
+pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
+
+
+@pytest.fixture
+def clinic(records, login_as):
+    with records():
+        lead = make_user("practitioner")
+        patient = make_patient()
+        series = make_series(patient, lead=lead, status=SeriesStatus.ACTIVE)
+    login_as(lead)
+    return patient, series
+
+
+def add_history(records, patient, series, count: int) -> int:
+    """``count`` more sessions in the series (each by its own practitioner, with two areas,
+    a product and two notes by other staff), ``count`` more series for the patient and
+    ``count`` overdue series of other patients. Returns the id of the first session."""
+    first = None
+    with records() as session_:
+        patient = session_.get(Patient, patient.id)
+        series = session_.get(TreatmentSeries, series.id)
+        already = len(series.sessions)
+        for index in range(count):
+            practitioner = make_user("practitioner")
+            session = make_session(
+                series, practitioner=practitioner,
+                performed_at=clock.now_utc() - timedelta(days=400 - 3 * (already + index)),
+                areas=((Area.CHEEKS, "1.50", 3), (Area.FOREHEAD, "0.50", 2)), pain_score=3,
+                gais_clinician=2,
+            )
+            session.products = [SessionProduct(position=0, name="HA serum", lot=f"L{index}")]
+            for day in (1, 3):
+                make_note(session, day_after=day, recorded_by=make_user("practitioner"),
+                          symptoms=[NoteSymptom(symptom=Symptom.FLAKING)])
+            first = first or session.id
+            other = make_series(patient, lead=practitioner, concern=Concern.STRETCH_MARKS,
+                                areas=(Area.ABDOMEN, Area.THIGHS))
+            make_session(other, performed_at=clock.now_utc() - timedelta(days=50))
+            elsewhere = make_series(make_patient(), lead=practitioner)
+            make_session(elsewhere, performed_at=clock.now_utc() - timedelta(days=50 + index))
+    return first
+
+
+@pytest.mark.parametrize("page", ["patient", "series", "session", "home"])
+def test_statements_do_not_grow_with_history(app, client, records, clinic, page):
+    patient, series = clinic
+    session_id = add_history(records, patient, series, 3)
+    url = {
+        "patient": f"/patients/{patient.id}",
+        "series": f"/series/{series.id}",
+        "session": f"/sessions/{session_id}",
+        "home": "/",
+    }[page]
+    small = statements_for(app, client, url)
+    add_history(records, patient, series, 27)
+    large = statements_for(app, client, url)
+    assert small == large, f"{url}: {small} statements with 3 sessions, {large} with 30"
+
+
+def test_series_page_really_shows_the_history(app, client, records, clinic):
+    """Guards the test above: the pages it counts do list every session."""
+    patient, series = clinic
+    add_history(records, patient, series, 30)
+    page = client.get(f"/series/{series.id}").get_data(as_text=True)
+    assert page.count('class="timeline-item"') == 30
+    assert "Session 30 ·" in page
+
+
+def test_patient_list_statements_do_not_grow_with_patients(app, client, records, clinic):
+    def add_patients(count: int) -> None:
+        with records():
+            for _ in range(count):
+                make_series(make_patient())
+
+    add_patients(9)
+    small = statements_for(app, client, "/patients/")
+    add_patients(10)
+    page = client.get("/patients/").get_data(as_text=True)
+    assert "20 patients" in page
+    large = statements_for(app, client, "/patients/")
+    assert small == large

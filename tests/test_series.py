@@ -1,0 +1,442 @@
+"""Treatment series: choosing a concern, planning, editing, completing and discontinuing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func
+
+from tests.conftest import post
+from tests.factories import make_patient, make_series, make_session, make_user
+from tests.pages import field_error, form_data, text
+from tracker import clock
+from tracker.domain import SERIES_DEFAULTS, Area, Concern, SeriesStatus
+from tracker.extensions import db
+from tracker.models import SeriesArea, TreatmentSeries, TreatmentSession
+
+# Signing in checks the password by comparison: these tests are not about hashing.
+pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
+
+
+@pytest.fixture
+def practitioner(records, login_as):
+    with records():
+        user = make_user("practitioner", name="Dr Lead")
+    return login_as(user)
+
+
+@pytest.fixture
+def patient(records):
+    with records():
+        return make_patient(first_name="Sofia", last_name="Reyes")
+
+
+def counts(app) -> tuple[int, int, int]:
+    with app.app_context():
+        return (
+            db.session.scalar(db.select(func.count(TreatmentSeries.id))),
+            db.session.scalar(db.select(func.count(SeriesArea.id))),
+            db.session.scalar(db.select(func.count(TreatmentSession.id))),
+        )
+
+
+def today(app):
+    with app.app_context():
+        return clock.today()
+
+
+def new_series_url(patient, concern: str | None = None) -> str:
+    url = f"/patients/{patient.id}/series/new"
+    return f"{url}?concern={concern}" if concern else url
+
+
+def valid_series_form(app, practitioner, **overrides) -> dict[str, object]:
+    form: dict[str, object] = {
+        "concern": "acne_scars",
+        "concern_detail": "rolling and boxcar",
+        "areas": ["cheeks", "forehead"],
+        "planned_sessions": "4",
+        "interval_min_days": "28",
+        "interval_target_days": "30",
+        "interval_max_days": "42",
+        "start_on": today(app).isoformat(),
+        "lead_practitioner_id": str(practitioner.id),
+        "baseline_assessment": "Moderate rolling scars on both cheeks",
+        "baseline_goodman_baron": "",
+        "goal": "Smoother cheeks",
+    }
+    form.update(overrides)
+    return form
+
+
+# --- choosing the concern and the defaults --------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["", "?concern=", "?concern=tattoo"])
+def test_without_a_known_concern_the_concerns_are_offered(client, practitioner, patient, query):
+    response = client.get(new_series_url(patient) + query)
+    assert response.status_code == 200
+    page = text(response)
+    for concern in Concern:
+        assert concern.label in page
+        assert f"series/new?concern={concern.value}" in page
+    assert 'name="planned_sessions"' not in page
+
+
+@pytest.mark.parametrize("concern", list(Concern))
+def test_concern_prefills_the_usual_course(client, app, practitioner, patient, concern):
+    defaults = SERIES_DEFAULTS[concern]
+    form = form_data(client.get(new_series_url(patient, concern.value)))
+    assert form["concern"] == concern.value
+    assert form["planned_sessions"] == str(defaults.planned_sessions)
+    assert form["interval_min_days"] == str(defaults.interval_min_days)
+    assert form["interval_target_days"] == str(defaults.interval_target_days)
+    assert form["interval_max_days"] == str(defaults.interval_max_days)
+    assert form["start_on"] == today(app).isoformat()
+    assert form["lead_practitioner_id"] == str(practitioner.id)
+    assert "areas" not in form  # the practitioner ticks the areas
+
+
+def test_stretch_marks_defaults_differ_from_acne_scars(client, practitioner, patient):
+    marks = form_data(client.get(new_series_url(patient, "stretch_marks")))
+    scars = form_data(client.get(new_series_url(patient, "acne_scars")))
+    assert (marks["interval_min_days"], marks["interval_max_days"]) == (
+        str(SERIES_DEFAULTS[Concern.STRETCH_MARKS].interval_min_days),
+        str(SERIES_DEFAULTS[Concern.STRETCH_MARKS].interval_max_days))
+    assert marks["interval_min_days"] != scars["interval_min_days"]
+
+
+# --- creating -------------------------------------------------------------------------------
+
+
+def test_create_series_from_the_prefilled_form(client, app, practitioner, patient):
+    url = new_series_url(patient, "stretch_marks")
+    form = form_data(client.get(url))
+    form["areas"] = ["abdomen", "thighs"]
+    form["concern_detail"] = "striae rubra"
+    response = client.post(url, data=form)
+    assert response.status_code == 302
+    with app.app_context():
+        series = db.session.scalar(
+            db.select(TreatmentSeries).where(TreatmentSeries.patient_id == patient.id))
+        assert response.headers["Location"].endswith(f"/series/{series.id}")
+        assert series.status is SeriesStatus.PLANNED
+        assert series.concern is Concern.STRETCH_MARKS
+        assert series.concern_detail == "striae rubra"
+        assert sorted(series.area_codes) == [Area.ABDOMEN, Area.THIGHS]
+        assert series.lead_practitioner_id == practitioner.id
+        defaults = SERIES_DEFAULTS[Concern.STRETCH_MARKS]
+        assert (series.planned_sessions, series.interval_min_days, series.interval_target_days,
+                series.interval_max_days) == (
+            defaults.planned_sessions, defaults.interval_min_days,
+            defaults.interval_target_days, defaults.interval_max_days)
+        assert series.start_on == clock.today()
+        assert series.ended_on is None
+    page = text(client.get(response.headers["Location"]))
+    assert f"0 of {defaults.planned_sessions} sessions" in page
+    assert "Abdomen, Thighs" in page
+
+
+def test_create_with_another_practitioner_as_lead(client, app, records, practitioner, patient):
+    with records():
+        colleague = make_user("practitioner", name="Dr Colleague")
+    form = valid_series_form(app, practitioner, lead_practitioner_id=str(colleague.id))
+    response = post(client, new_series_url(patient), form)
+    assert response.status_code == 302
+    with app.app_context():
+        series = db.session.scalar(db.select(TreatmentSeries))
+        assert series.lead_practitioner_id == colleague.id
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"areas": []}, "areas", "Tick at least one treatment area."),
+        ({"areas": ["cheeks", "elbows"]}, "areas", "'elbows' is not a valid choice"),
+        ({"interval_min_days": "31", "interval_target_days": "30"}, "interval_target_days",
+         "The target cannot be shorter than the earliest interval."),
+        ({"interval_target_days": "45", "interval_max_days": "42"}, "interval_max_days",
+         "The latest interval cannot be shorter than the target."),
+        ({"planned_sessions": "0"}, "planned_sessions", "20"),
+        ({"planned_sessions": "21"}, "planned_sessions", "Plan between 1 and 20 sessions."),
+        ({"planned_sessions": "four"}, "planned_sessions", "20"),
+        ({"interval_max_days": "400"}, "interval_max_days", "Use 1 to 365 days."),
+        ({"start_on": ""}, "start_on", "Enter a valid start date."),
+        ({"concern": "tattoo_removal"}, "concern", "Not a valid choice."),
+        ({"baseline_goodman_baron": "7"}, "baseline_goodman_baron",
+         "Choose one of the listed values."),
+    ],
+)
+def test_invalid_series_is_not_stored(client, app, practitioner, patient, overrides, field,
+                                      message):
+    before = counts(app)
+    typed = valid_series_form(app, practitioner, **overrides)
+    response = post(client, new_series_url(patient), typed)
+    assert response.status_code == 200
+    assert message in field_error(response, field)
+    assert "Nothing was saved yet." in text(response)
+    assert counts(app) == before
+    shown = form_data(response)
+    for name in ("planned_sessions", "interval_min_days", "interval_target_days",
+                 "interval_max_days", "concern_detail", "baseline_assessment", "goal"):
+        assert shown[name] == typed[name], name
+    if overrides.get("areas"):
+        assert shown["areas"] == "cheeks"  # the valid box stays ticked
+
+
+@pytest.mark.parametrize("who", ["manager", "patient", "inactive", "missing", "text"])
+def test_tampered_lead_practitioner_is_refused(client, app, records, practitioner, patient,
+                                               who):
+    with records():
+        lead_id = {
+            "manager": lambda: make_user("manager").id,
+            "patient": lambda: make_user("patient").id,
+            "inactive": lambda: make_user("practitioner", is_active=False).id,
+            "missing": lambda: 999_999,
+            "text": lambda: "me",
+        }[who]()
+    before = counts(app)
+    response = post(client, new_series_url(patient),
+                    valid_series_form(app, practitioner, lead_practitioner_id=str(lead_id)))
+    assert response.status_code == 200
+    assert field_error(response, "lead_practitioner_id")
+    assert "Nothing was saved yet." in text(response)
+    assert counts(app) == before
+
+
+def test_lead_practitioner_choices_are_active_practitioners_only(client, records, practitioner,
+                                                                 patient):
+    with records():
+        make_user("manager", name="Manager Mona")
+        make_user("practitioner", name="Dr Retired", is_active=False)
+        make_user("practitioner", name="Dr Active")
+    page = text(client.get(new_series_url(patient, "acne_scars")))
+    assert "Dr Active" in page
+    assert "Dr Lead" in page
+    assert "Manager Mona" not in page
+    assert "Dr Retired" not in page
+
+
+def test_goodman_baron_baseline_only_for_acne_scars(client, app, practitioner, patient):
+    before = counts(app)
+    response = post(client, new_series_url(patient), valid_series_form(
+        app, practitioner, concern="stretch_marks", areas=["abdomen"], interval_min_days="21",
+        interval_target_days="28", interval_max_days="35", baseline_goodman_baron="3"))
+    assert response.status_code == 200
+    assert "The Goodman & Baron grade applies to acne scars only." in field_error(
+        response, "baseline_goodman_baron")
+    assert counts(app) == before
+
+    response = post(client, new_series_url(patient),
+                    valid_series_form(app, practitioner, baseline_goodman_baron="3"))
+    assert response.status_code == 302
+    with app.app_context():
+        series = db.session.scalar(db.select(TreatmentSeries))
+        assert series.baseline_goodman_baron == 3
+    assert "Goodman & Baron 3 – moderate" in text(client.get(response.headers["Location"]))
+
+
+def test_archived_patient_cannot_get_a_new_series(client, app, records, practitioner):
+    with records():
+        archived = make_patient(is_archived=True)
+    response = client.get(new_series_url(archived, "acne_scars"))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/patients/{archived.id}")
+    before = counts(app)
+    response = post(client, new_series_url(archived), valid_series_form(app, practitioner),
+                    follow_redirects=True)
+    assert "Restore the patient from the archive before opening a series." in text(response)
+    assert counts(app) == before
+    assert "New series" not in text(client.get(f"/patients/{archived.id}"))
+
+
+# --- editing --------------------------------------------------------------------------------
+
+
+def test_edit_keeps_the_plan_and_changes_areas(client, app, records, practitioner):
+    with records():
+        series = make_series(lead=practitioner, areas=(Area.CHEEKS, Area.FOREHEAD),
+                             planned_sessions=5, goal="Even texture",
+                             baseline_goodman_baron=2)
+    url = f"/series/{series.id}/edit"
+    form = form_data(client.get(url))
+    assert sorted(form["areas"]) == ["cheeks", "forehead"]
+    form["areas"] = ["cheeks", "chin"]
+    response = client.post(url, data=form)
+    assert response.status_code == 302
+    with app.app_context():
+        stored = db.session.get(TreatmentSeries, series.id)
+        assert sorted(stored.area_codes) == [Area.CHEEKS, Area.CHIN]
+        assert stored.planned_sessions == 5
+        assert stored.goal == "Even texture"
+        assert stored.baseline_goodman_baron == 2
+        assert stored.start_on == series.start_on
+        assert stored.status is SeriesStatus.ACTIVE
+        assert db.session.scalar(
+            db.select(func.count(SeriesArea.id)).where(SeriesArea.series_id == series.id)) == 2
+
+
+def test_edit_keeps_a_lead_who_has_left(client, app, records, practitioner):
+    with records():
+        former = make_user("practitioner", name="Dr Former")
+        other_former = make_user("practitioner", name="Dr Elsewhere", is_active=False)
+        series = make_series(lead=former)
+        former.is_active = False
+    url = f"/series/{series.id}/edit"
+    response = client.get(url)
+    assert "Dr Former (inactive)" in text(response)
+    assert "Dr Elsewhere" not in text(response)
+    form = form_data(response)
+    assert form["lead_practitioner_id"] == str(former.id)
+    form["goal"] = "Updated goal"
+    assert client.post(url, data=form).status_code == 302
+    with app.app_context():
+        stored = db.session.get(TreatmentSeries, series.id)
+        assert (stored.goal, stored.lead_practitioner_id) == ("Updated goal", former.id)
+    # Another practitioner who has left cannot be made lead.
+    form["lead_practitioner_id"] = str(other_former.id)
+    response = client.post(url, data=form)
+    assert response.status_code == 200
+    assert field_error(response, "lead_practitioner_id")
+    with app.app_context():
+        assert db.session.get(TreatmentSeries, series.id).lead_practitioner_id == former.id
+
+
+def test_edit_cannot_plan_fewer_sessions_than_already_done(client, app, records, practitioner):
+    with records():
+        series = make_series(lead=practitioner, planned_sessions=4)
+        for days_ago in (100, 70, 40):
+            make_session(series, performed_at=clock.now_utc() - timedelta(days=days_ago))
+    url = f"/series/{series.id}/edit"
+    form = form_data(client.get(url))
+    form["planned_sessions"] = "2"
+    response = client.post(url, data=form)
+    assert response.status_code == 200
+    assert "3 sessions are already logged; plan at least that many." in field_error(
+        response, "planned_sessions")
+    assert form_data(response)["planned_sessions"] == "2"
+    with app.app_context():
+        assert db.session.get(TreatmentSeries, series.id).planned_sessions == 4
+    form["planned_sessions"] = "3"
+    assert client.post(url, data=form).status_code == 302
+    with app.app_context():
+        assert db.session.get(TreatmentSeries, series.id).planned_sessions == 3
+
+
+# --- completing and discontinuing -----------------------------------------------------------
+
+
+def test_complete_series(client, app, records, practitioner):
+    with records():
+        series = make_series(lead=practitioner, planned_sessions=4)
+        make_session(series)
+    page = text(client.get(f"/series/{series.id}/complete"))
+    assert "Only 1 of 4 sessions were given" in page
+    response = post(client, f"/series/{series.id}/complete", {})
+    assert response.status_code == 302
+    with app.app_context():
+        stored = db.session.get(TreatmentSeries, series.id)
+        assert stored.status is SeriesStatus.COMPLETED
+        assert stored.ended_on == clock.today()
+        assert stored.discontinued_reason is None
+    page = text(client.get(f"/series/{series.id}"))
+    assert "Completed" in page
+    assert "Log session" not in page
+
+
+def test_complete_without_csrf_token_changes_nothing(client, app, records, practitioner):
+    with records():
+        series = make_series(lead=practitioner)
+    response = client.post(f"/series/{series.id}/complete", data={})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.get(TreatmentSeries, series.id).status is SeriesStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"reason": "", "confirm": "y"}, "reason", "Say why the series is discontinued."),
+        ({"reason": "   ", "confirm": "y"}, "reason", "Say why the series is discontinued."),
+        ({"reason": "Moved abroad"}, "confirm", "Tick the box to confirm."),
+    ],
+)
+def test_discontinue_needs_a_reason_and_a_tick(client, app, records, practitioner, form,
+                                               field, message):
+    with records():
+        series = make_series(lead=practitioner)
+    response = post(client, f"/series/{series.id}/discontinue", form)
+    assert response.status_code == 200
+    assert message in field_error(response, field)
+    assert form_data(response)["reason"] == form["reason"].strip()
+    with app.app_context():
+        stored = db.session.get(TreatmentSeries, series.id)
+        assert stored.status is SeriesStatus.ACTIVE
+        assert stored.discontinued_reason is None
+
+
+def test_discontinue_series(client, app, records, practitioner):
+    with records():
+        series = make_series(lead=practitioner)
+    response = post(client, f"/series/{series.id}/discontinue",
+                    {"reason": "Adverse reaction: prolonged redness", "confirm": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        stored = db.session.get(TreatmentSeries, series.id)
+        assert stored.status is SeriesStatus.DISCONTINUED
+        assert stored.discontinued_reason == "Adverse reaction: prolonged redness"
+        assert stored.ended_on == clock.today()
+    assert "Adverse reaction: prolonged redness" in text(client.get(f"/series/{series.id}"))
+
+
+@pytest.fixture(params=["completed", "discontinued"])
+def closed_series(request, app, records, practitioner):
+    with records():
+        extra = {"discontinued_reason": "Patient moved"} if request.param == "discontinued" else {}
+        return make_series(lead=practitioner, status=SeriesStatus(request.param),
+                           ended_on=clock.today() - timedelta(days=3), planned_sessions=4,
+                           **extra)
+
+
+def test_closed_series_cannot_be_edited(client, app, practitioner, closed_series):
+    url = f"/series/{closed_series.id}/edit"
+    response = client.get(url, follow_redirects=True)
+    assert response.request.path == f"/series/{closed_series.id}"
+    assert "A completed or discontinued series can no longer be edited." in text(response)
+    response = post(client, url, valid_series_form(app, practitioner, planned_sessions="9"),
+                    follow_redirects=True)
+    assert "can no longer be edited" in text(response)
+    with app.app_context():
+        assert db.session.get(TreatmentSeries, closed_series.id).planned_sessions == 4
+
+
+def test_closed_series_cannot_get_sessions(client, app, practitioner, closed_series):
+    url = f"/series/{closed_series.id}/sessions/new"
+    response = client.get(url, follow_redirects=True)
+    assert response.request.path == f"/series/{closed_series.id}"
+    assert "no more sessions can be logged" in text(response)
+    before = counts(app)
+    with app.app_context():
+        performed = clock.to_local(clock.now_utc() - timedelta(hours=1))
+    response = post(client, url, {
+        "performed_at": performed.strftime("%Y-%m-%dT%H:%M"),
+        "practitioner_id": str(practitioner.id), "device": "Pen", "areas-0-area": "cheeks",
+        "areas-0-depth_mm": "1.0", "areas-0-passes": "3", "immediate_redness": "1",
+        "immediate_swelling": "1",
+    }, follow_redirects=True)
+    assert "no more sessions can be logged" in text(response)
+    assert counts(app) == before
+    assert "Log session" not in text(client.get(f"/series/{closed_series.id}"))
+
+
+def test_closed_series_cannot_be_closed_again(client, app, practitioner, closed_series):
+    status = closed_series.status
+    for action, form in (("complete", {}), ("discontinue", {"reason": "x", "confirm": "y"})):
+        response = post(client, f"/series/{closed_series.id}/{action}", form,
+                        follow_redirects=True)
+        assert f"This series is already {status.value}." in text(response)
+    with app.app_context():
+        stored = db.session.get(TreatmentSeries, closed_series.id)
+        assert stored.status is status
+        assert stored.ended_on == clock.today() - timedelta(days=3)
