@@ -245,11 +245,14 @@ def test_invalid_session_is_not_stored(client, app, series, practitioner, overri
             assert shown[name] == value, name
 
 
-@pytest.mark.parametrize("grade", ["immediate_redness", "immediate_swelling"])
-def test_missing_grade_is_refused(client, app, series, practitioner, grade):
+@pytest.mark.parametrize(("grade", "message"), [
+    ("immediate_redness", "Grade the redness (0–3)."),
+    ("immediate_swelling", "Grade the swelling (0–3)."),
+])
+def test_missing_grade_is_refused(client, app, series, practitioner, grade, message):
     response = post(client, new_url(series), session_form(app, practitioner, **{grade: ""}))
     assert response.status_code == 200
-    assert field_error(response, grade)
+    assert field_error(response, grade) == message
     assert counts(app) == (0, 0, 0)
 
 
@@ -401,8 +404,10 @@ def test_too_soon_after_the_previous_session_asks_for_confirmation(client, app, 
     response = post(client, new_url(series), session_form(
         app, practitioner, at=noon_days_ago(app, 1)))
     assert response.status_code == 200
-    message = ("Only 10 days since the previous session; this series' minimum interval is "
-               "28 days.")
+    with app.app_context():
+        previous_day = f"{clock.local_date(noon_days_ago(app, 11)):%d %b %Y}"
+    message = (f"Only 10 days after the session of {previous_day}; this series' minimum "
+               "interval is 28 days.")
     assert message in text(response)
     assert counts(app) == before
     shown = form_data(response)
@@ -412,6 +417,38 @@ def test_too_soon_after_the_previous_session_asks_for_confirmation(client, app, 
         latest = db.session.scalar(db.select(TreatmentSession).order_by(
             TreatmentSession.performed_at.desc()).limit(1))
         assert latest.acknowledged_warnings == message
+
+
+def test_late_entry_too_close_to_a_later_session_asks_for_confirmation(
+        client, app, records, series, practitioner):
+    with records():
+        make_session(series, performed_at=noon_days_ago(app, 40))
+        make_session(series, performed_at=noon_days_ago(app, 5))
+    response = post(client, new_url(series), session_form(
+        app, practitioner, at=noon_days_ago(app, 10)))
+    with app.app_context():
+        later_day = f"{clock.local_date(noon_days_ago(app, 5)):%d %b %Y}"
+    assert f"Only 5 days before the session of {later_day}" in text(response)
+    assert counts(app) == (2, 2, 0)
+
+
+def test_missing_consent_asks_for_confirmation(client, app, records, practitioner):
+    with records():
+        series = make_series(patient=make_patient(consent_on=None), lead=practitioner)
+    response = post(client, new_url(series), session_form(app, practitioner))
+    assert "No signed treatment consent is on file for this patient." in warned(response)
+    assert counts(app) == (0, 0, 0)
+
+
+def test_form_starts_from_the_previous_sessions_device(client, app, records, series, practitioner):
+    with records():
+        make_session(series, device="SkinPen Precision", cartridge="14-pin",
+                     anaesthetic_agent="LMX4", anaesthetic_minutes=30)
+    shown = form_data(client.get(new_url(series)))
+    assert shown["device"] == "SkinPen Precision"
+    assert shown["cartridge"] == "14-pin"
+    assert shown["anaesthetic_agent"] == "LMX4"
+    assert shown["anaesthetic_minutes"] == "30"
 
 
 def test_session_beyond_the_plan_asks_for_confirmation(client, app, records, practitioner):

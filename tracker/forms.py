@@ -47,8 +47,10 @@ class IntSelectField(SelectField):
                          **kwargs)
 
     def pre_validate(self, form: Any) -> None:
-        if self.data is None and self.flags.required:
-            raise StopValidation("Choose a value.")
+        """Refuse values that are not offered; an empty choice is left to the field's own
+        required validator, whose message names what is missing."""
+        if self.process_errors:
+            raise StopValidation()  # keep "Choose one of the listed values." alone
         if self.data is not None and self.data not in {choice.value for choice in self.choices}:
             raise ValidationError("Choose one of the listed values.")
 

@@ -15,7 +15,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker import domain
@@ -54,17 +61,17 @@ class SeriesForm(FlaskForm):
                               validators=[DataRequired("Tick at least one treatment area.")])
     planned_sessions = IntegerField(
         "Planned sessions",
-        validators=[DataRequired("Enter the number of planned sessions (1–20)."),
+        validators=[InputRequired("Enter the number of planned sessions (1–20)."),
                     NumberRange(1, 20, "Plan between 1 and 20 sessions.")],
     )
     interval_min_days = IntegerField(
-        "Earliest (days)", validators=[DataRequired("Enter the minimum interval in days."),
+        "Earliest (days)", validators=[InputRequired("Enter the minimum interval in days."),
                                        NumberRange(1, 365, "Use 1 to 365 days.")])
     interval_target_days = IntegerField(
-        "Target (days)", validators=[DataRequired("Enter the target interval in days."),
+        "Target (days)", validators=[InputRequired("Enter the target interval in days."),
                                      NumberRange(1, 365, "Use 1 to 365 days.")])
     interval_max_days = IntegerField(
-        "Latest (days)", validators=[DataRequired("Enter the maximum interval in days."),
+        "Latest (days)", validators=[InputRequired("Enter the maximum interval in days."),
                                      NumberRange(1, 365, "Use 1 to 365 days.")])
     start_on = DateField("Start date", validators=[DataRequired("Enter a valid start date.")])
     lead_practitioner_id = SelectField("Lead practitioner", coerce=int,

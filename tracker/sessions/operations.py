@@ -24,11 +24,31 @@ from tracker.series.operations import SeriesStateError, mark_started
 from tracker.sessions.forms import SESSION_FIELDS
 
 
-def previous_session_at(series_id: int, before: datetime) -> datetime | None:
-    return db.session.scalar(
+def neighbouring_sessions(series_id: int, moment: datetime) -> list[datetime]:
+    """When the sessions just before and just after ``moment`` took place, if any.
+
+    Both matter: a session logged late may be dated between two existing ones.
+    """
+    before = (
         select(TreatmentSession.performed_at)
-        .where(TreatmentSession.series_id == series_id, TreatmentSession.performed_at < before)
+        .where(TreatmentSession.series_id == series_id, TreatmentSession.performed_at <= moment)
         .order_by(TreatmentSession.performed_at.desc())
+        .limit(1)
+    )
+    after = (
+        select(TreatmentSession.performed_at)
+        .where(TreatmentSession.series_id == series_id, TreatmentSession.performed_at > moment)
+        .order_by(TreatmentSession.performed_at)
+        .limit(1)
+    )
+    return [moment for moment in (db.session.scalar(before), db.session.scalar(after)) if moment]
+
+
+def latest_session(series_id: int) -> TreatmentSession | None:
+    return db.session.scalar(
+        select(TreatmentSession)
+        .where(TreatmentSession.series_id == series_id)
+        .order_by(TreatmentSession.performed_at.desc(), TreatmentSession.id.desc())
         .limit(1)
     )
 
@@ -39,20 +59,25 @@ def session_warnings(
     area_rows: list[dict[str, Any]],
     sessions_done: int,
 ) -> list[str]:
-    """What the practitioner should confirm before saving: depths outside the chart
-    range, a session earlier than the interval's minimum, or one beyond the plan."""
-    warnings = [
+    """What the practitioner should confirm before saving: no consent on file, depths
+    outside the chart range, a session closer to another than the interval's minimum,
+    or one beyond the plan."""
+    warnings = []
+    if series.patient.consent_on is None:
+        warnings.append("No signed treatment consent is on file for this patient.")
+    warnings += [
         message
         for row in area_rows
         if (message := depth_warning(row["area"], row["depth_mm"])) is not None
     ]
-    previous = previous_session_at(series.id, performed_at)
-    if previous is not None:
-        days = (clock.local_date(performed_at) - clock.local_date(previous)).days
+    session_day = clock.local_date(performed_at)
+    for other in neighbouring_sessions(series.id, performed_at):
+        days = abs((session_day - clock.local_date(other)).days)
         if days < series.interval_min_days:
+            relation = "after" if other <= performed_at else "before"
             warnings.append(
-                f"Only {days} days since the previous session; this series' minimum "
-                f"interval is {series.interval_min_days} days."
+                f"Only {days} days {relation} the session of {clock.local_date(other):%d %b %Y}; "
+                f"this series' minimum interval is {series.interval_min_days} days."
             )
     if sessions_done >= series.planned_sessions:
         warnings.append(

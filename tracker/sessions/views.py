@@ -60,6 +60,7 @@ def create(series_id: int) -> Response | str:
             second=0, microsecond=0, tzinfo=None
         )
         form.practitioner_id.data = current_user.id
+        _prefill_from_latest(form, series)
         for index, area in enumerate(series.area_codes[: form.areas.max_entries]):
             if index >= len(form.areas):
                 form.areas.append_entry()
@@ -86,6 +87,16 @@ def create(series_id: int) -> Response | str:
     return render_template("sessions/form.html", form=form, series=series,
                            patient=series.patient, progress=progress, warnings=warnings,
                            pigmentation_risk=series.patient.skin_type.has_pigmentation_risk)
+
+
+def _prefill_from_latest(form: SessionForm, series: TreatmentSeries) -> None:
+    """Start from the previous session's device and anaesthetic: they rarely change."""
+    latest = operations.latest_session(series.id)
+    if latest is None:
+        return
+    for name in ("device", "cartridge", "anaesthetic_agent", "anaesthetic_strength",
+                 "anaesthetic_minutes"):
+        form[name].data = getattr(latest, name)
 
 
 def _note_form(session: TreatmentSession) -> NoteForm:
