@@ -1,3 +1,1 @@
-from tracker.main.views import bp
-
-__all__ = ["bp"]
+"""Main blueprint: views, forms, queries and operations."""

@@ -1,3 +1,1 @@
-from tracker.patients.views import bp
-
-__all__ = ["bp"]
+"""Patients blueprint: views, forms, queries and operations."""

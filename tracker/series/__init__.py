@@ -1,3 +1,1 @@
-from tracker.series.views import bp
-
-__all__ = ["bp"]
+"""Series blueprint: views, forms, queries and operations."""

@@ -13,11 +13,11 @@ from tracker import clock
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import (
-    PostSessionNote,
     TreatmentSeries,
     TreatmentSession,
 )
 from tracker.series.progress import DueState, Progress, compute_progress
+from tracker.sessions.queries import session_details
 
 
 def session_stats():
@@ -121,14 +121,6 @@ def sessions_of_series(series_id: int) -> list[TreatmentSession]:
             select(TreatmentSession)
             .where(TreatmentSession.series_id == series_id)
             .order_by(TreatmentSession.performed_at, TreatmentSession.id)
-            .options(
-                joinedload(TreatmentSession.practitioner),
-                selectinload(TreatmentSession.areas),
-                selectinload(TreatmentSession.products),
-                selectinload(TreatmentSession.post_notes).options(
-                    selectinload(PostSessionNote.symptoms),
-                    joinedload(PostSessionNote.recorded_by),
-                ),
-            )
+            .options(*session_details())
         )
     )

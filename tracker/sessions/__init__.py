@@ -1,3 +1,1 @@
-from tracker.sessions.views import bp
-
-__all__ = ["bp"]
+"""Sessions blueprint: views, forms, queries and operations."""

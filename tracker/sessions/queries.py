@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
 from tracker.models import PostSessionNote, TreatmentSeries, TreatmentSession
+
+
+def session_details() -> tuple[Any, ...]:
+    """Loader options for everything a session's record shows, in a fixed number of
+    statements however many areas, products and notes it has."""
+    return (
+        joinedload(TreatmentSession.practitioner),
+        selectinload(TreatmentSession.areas),
+        selectinload(TreatmentSession.products),
+        selectinload(TreatmentSession.post_notes).options(
+            selectinload(PostSessionNote.symptoms),
+            joinedload(PostSessionNote.recorded_by),
+        ),
+    )
 
 
 def get_session_or_404(session_id: int, patient_id: int | None = None) -> TreatmentSession:
@@ -17,13 +33,7 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
         .where(TreatmentSession.id == session_id)
         .options(
             joinedload(TreatmentSession.series).joinedload(TreatmentSeries.patient),
-            joinedload(TreatmentSession.practitioner),
-            selectinload(TreatmentSession.areas),
-            selectinload(TreatmentSession.products),
-            selectinload(TreatmentSession.post_notes).options(
-                selectinload(PostSessionNote.symptoms),
-                joinedload(PostSessionNote.recorded_by),
-            ),
+            *session_details(),
         )
     )
     if patient_id is not None:
