@@ -207,6 +207,16 @@ def test_refused_access_is_logged(client, login_as, world, caplog):
                for record in caplog.records)
 
 
+def test_reaching_for_another_patients_series_is_logged(client, login_as, world, caplog):
+    login_as(world.patient_user)
+    with caplog.at_level(logging.WARNING):
+        response = client.get(f"/me/series/{world.series.id}")
+    assert response.status_code == 404
+    assert any("access denied" in record.getMessage()
+               and f"series {world.series.id}" in record.getMessage()
+               for record in caplog.records)
+
+
 @pytest.mark.parametrize("url", [
     "/patients/{missing}", "/patients/{missing}/edit", "/series/{missing}",
     "/series/{missing}/edit", "/sessions/{missing}", "/series/{missing}/sessions/new",

@@ -234,3 +234,18 @@ def test_oversized_request_is_refused(client, records, login_as):
     response = post(client, "/patients/new", {**NEW_PATIENT, "medical_notes": "x" * 3_000_000})
     assert response.status_code == 413
     assert patient_count(records) == 0
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(client, records, login_as,
+                                                                   app):
+    with records():
+        user = make_user("practitioner")
+    login_as(user)
+    assert client.get("/patients/?q=a%00b").status_code == 400
+    response = post(client, "/patients/new", {
+        "first_name": "Ann\x00", "last_name": "Lee", "chart_number": "NUL-1",
+        "date_of_birth": "1990-01-01", "fitzpatrick_type": "2",
+    }, token_from="/patients/new")
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Patient.id))) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
@@ -47,6 +47,15 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+def _refuse_nul_characters() -> None:
+    """PostgreSQL cannot store NUL in text; refuse such input plainly instead of failing
+    deep inside a query. No browser sends it from a form."""
+    for values in (request.args, request.form):
+        for value in values.values():
+            if "\x00" in value:
+                abort(400)
+
+
 def _set_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -72,4 +81,5 @@ def init_app(app: Flask) -> None:
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    app.before_request(_refuse_nul_characters)
     app.after_request(_set_headers)

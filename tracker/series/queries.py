@@ -110,6 +110,11 @@ def get_series_or_404(series_id: int, patient_id: int | None = None) -> Treatmen
         statement = statement.where(TreatmentSeries.patient_id == patient_id)
     series = db.session.scalar(statement)
     if series is None:
+        if patient_id is not None:
+            current_app.logger.warning(
+                "access denied: patient %s asked for series %s outside their record",
+                patient_id, series_id,
+            )
         abort(404)
     return series
 
