@@ -312,3 +312,12 @@ def test_patient_page_shows_each_series_with_its_own_progress(client, records, p
 
 def test_unknown_patient_is_not_found(client, practitioner):
     assert client.get("/patients/999999").status_code == 404
+
+
+def test_error_summary_names_each_missing_field(client, app, practitioner):
+    response = post(client, "/patients/new", valid_patient_form(first_name="", last_name=""),
+                    token_from="/patients/new")
+    summary = text(response).split('class="errors-summary"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#first_name">First name</a>: Enter the first name.' in summary
+    assert '<a href="#last_name">Last name</a>: Enter the last name.' in summary
+    assert patient_count(app) == 0

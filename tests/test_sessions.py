@@ -612,3 +612,13 @@ def test_note_on_the_day_of_treatment(client, app, records, series, practitioner
     assert post(client, f"/sessions/{today_session.id}/notes",
                 valid_note(day_after="0", symptoms=[])).status_code == 302
     assert note_counts(app) == (1, 0)
+
+
+def test_error_summary_links_to_each_problem_row(client, app, series, practitioner):
+    response = post(client, new_url(series), session_form(
+        app, practitioner, areas=(("cheeks", "1.50", "3"), ("chin", "3.50", "3"))))
+    page = text(response)
+    summary = page.split('class="errors-summary"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#areas-1-depth_mm">Area row 2: Depth (mm)</a>' in summary
+    assert "Depth must be between 0.1 and 3.0 mm." in summary
+    assert "areas-0" not in summary

@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
         "domain": domain,
         "today": clock.today,
         "field_attrs": field_attrs,
+        "form_error_list": form_error_list,
         "days": lambda count: timedelta(days=count),
     }
     app.jinja_env.globals.update(globals_)
@@ -70,3 +71,26 @@ def field_attrs(field: Any, autofocus: bool = False, hint: str | None = None) ->
     if autofocus:
         attrs["autofocus"] = True
     return attrs
+
+
+def form_error_list(form: Any) -> list[tuple[str, str, str]]:
+    """Every field error as (field id, label, message), rows of repeated fields included,
+    so the summary at the top of a form can link to each problem."""
+    found: list[tuple[str, str, str]] = []
+
+    def visit(field: Any, prefix: str) -> None:
+        if field.type == "FieldList":
+            for position, entry in enumerate(field.entries, start=1):
+                visit(entry, f"{prefix}{field.label.text} row {position}: ")
+            found.extend((field.id, f"{prefix}{field.label.text}", message)
+                         for message in field.errors if isinstance(message, str))
+        elif field.type == "FormField":
+            for sub_field in field.form:
+                visit(sub_field, prefix)
+        else:
+            found.extend((field.id, f"{prefix}{field.label.text}", message)
+                         for message in field.errors)
+
+    for field in form:
+        visit(field, "")
+    return found

@@ -84,8 +84,9 @@ class SessionForm(FlaskForm):
                             description="needle count / model, e.g. 12-pin")
     cartridge_lot = StringField("Cartridge lot", filters=[blank_to_none],
                                 validators=[Optional(), Length(max=60)])
-    areas = FieldList(FormField(AreaRowForm), min_entries=1, max_entries=MAX_AREA_ROWS)
-    products = FieldList(FormField(ProductRowForm), min_entries=1, max_entries=MAX_PRODUCT_ROWS)
+    areas = FieldList(FormField(AreaRowForm), "Area", min_entries=1, max_entries=MAX_AREA_ROWS)
+    products = FieldList(FormField(ProductRowForm), "Product", min_entries=1,
+                         max_entries=MAX_PRODUCT_ROWS)
     anaesthetic_agent = StringField("Topical anaesthetic", filters=[blank_to_none],
                                     validators=[Optional(), Length(max=120)])
     anaesthetic_strength = StringField("Strength", filters=[blank_to_none],
