@@ -50,7 +50,7 @@ def drop_postgres_schema(schema: str) -> None:
     engine.dispose()
 
 
-def test_config(database_url: str, instance_path: Path, **extra: object) -> dict[str, object]:
+def make_test_config(database_url: str, instance_path: Path, **extra: object) -> dict[str, object]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
@@ -76,7 +76,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     else:
         reset_postgres_schema(PG_SCHEMA)
         url = postgres_url(PG_SCHEMA)
-    app = create_app(test_config(url, folder))
+    app = create_app(make_test_config(url, folder))
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -100,7 +100,7 @@ def app(database: Database, tmp_path: Path, app_config: dict[str, object]) -> It
     else:
         url = database.url
     os.environ["TRACKER_INSTANCE_PATH"] = str(tmp_path / "instance")
-    app = create_app(test_config(url, tmp_path, **app_config))
+    app = create_app(make_test_config(url, tmp_path, **app_config))
     # No app context stays pushed while the test runs: each request gets its own, as in
     # production, so requests never share the test's database session or `g`.
     yield app

@@ -41,7 +41,7 @@ def table_names() -> set[str]:
 
 
 def test_upgrade_builds_the_models_schema(empty_database, tmp_path):
-    app = create_app(conftest.test_config(empty_database, tmp_path))
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
     with app.app_context():
         assert table_names() == set()
         upgrade()
@@ -54,7 +54,7 @@ def test_upgrade_builds_the_models_schema(empty_database, tmp_path):
 
 
 def test_downgrade_to_base_and_upgrade_again(empty_database, tmp_path):
-    app = create_app(conftest.test_config(empty_database, tmp_path))
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
     with app.app_context():
         try:
             upgrade()
@@ -68,7 +68,7 @@ def test_downgrade_to_base_and_upgrade_again(empty_database, tmp_path):
 
 def test_one_head(tmp_path):
     """Two heads would make `flask db upgrade` refuse to run after a merge."""
-    app = create_app(conftest.test_config(f"sqlite:///{tmp_path / 'unused.sqlite'}", tmp_path))
+    app = create_app(conftest.make_test_config(f"sqlite:///{tmp_path / 'unused.sqlite'}", tmp_path))
     with app.app_context():
         config = app.extensions["migrate"].migrate.get_config()
         assert len(ScriptDirectory.from_config(config).get_heads()) == 1

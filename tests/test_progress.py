@@ -24,7 +24,7 @@ SOON = 7
 @pytest.fixture(scope="module")
 def clinic_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("progress")
-    return create_app(conftest.test_config(f"sqlite:///{folder / 'unused.sqlite'}", folder))
+    return create_app(conftest.make_test_config(f"sqlite:///{folder / 'unused.sqlite'}", folder))
 
 
 @pytest.fixture

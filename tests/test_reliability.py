@@ -1,0 +1,102 @@
+"""Reliability figures from shared/security.md: all-or-nothing writes, a database that is
+down answers 503 and the app recovers, and concurrent writers lose nothing."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from tests.conftest import csrf_token, login, make_test_config, post
+from tests.factories import PASSWORD, make_series, make_user
+from tests.test_sessions import counts, new_url, session_form
+from tracker import create_app
+from tracker.extensions import db
+from tracker.models import TreatmentSeries, TreatmentSession
+
+pytestmark = pytest.mark.usefixtures("shared_template_cache")
+
+
+def test_a_failure_after_flush_leaves_no_partial_session(app, client, records, login_as,
+                                                         monkeypatch):
+    with records():
+        practitioner = make_user("practitioner")
+        series = make_series(lead=practitioner, status="planned")
+    login_as(practitioner)
+
+    def flush_then_fail(series: TreatmentSeries) -> None:
+        db.session.flush()
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("tracker.sessions.operations.mark_started", flush_then_fail)
+    response = post(client, new_url(series), session_form(app, practitioner))
+    assert response.status_code == 500
+    assert "disk on fire" not in response.get_data(as_text=True)
+    assert counts(app) == (0, 0, 0)
+    with app.app_context():
+        assert db.session.get(TreatmentSeries, series.id).status.value == "planned"
+
+
+def test_database_down_answers_503_and_recovers_without_restart(tmp_path: Path):
+    missing_folder = tmp_path / "not-yet"
+    url = f"sqlite:///{missing_folder / 'tracker.sqlite'}"
+    app = create_app(make_test_config(url, tmp_path))
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    down = client.post("/login", data={"csrf_token": token, "email": "a@b.c",
+                                       "password": "whatever-123"})
+    assert down.status_code == 503
+    assert "Temporarily unavailable" in down.get_data(as_text=True)
+
+    missing_folder.mkdir()
+    with app.app_context():
+        db.create_all()
+    again = client.post("/login", data={"csrf_token": token, "email": "a@b.c",
+                                        "password": "whatever-123"})
+    assert again.status_code == 200
+    assert "The email or password is not correct." in again.get_data(as_text=True)
+
+
+def test_concurrent_writers_lose_nothing(app, records, database):
+    """Eight practitioners log sessions at once: every success is a stored row."""
+    writers, per_writer = 8, 5
+    with records():
+        staff = [make_user("practitioner") for _ in range(writers)]
+        series = [make_series(lead=member, planned_sessions=20, interval_min_days=1,
+                              interval_target_days=1, interval_max_days=2) for member in staff]
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def write(member, one_series) -> None:
+        client = app.test_client()
+        assert login(client, member.email, PASSWORD).status_code == 302
+        for number in range(per_writer):
+            form = session_form(app, member, areas=(("cheeks", "1.00", "2"),))
+            form["performed_at"] = f"2026-0{number + 1}-10T10:00"
+            form["confirm_warnings"] = "y"
+            response = post(client, new_url(one_series), form)
+            if response.status_code == 200 and "Please confirm" in response.get_data(
+                    as_text=True):
+                page = response.get_data(as_text=True)
+                digest = page.split('name="warnings_digest" type="hidden" value="', 1)[1]
+                form["warnings_digest"] = digest.split('"', 1)[0]
+                response = post(client, new_url(one_series), form)
+            with lock:
+                statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=write, args=pair) for pair in zip(staff, series,
+                                                                           strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(statuses) == writers * per_writer
+    assert all(status < 500 for status in statuses), statuses
+    with app.app_context():
+        stored = db.session.scalar(select(func.count(TreatmentSession.id)))
+        assert stored == statuses.count(302) == writers * per_writer
+        if database.backend == "sqlite":
+            assert db.session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
