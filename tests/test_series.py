@@ -14,6 +14,7 @@ from tracker import clock
 from tracker.domain import SERIES_DEFAULTS, Area, Concern, SeriesStatus
 from tracker.extensions import db
 from tracker.models import SeriesArea, TreatmentSeries, TreatmentSession
+from tracker.series.operations import SeriesStateError
 
 # Signing in checks the password by comparison: these tests are not about hashing.
 pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
@@ -343,6 +344,22 @@ def test_complete_series(client, app, records, practitioner):
     page = text(client.get(f"/series/{series.id}"))
     assert "Completed" in page
     assert "Log session" not in page
+
+
+def test_completing_a_series_someone_else_just_closed_answers_409(client, app, records,
+                                                                  practitioner, monkeypatch):
+    """The page was loaded while the series was open; by the time of the POST another
+    request has closed it: the practitioner gets a clear conflict, not a crash."""
+    with records():
+        series = make_series(lead=practitioner)
+
+    def closed_meanwhile(series, today):
+        raise SeriesStateError("This series is already closed.")
+
+    monkeypatch.setattr("tracker.series.operations.complete_series", closed_meanwhile)
+    response = post(client, f"/series/{series.id}/complete", {})
+    assert response.status_code == 409
+    assert "The record changed in the meantime" in text(response)
 
 
 def test_complete_without_csrf_token_changes_nothing(client, app, records, practitioner):

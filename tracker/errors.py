@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import db
+from tracker.series.operations import SeriesStateError
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -49,6 +50,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
         return _render(error.code or 500)
+
+    @app.errorhandler(SeriesStateError)
+    def stale_series(error: SeriesStateError) -> tuple[str, int]:
+        """Two people closed the same series at once: the second is told, not crashed."""
+        db.session.rollback()
+        return _render(409)
 
     @app.errorhandler(OperationalError)
     def database_down(error: OperationalError) -> tuple[str, int]:

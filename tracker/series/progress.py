@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from tracker import clock
-from tracker.domain import SeriesStatus
 from tracker.models import TreatmentSeries
 
 
@@ -108,6 +107,3 @@ def compute_progress(
         state = DueState.NOT_DUE
     return Progress(done, series.planned_sessions, last_performed_at, opens, target, closes, state)
 
-
-def status_badge(status: SeriesStatus) -> str:
-    return f"badge-{status.value}"
