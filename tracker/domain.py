@@ -161,15 +161,27 @@ def depth_warning(area: Area, depth_mm: Decimal) -> str | None:
     )
 
 
-def expected_downtime(max_depth_mm: Decimal | None) -> str | None:
-    """Expected downtime for the deepest needle setting used (*chart*)."""
+@dataclass(frozen=True)
+class Downtime:
+    shortest_days: int
+    longest_days: int
+
+    @property
+    def label(self) -> str:
+        return f"about {self.shortest_days}–{self.longest_days} days"
+
+
+def expected_downtime(max_depth_mm: Decimal | None) -> Downtime | None:
+    """Expected downtime for the deepest needle setting used (*chart*): 0.2–0.5 mm about
+    2–3 days, 0.8–1.5 mm about 4–5 days, 2.0–3.0 mm about 6–7 days. Depths between the
+    chart's bands take the longer band."""
     if max_depth_mm is None:
         return None
     if max_depth_mm <= Decimal("0.5"):
-        return "about 2–3 days"
+        return Downtime(2, 3)
     if max_depth_mm <= Decimal("1.5"):
-        return "about 4–5 days"
-    return "about 6–7 days"
+        return Downtime(4, 5)
+    return Downtime(6, 7)
 
 
 class Fitzpatrick(enum.IntEnum):

@@ -21,6 +21,7 @@ from tracker.series.forms import (
     DiscontinueSeriesForm,
     SeriesForm,
 )
+from tracker.sessions.recovery import session_recovery_flags
 
 bp = Blueprint("series", __name__)
 
@@ -65,8 +66,11 @@ def show(series_id: int) -> str:
     series = queries.get_series_or_404(series_id)
     sessions = queries.sessions_of_series(series.id)
     progress = queries.progress_of(series)
-    return render_template("series/show.html", series=series, patient=series.patient,
-                           sessions=sessions, progress=progress)
+    return render_template(
+        "series/show.html", series=series, patient=series.patient, sessions=sessions,
+        progress=progress,
+        recovery_flags={session.id: session_recovery_flags(session) for session in sessions},
+    )
 
 
 def _form_data(series: TreatmentSeries) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from tracker.models import TreatmentSeries, TreatmentSession
 from tracker.series.queries import get_series_or_404, progress_of
 from tracker.sessions import operations, queries
 from tracker.sessions.forms import NoteForm, SessionForm
+from tracker.sessions.recovery import session_recovery_flags
 
 bp = Blueprint("sessions", __name__)
 
@@ -113,6 +114,7 @@ def _render_session(session: TreatmentSession, note_form: NoteForm | None) -> st
         "sessions/show.html", session=session, series=session.series,
         patient=session.series.patient, number=queries.session_number(session),
         note_form=note_form, expected_downtime=domain.expected_downtime(session.max_depth_mm),
+        recovery_flags=session_recovery_flags(session),
     )
 
 
