@@ -14,7 +14,7 @@ from tracker.domain import SERIES_DEFAULTS, Concern
 from tracker.extensions import db
 from tracker.models import TreatmentSeries
 from tracker.patients.queries import get_patient_or_404
-from tracker.series import operations, queries
+from tracker.series import charts, operations, queries
 from tracker.series.forms import (
     SERIES_FIELDS,
     CompleteSeriesForm,
@@ -69,6 +69,8 @@ def show(series_id: int) -> str:
     return render_template(
         "series/show.html", series=series, patient=series.patient, sessions=sessions,
         progress=progress,
+        scores_chart=charts.scores_chart(sessions, series.concern),
+        recovery_chart=charts.recovery_chart(sessions),
         recovery_flags={session.id: session_recovery_flags(session) for session in sessions},
     )
 
