@@ -318,3 +318,64 @@ class TestThrottling:
         with records() as session:
             session.execute(update(LoginFailure).values(at=utcnow() - timedelta(minutes=16)))
         assert location(sign_in(client, user.email)) == "/"
+
+
+# Changing the password ------------------------------------------------------------------
+
+NEW_PASSWORD = "a-much-longer-passphrase"
+
+
+def change(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None):
+    return post(client, "/account/password", {
+        "current_password": current, "new_password": new,
+        "confirm_password": new if confirm is None else confirm,
+    }, token_from="/account/password")
+
+
+def test_changing_the_password_signs_out_other_devices(app, client, records, login_as):
+    with records():
+        user = make_user("patient")
+    login_as(user)
+    other_device = app.test_client()
+    assert location(sign_in(other_device, user.email)) == "/"
+
+    response = change(client)
+    assert location(response) == "/"
+    assert "Your password was changed" in client.get("/", follow_redirects=True).get_data(
+        as_text=True)
+    assert client.get("/me").status_code == 200                      # this browser stays in
+    assert location(other_device.get("/me")) == "/login"              # the other is out
+    fresh = app.test_client()
+    assert sign_in(fresh, user.email).status_code == 200              # old password refused
+    assert location(sign_in(fresh, user.email, NEW_PASSWORD)) == "/"
+
+
+@pytest.mark.parametrize(("current", "new", "confirm", "message"), [
+    ("wrong-password", NEW_PASSWORD, None, "The current password is not correct."),
+    (PASSWORD, "short", None, "Use at least 8 characters"),
+    (PASSWORD, "password123", None, "This password is too common"),
+    (PASSWORD, NEW_PASSWORD, "something-else-entirely", "The two new passwords do not match."),
+    (PASSWORD, PASSWORD, None, "Choose a password different from the current one."),
+])
+def test_refused_password_changes_keep_the_old_password(app, client, records, login_as,
+                                                        current, new, confirm, message):
+    with records():
+        user = make_user("practitioner")
+    login_as(user)
+    response = change(client, current, new, confirm)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert location(sign_in(app.test_client(), user.email)) == "/"
+
+
+@pytest.mark.usefixtures("fast_password_check")
+def test_guessing_the_current_password_is_throttled(app, client, records, login_as):
+    app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] = 3
+    with records():
+        user = make_user("manager")
+    login_as(user)
+    for _ in range(3):
+        assert change(client, current="guess-guess-guess").status_code == 200
+    response = change(client)
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0

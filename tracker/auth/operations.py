@@ -102,3 +102,9 @@ def create_user(
     )
     db.session.add(user)
     return user
+
+
+def change_password(user: User, new_password: str) -> None:
+    """Store a new hash and end every other signed-in session of this user."""
+    user.password_hash = hash_password(new_password)
+    user.revoke_sessions()

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from tracker.auth import operations
-from tracker.auth.forms import EmptyForm, LoginForm
+from tracker.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from tracker.extensions import db
+from tracker.passwords import verify_password
 from tracker.security import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -27,11 +37,7 @@ def login() -> Response | str:
         address = request.remote_addr or "unknown"
         retry_after = operations.throttle_retry_after(form.email.data, address)
         if retry_after is not None:
-            response = make_response(
-                render_template("errors/429.html", retry_after=retry_after), 429
-            )
-            response.headers["Retry-After"] = str(retry_after)
-            return response
+            return _too_many_attempts(retry_after)
         user = operations.authenticate(form.email.data, form.password.data)
         if user is None:
             operations.record_failure(form.email.data, address)
@@ -59,3 +65,35 @@ def logout() -> Response:
         logout_user()
         session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response | str:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        address = request.remote_addr or "unknown"
+        retry_after = operations.throttle_retry_after(current_user.email, address)
+        if retry_after is not None:
+            return _too_many_attempts(retry_after)
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            # Guessing the current password from a borrowed session counts as a failed
+            # sign-in, so the same throttle applies.
+            operations.record_failure(current_user.email, address)
+            db.session.commit()
+            form.current_password.errors.append("The current password is not correct.")
+        else:
+            user = current_user._get_current_object()
+            operations.change_password(user, form.new_password.data)
+            db.session.commit()
+            # The token changed: sign this browser in again under it, others stay out.
+            login_user(user, remember=False)
+            flash("Your password was changed. Other devices have been signed out.", "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/change_password.html", form=form)
+
+
+def _too_many_attempts(retry_after: int) -> Response:
+    response = make_response(render_template("errors/429.html", retry_after=retry_after), 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
