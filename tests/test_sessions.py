@@ -622,3 +622,12 @@ def test_error_summary_links_to_each_problem_row(client, app, series, practition
     assert '<a href="#areas-1-depth_mm">Area row 2: Depth (mm)</a>' in summary
     assert "Depth must be between 0.1 and 3.0 mm." in summary
     assert "areas-0" not in summary
+
+
+def test_enter_in_a_field_saves_rather_than_removing_a_row(client, series):
+    """Browsers submit with the form's first submit button when Enter is pressed."""
+    page = text(client.get(new_url(series)))
+    form = page.split('<form class="form" method="post"', 1)[1]
+    first_button = re.search(r"<(button|input)[^>]*type=\"submit\"[^>]*>", form).group(0)
+    assert "remove_area" not in first_button and "add_area" not in first_button
+    assert 'name="' not in first_button   # a plain submit: the view saves
