@@ -56,6 +56,11 @@ def test_depth_out_of_range(records, series, depth):
                                                    areas=((Area.CHEEKS, depth, 3),)))
 
 
+def test_an_area_appears_once_per_session(records, series):
+    refused(records, lambda database: make_session(
+        database.merge(series), areas=((Area.CHEEKS, "1.00", 2), (Area.CHEEKS, "1.50", 3))))
+
+
 @pytest.mark.parametrize("passes", [0, 11])
 def test_passes_out_of_range(records, series, passes):
     refused(records, lambda database: make_session(database.merge(series),

@@ -181,7 +181,8 @@ def upgrade():
     sa.CheckConstraint('depth_mm >= 0.1 AND depth_mm <= 3.0', name=op.f('ck_session_areas_depth_mm_range')),
     sa.CheckConstraint('passes BETWEEN 1 AND 10', name=op.f('ck_session_areas_passes_range')),
     sa.ForeignKeyConstraint(['session_id'], ['treatment_sessions.id'], name=op.f('fk_session_areas_session_id_treatment_sessions'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_session_areas'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_session_areas')),
+    sa.UniqueConstraint('session_id', 'area', name='uq_session_areas_session_area')
     )
     with op.batch_alter_table('session_areas', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_session_areas_session_id'), ['session_id'], unique=False)

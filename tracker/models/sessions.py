@@ -6,7 +6,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import enum_column, utcnow
@@ -102,6 +110,7 @@ class SessionArea(db.Model):
     __table_args__ = (
         CheckConstraint("depth_mm >= 0.1 AND depth_mm <= 3.0", name="depth_mm_range"),
         CheckConstraint("passes BETWEEN 1 AND 10", name="passes_range"),
+        UniqueConstraint("session_id", "area", name="uq_session_areas_session_area"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
