@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import abort, current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Subquery, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import clock
@@ -20,7 +20,7 @@ from tracker.series.progress import DueState, Progress, compute_progress
 from tracker.sessions.queries import session_details
 
 
-def session_stats():
+def session_stats() -> Subquery:
     """Per series: how many sessions were given and when the last one was."""
     return (
         select(
