@@ -178,6 +178,16 @@ def login_as(client: FlaskClient):
     return sign_in
 
 
+@pytest.fixture
+def practitioner(records, login_as):
+    """A practitioner, signed in on ``client``."""
+    from tests.factories import make_user
+
+    with records():
+        user = make_user("practitioner", name="Dr Lead")
+    return login_as(user)
+
+
 @contextmanager
 def count_queries(app: Flask) -> Iterator[list[str]]:
     """Collect the SQL statements run inside the block."""

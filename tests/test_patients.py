@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 
 from tests.conftest import post
-from tests.factories import make_patient, make_series, make_session, make_user
+from tests.factories import make_patient, make_series, make_session
 from tests.pages import field_error, form_data, text
 from tracker.domain import Concern
 from tracker.extensions import db
@@ -16,13 +16,6 @@ from tracker.models import Patient
 
 # Signing in checks the password by comparison: these tests are not about hashing.
 pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
-
-
-@pytest.fixture
-def practitioner(records, login_as):
-    with records():
-        user = make_user("practitioner")
-    return login_as(user)
 
 
 def patient_count(app) -> int:

@@ -21,13 +21,6 @@ pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cac
 
 
 @pytest.fixture
-def practitioner(records, login_as):
-    with records():
-        user = make_user("practitioner", name="Dr Lead")
-    return login_as(user)
-
-
-@pytest.fixture
 def patient(records):
     with records():
         return make_patient(first_name="Sofia", last_name="Reyes")

@@ -33,13 +33,6 @@ pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cac
 
 
 @pytest.fixture
-def practitioner(records, login_as):
-    with records():
-        user = make_user("practitioner", name="Dr Pen")
-    return login_as(user)
-
-
-@pytest.fixture
 def series(records, practitioner):
     with records():
         return make_series(lead=practitioner, concern=Concern.ACNE_SCARS,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import Field, SelectField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional as OptionalValidator
 from wtforms.validators import StopValidation, ValidationError
 
 
@@ -63,16 +62,3 @@ class IntSelectField(SelectField):
             self.data = None
             raise ValueError("Choose one of the listed values.") from None
 
-
-class RequiredIf:
-    """Make a field required when another field holds a value."""
-
-    def __init__(self, other: str, value: Any, message: str) -> None:
-        self.other, self.value, self.message = other, value, message
-
-    def __call__(self, form: Any, field: Field) -> None:
-        if form[self.other].data == self.value:
-            if not field.data:
-                raise StopValidation(self.message)
-        else:
-            OptionalValidator()(form, field)
