@@ -353,7 +353,7 @@ def test_warnings_mark_their_fields_and_say_same_day(client, app, records, pract
     assert 'id="performed_at-warning"' in page
     depth_cell = page.split('name="areas-0-depth_mm"', 1)[1].split("</td>", 1)[0]
     assert 'class="field-warning"' in depth_cell
-    assert "outside the reference range" in depth_cell
+    assert "Outside 0.25–0.75 mm." in depth_cell
 
 
 def test_planned_areas_come_first_and_others_are_a_warning(client, app, records, practitioner):
@@ -369,7 +369,7 @@ def test_planned_areas_come_first_and_others_are_a_warning(client, app, records,
         app, practitioner, areas=(("thighs", "2.0", "3"), ("cheeks", "1.0", "2"))))
     assert "Cheeks is not among this series' planned areas." in warned(response)
     cell = text(response).split('name="areas-1-area"', 1)[1].split("</td>", 1)[0]
-    assert "not among this series' planned areas" in cell
+    assert "Not in the series' plan." in cell
 
 
 def test_a_depth_far_above_the_chart_needs_a_typed_reason(client, app, records, practitioner):

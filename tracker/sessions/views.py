@@ -104,7 +104,7 @@ def _warnings_by_field(warnings: list[SessionWarning]) -> dict[str, list[str]]:
     marked: dict[str, list[str]] = {}
     for warning in warnings:
         if warning.field_id:
-            marked.setdefault(warning.field_id, []).append(warning.message)
+            marked.setdefault(warning.field_id, []).append(warning.mark)
     return marked
 
 
