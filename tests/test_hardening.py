@@ -340,11 +340,13 @@ def test_every_link_in_the_error_summary_lands_on_a_field(client, app, records, 
 def test_warnings_mark_their_fields_and_say_same_day(client, app, records, practitioner):
     with records():
         series = make_series(lead=practitioner, areas=(Area.FOREHEAD,))
-        make_session(series, performed_at=clock.now_utc() - timedelta(minutes=90))
+        with app.app_context():
+            noon = clock.local_noon(clock.today() - timedelta(days=2))
+        make_session(series, performed_at=noon)
     with app.app_context():
-        now_local = clock.to_local(clock.now_utc() - timedelta(minutes=30))
+        later_that_day = clock.to_local(noon + timedelta(hours=2))
     response = post(client, new_url(series), session_form(
-        app, practitioner, performed_at=now_local.strftime("%Y-%m-%dT%H:%M"),
+        app, practitioner, performed_at=later_that_day.strftime("%Y-%m-%dT%H:%M"),
         areas=(("forehead", "1.00", "2"),)))
     messages = warned(response)
     assert any(message.startswith("On the same day as the session of") for message in messages)
