@@ -39,11 +39,13 @@ STRUCTURE_JS = """() => {
     'a[href], button:not([disabled]), input:not([type=hidden]), select, textarea, [tabindex]');
   let skipShown = false;
   if (skip) {
+    const before = document.activeElement;  // autofocus, say: given back afterwards
     skip.focus();
     const box = skip.getBoundingClientRect();
     skipShown = document.activeElement === skip && box.width > 20 && box.height > 10
       && box.top >= 0 && box.left >= 0;
     skip.blur();
+    if (before && before !== document.body) before.focus();
   }
   const target = document.getElementById('content');
   return {
@@ -207,6 +209,12 @@ class Browsing:
         self.page.wait_for_load_state()
         if check:
             self.check(check if isinstance(check, str) else None)
+
+    def press_to_submit(self, key: str) -> None:
+        """Press a key that submits a form, and wait for the page it leads to."""
+        with self.page.expect_navigation():
+            self.page.keyboard.press(key)
+        self.page.wait_for_load_state()
 
     def text(self, selector: str = "main") -> str:
         return self.page.locator(selector).first.inner_text()

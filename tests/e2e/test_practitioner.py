@@ -103,8 +103,8 @@ def test_practitioner_reaches_every_page_of_theirs(browse):
     tab = browse(820, 1180)
     tab.sign_in("practitioner@demo.clinic")
     tab.goto("/?mine=1")
-    tab.goto("/patients?page=2", "patients-page-2")
-    tab.goto("/patients?q=Marquez")
+    tab.goto("/patients/?page=2", "patients-page-2")
+    tab.goto("/patients/?q=Marquez")
     tab.click("Marquez, Sofia", check="patient-demo")
     tab.click("Edit details", check="patient-edit")
     tab.page.go_back()
@@ -120,3 +120,77 @@ def test_practitioner_reaches_every_page_of_theirs(browse):
     tab.check("session-demo")
     tab.goto("/account/password", "change-password")
     tab.goto("/patients/999999", status=404)
+
+
+def focused_name(tab: Browsing) -> str:
+    """What a screen reader would call the focused control: its label or aria-label."""
+    return tab.page.evaluate("""() => {
+      const el = document.activeElement;
+      if (!el) return '';
+      const label = el.getAttribute('aria-label')
+        || (el.labels && el.labels.length ? el.labels[0].innerText : '')
+        || el.innerText || el.value || '';
+      return label.replace(/\\s*\\*\\s*$/, '').trim();
+    }""")
+
+
+def tab_to(tab: Browsing, name: str, limit: int = 80) -> None:
+    """Press Tab until the control called ``name`` has the focus."""
+    for _ in range(limit):
+        if focused_name(tab) == name:
+            return
+        tab.page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {name!r}")
+
+
+def arrow_to(tab: Browsing, value: str, limit: int = 30) -> None:
+    """Move through the focused select's options with the arrow keys until ``value``."""
+    for _ in range(limit):
+        if tab.page.evaluate("() => document.activeElement.value") == value:
+            return
+        tab.page.keyboard.press("ArrowDown")
+    raise AssertionError(f"the arrow keys never reached {value!r}")
+
+
+def test_practitioner_logs_a_session_with_the_keyboard_alone(browse):
+    tab = browse(820, 1180)
+    tab.sign_in("practitioner@demo.clinic")
+    create_patient(tab, "Kit", "Anand", "E2E-0002")
+    tab.click("New series")
+    tab.page.get_by_role("link", name=re.compile("^Stretch marks")).click()
+    tab.page.locator("main form").get_by_label("Abdomen").check()
+    tab.click("Save series", role="button")
+    tab.click("Log session 1")
+
+    # From here on, only keys: Tab, the arrows, Space and Enter.
+    assert focused_name(tab) == "Date and time"  # the form starts where the work starts
+    tab_to(tab, "Device")
+    tab.page.keyboard.type("Dermapen 4")
+    tab_to(tab, "Depth in mm, area 1")
+    tab.page.keyboard.type("2.0")
+    tab.page.keyboard.press("Tab")
+    tab.page.keyboard.type("3")
+    tab_to(tab, "Add area")
+    tab.press_to_submit("Space")
+    tab.check()
+    tab_to(tab, "Area 2")
+    arrow_to(tab, "thighs")
+    tab.page.keyboard.press("Tab")
+    tab.page.keyboard.type("1.5")
+    tab.page.keyboard.press("Tab")
+    tab.page.keyboard.type("2")
+    tab_to(tab, "Immediate redness")
+    arrow_to(tab, "2")
+    tab.page.keyboard.press("Tab")
+    arrow_to(tab, "1")
+    tab_to(tab, "Save session")
+    tab.press_to_submit("Enter")
+    if tab.page.get_by_text("Please confirm before saving").count():
+        tab_to(tab, "I have reviewed these warnings and want to save the session.")
+        tab.page.keyboard.press("Space")
+        tab_to(tab, "Save session")
+        tab.press_to_submit("Enter")
+    tab.check()
+    assert tab.page.get_by_role("heading", level=1).inner_text() == "Session 1 of 4"
+    areas = tab.text("main table")
+    assert "Abdomen" in areas and "Thighs" in areas and "2.00" in areas and "1.50" in areas
