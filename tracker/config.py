@@ -15,6 +15,9 @@ class DefaultConfig:
     #: after SESSION_ABSOLUTE_HOURS.
     IDLE_TIMEOUT_MINUTES = 15
     SESSION_ABSOLUTE_HOURS = 12
+    #: A form posted after the session ended is kept this long for its user to finish
+    #: after signing in again.
+    DRAFT_LIFETIME_MINUTES = 120
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
