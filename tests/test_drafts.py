@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy import func
 
 from tests.conftest import CSRF_PATTERN, login
-from tests.factories import PASSWORD, make_series, make_session, make_user
+from tests.factories import PASSWORD, make_patient, make_series, make_session, make_user
 from tests.pages import form_data, text, values_of
 from tests.test_sessions import hours_ago, session_form
 from tracker import clock
 from tracker.domain import Area, Concern, SeriesStatus
 from tracker.drafts.operations import keepable_fields
 from tracker.extensions import db
-from tracker.models import FormDraft, PostSessionNote, TreatmentSession
+from tracker.models import FormDraft, Patient, PostSessionNote, TreatmentSession
 
 pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
 
@@ -226,6 +226,45 @@ def test_a_note_posted_after_the_timeout_comes_back_on_the_session_page(
     assert client.post(note_url, data=shown).status_code == 302
     assert stored(app, PostSessionNote) == 1
     assert drafts_of(app) == []
+
+
+def test_a_patients_details_edited_after_the_timeout_come_back(app, client, records,
+                                                              practitioner):
+    with records():
+        patient = make_patient(first_name="Maren", allergies=None)
+    url = f"/patients/{patient.id}/edit"
+    typed = {**form_data(client.get(url)), "first_name": "Marenka",
+             "allergies": "Lidocaine: hives in 2019", "phone": "+44 20 7946 0000"}
+    typed.pop("csrf_token")
+    response = save_after_timeout(client, url, typed)
+    assert location(response) == ("/login", {"next": [url]})
+
+    sign_in_again(client, practitioner, response.headers["Location"])
+    shown = form_data(client.get(url))
+    assert (shown["first_name"], shown["allergies"], shown["phone"]) == (
+        "Marenka", "Lidocaine: hives in 2019", "+44 20 7946 0000")
+    assert client.post(url, data=shown).status_code == 302
+    with app.app_context():
+        assert db.session.get(Patient, patient.id).allergies == "Lidocaine: hives in 2019"
+
+
+def test_a_new_series_comes_back_on_the_page_of_its_concern(app, client, records,
+                                                            practitioner):
+    with records():
+        patient = make_patient()
+    page_url = f"/patients/{patient.id}/series/new?concern=stretch_marks"
+    typed = {**form_data(client.get(page_url)), "areas": ["abdomen", "thighs"],
+             "goal": "Flatter, paler striae before summer"}
+    typed.pop("csrf_token")
+    # The browser posts to the page's own URL, query included, and names it as Referer.
+    response = save_after_timeout(client, page_url, typed, referrer=page_url)
+    assert location(response) == ("/login", {"next": [page_url]})
+
+    sign_in_again(client, practitioner, response.headers["Location"])
+    shown = form_data(client.get(page_url))
+    assert shown["areas"] == ["abdomen", "thighs"]
+    assert shown["goal"] == typed["goal"]
+    assert shown["concern"] == "stretch_marks"
 
 
 # --- what is never kept ------------------------------------------------------------------
