@@ -339,7 +339,8 @@ def test_keepalive_after_the_timeout_answers_401_and_the_form_is_still_kept(
         app, client, series, practitioner, stand_in_clock):
     token = token_of(client.get(new_url(series)))
     stand_in_clock.now += 61
-    assert keepalive(client, token).status_code == 401
+    ended = keepalive(client, token)
+    assert (ended.status_code, ended.headers.get("X-Session-Ended")) == (401, "timeout")
     typed = typed_session(app, practitioner)
     response = client.post(new_url(series), data={**typed, "csrf_token": token})
     assert location(response) == ("/login", {"next": [new_url(series)]})
@@ -348,7 +349,8 @@ def test_keepalive_after_the_timeout_answers_401_and_the_form_is_still_kept(
 
 def test_keepalive_for_a_visitor_who_is_not_signed_in_is_401(client):
     token = token_of(client.get("/login"))
-    assert keepalive(client, token).status_code == 401
+    response = keepalive(client, token)
+    assert (response.status_code, response.headers.get("X-Session-Ended")) == (401, None)
 
 
 def test_signed_in_pages_load_the_keepalive_script_with_the_idle_period(client, practitioner):

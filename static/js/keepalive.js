@@ -28,16 +28,14 @@
       document.addEventListener(name, markActivity, { capture: true, passive: true });
     });
 
-    function showEnded() {
+    function showEnded(message) {
       var main = document.querySelector("main");
       if (!main || document.getElementById("session-ended-notice")) { return; }
       var notice = document.createElement("div");
       notice.id = "session-ended-notice";
       notice.className = "flash flash-warning";
       notice.setAttribute("role", "alert");
-      notice.textContent = "You were signed out after a period of inactivity. What you " +
-        "typed is still on this page: save as usual, sign in again, and it will be " +
-        "offered back to you filled in.";
+      notice.textContent = message;
       main.insertBefore(notice, main.firstChild);
     }
 
@@ -50,9 +48,16 @@
         redirect: "manual",
         headers: { "X-CSRFToken": token.value }
       }).then(function (response) {
-        if (response.status !== 204) {
-          window.clearInterval(timer);
-          if (response.status === 401) { showEnded(); }
+        if (response.status === 204) { return; }
+        window.clearInterval(timer);
+        if (response.headers.get("X-Session-Ended") === "timeout") {
+          showEnded("You were signed out after a period of inactivity. What you typed is " +
+            "still on this page: save as usual, sign in again, and it will be offered " +
+            "back to you filled in.");
+        } else if (response.status === 400 || response.status === 401) {
+          // Signed out, or signed in again, in another tab: this page's token is stale.
+          showEnded("This page's sign-in has ended (signed out or signed in again " +
+            "elsewhere), so it can no longer save. Copy what you typed before leaving it.");
         }
       }).catch(function () { /* offline for a moment: the next ping tries again */ });
     }

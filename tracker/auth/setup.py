@@ -39,7 +39,7 @@ def _enforce_session_lifetime() -> Response | None:
     if idle or too_old:
         if request.endpoint == "drafts.keepalive":
             # Left as it is, so that the form on the page can still be kept when saved.
-            return Response(status=401)
+            return Response(status=401, headers={"X-Session-Ended": "timeout"})
         kept_page = drafts.keep_timed_out_post(current_user._get_current_object())
         logout_user()
         session.clear()
