@@ -204,6 +204,16 @@ def test_nobody_else_can_discard_a_draft(app, client, records, series, practitio
     assert len(drafts_of(app)) == 1
 
 
+@pytest.mark.parametrize("draft_id", ["", "abc", "²", "1\n", "0", "9" * 30, "-1"])
+def test_a_malformed_draft_id_discards_nothing(app, client, series, practitioner, draft_id):
+    save_after_timeout(client, new_url(series), typed_session(app, practitioner))
+    sign_in_again(client, practitioner, "/login")
+    token = token_of(client.get("/"))
+    response = client.post("/drafts/discard", data={"csrf_token": token, "draft_id": draft_id})
+    assert location(response) == ("/", {})
+    assert len(drafts_of(app)) == 1
+
+
 def test_a_note_posted_after_the_timeout_comes_back_on_the_session_page(
         app, client, records, practitioner):
     with records():

@@ -57,8 +57,8 @@ def _form_page() -> str:
             candidates.append(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
     candidates.append(request.script_root + request.full_path.rstrip("?"))
     for candidate in candidates:
-        if len(candidate) <= MAX_URL_LENGTH and is_safe_next(candidate) \
-                and _answers_get(candidate):
+        if (len(candidate) <= MAX_URL_LENGTH and is_safe_next(candidate)
+                and _answers_get(candidate)):
             return candidate
     return url_for("main.home")
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import and_, delete, or_
 
 from tracker import clock
 from tracker.extensions import db
@@ -42,7 +42,7 @@ def keep_draft(user: User, *, action: str, page: str, fields: list[tuple[str, st
     now = clock.now_utc()
     db.session.execute(delete(FormDraft).where(
         or_(FormDraft.expires_at <= now,
-            (FormDraft.user_id == user.id) & (FormDraft.action == action))
+            and_(FormDraft.user_id == user.id, FormDraft.action == action))
     ))
     draft = FormDraft(user_id=user.id, action=action, page=page,
                       fields_json=json.dumps(fields), created_at=now, expires_at=now + lifetime)
@@ -58,7 +58,7 @@ def forget_drafts(user_id: int, action: str) -> None:
     """
     db.session.execute(delete(FormDraft).where(
         or_(FormDraft.expires_at <= clock.now_utc(),
-            (FormDraft.user_id == user_id) & (FormDraft.action == action))
+            and_(FormDraft.user_id == user_id, FormDraft.action == action))
     ))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, flash, redirect, url_for
 from flask_login import current_user, login_required
 
@@ -29,9 +27,8 @@ def keepalive() -> Response:
 def discard() -> Response:
     form = DiscardDraftForm()
     target = url_for("main.home")
-    draft_id = form.draft_id.data or ""
-    if form.validate_on_submit() and re.fullmatch(r"[1-9][0-9]{0,8}", draft_id):
-        draft = queries.users_draft(current_user.id, int(draft_id))
+    if form.validate_on_submit():
+        draft = queries.users_draft(current_user.id, int(form.draft_id.data))
         if draft is not None:
             if is_safe_next(draft.page):
                 target = draft.page
