@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from tracker.extensions import db, login_manager
 from tracker.models import User
+from tracker.observability import note_user
 
 
 @login_manager.user_loader
@@ -21,6 +22,7 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_part))
     if user is None or not user.is_active or not user.token_matches(token):
         return None
+    note_user(user)
     return user
 
 
