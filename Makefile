@@ -47,7 +47,7 @@ check-migrations: $(VENV)/.installed
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
 	export DATABASE_URL="sqlite:///$$dir/check.sqlite" TRACKER_INSTANCE_PATH="$$dir" \
 		TRACKER_ENV_NAME=development && \
-	$(FLASK) db upgrade 2>/dev/null && $(FLASK) db check
+	out=$$($(FLASK) db upgrade 2>&1) || { echo "$$out"; exit 1; } && $(FLASK) db check
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

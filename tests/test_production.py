@@ -221,6 +221,10 @@ def test_liveness_needs_no_database_and_readiness_reports_it_down(database, tmp_
                                       tmp_path))
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
+    # A browser still signed in (a session cookie naming a user) changes nothing.
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:token"
+    assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "database unavailable"}

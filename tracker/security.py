@@ -63,7 +63,8 @@ def _set_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_user.is_authenticated and request.endpoint != "static":
+    if request.endpoint != "static" and request.blueprint != "health" and (
+            current_user.is_authenticated):
         headers["Cache-Control"] = "no-store"
     if request.is_secure or _is_production():
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

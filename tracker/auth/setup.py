@@ -28,7 +28,10 @@ def load_user(user_id: str) -> User | None:
 
 def _enforce_session_lifetime() -> Response | None:
     """Sign out after IDLE_TIMEOUT_MINUTES without a request, or SESSION_ABSOLUTE_HOURS."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    # Health checks never load the user: liveness must not depend on the database.
+    if request.endpoint == "static" or request.blueprint == "health":
+        return None
+    if not current_user.is_authenticated:
         return None
     now = time.time()
     config = current_app.config
