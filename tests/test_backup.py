@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import insert, select, text
 
 from tests.conftest import make_test_config
@@ -110,20 +111,26 @@ def test_backup_while_writing_restores_the_database_of_that_moment(app, runner, 
     assert restored["patients"] and restored["post_session_notes"]
 
 
-def test_sqlite_backup_restores_into_a_new_database(app, runner, clinic, database, tmp_path):
-    if database.backend != "sqlite":
-        pytest.skip("PostgreSQL restores into the schema it was taken from")
+def test_sqlite_backup_restores_into_a_new_database(tmp_path):
+    source = create_app(make_test_config(f"sqlite:///{tmp_path / 'live.sqlite'}", tmp_path))
+    with source.app_context():
+        upgrade()
+        make_note(make_session(make_series()))
+        db.session.commit()
     backup_file = tmp_path / "tracker.sqlite.bak"
-    assert runner.invoke(args=["backup", "--output", str(backup_file)]).exit_code == 0
+    assert source.test_cli_runner().invoke(
+        args=["backup", "--output", str(backup_file)]).exit_code == 0
 
     target = create_app(make_test_config(f"sqlite:///{tmp_path / 'new' / 'restored.sqlite'}",
                                          tmp_path))
     result = target.test_cli_runner().invoke(args=["restore", str(backup_file)])
     assert result.exit_code == 0, result.output
-    assert snapshot(target) == snapshot(app)
-    with target.app_context():
-        assert target.test_client().get("/readyz").status_code == 200
-        db.engine.dispose()
+    assert snapshot(target) == snapshot(source)
+    assert snapshot(target)["post_session_notes"]
+    assert target.test_client().get("/readyz").status_code == 200
+    for app in (source, target):
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_a_damaged_backup_is_refused_and_nothing_is_restored(app, runner, clinic, tmp_path):

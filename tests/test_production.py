@@ -20,8 +20,6 @@ from tracker import ConfigurationError, create_app
 from tracker.extensions import db
 from tracker.observability import request_log
 
-pytestmark = pytest.mark.usefixtures("shared_template_cache")
-
 
 @pytest.fixture
 def request_lines():
