@@ -9,10 +9,19 @@ from typing import Any
 
 from tracker import clock
 from tracker.db import utcnow
-from tracker.domain import SERIES_DEFAULTS, Area, Concern, Reporter, Role, SeriesStatus
+from tracker.domain import (
+    SERIES_DEFAULTS,
+    Area,
+    Concern,
+    ConsentKind,
+    Reporter,
+    Role,
+    SeriesStatus,
+)
 from tracker.extensions import db
 from tracker.models import (
     Patient,
+    PatientConsent,
     PostSessionNote,
     SeriesArea,
     SessionArea,
@@ -35,10 +44,13 @@ def make_patient(**fields: Any) -> Patient:
         "last_name": f"Tester{number}",
         "date_of_birth": date(1990, 1, 1),
         "fitzpatrick_type": 2,
-        "consent_on": date(2026, 1, 1),
     }
+    consent_on = fields.pop("consent_on", date(2026, 1, 1))
     values.update(fields)
     patient = Patient(**values)
+    if consent_on is not None:
+        patient.consents.append(PatientConsent(kind=ConsentKind.TREATMENT, version="v1",
+                                               signed_on=consent_on))
     db.session.add(patient)
     db.session.flush()
     return patient

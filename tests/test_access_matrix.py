@@ -64,6 +64,7 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
     ("patients.show", "GET"): STAFF_READ,
     ("patients.edit", "GET"): STAFF_READ,
     ("patients.edit", "POST"): STAFF_WRITE,
+    ("patients.record_consent", "POST"): STAFF_WRITE,
     ("series.create", "GET"): CLINICAL_READ,
     ("series.create", "POST"): CLINICAL_WRITE,
     ("series.show", "GET"): STAFF_READ,

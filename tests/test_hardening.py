@@ -17,7 +17,12 @@ from tests.test_sessions import counts, new_url, session_form, warned
 from tracker import clock
 from tracker.domain import Area, Concern, SeriesStatus
 from tracker.extensions import db
-from tracker.models import PostSessionNote, TreatmentSeries, TreatmentSession
+from tracker.models import (
+    PostSessionNote,
+    SessionConfirmation,
+    TreatmentSeries,
+    TreatmentSession,
+)
 
 pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
 
@@ -392,8 +397,12 @@ def test_a_depth_far_above_the_chart_needs_a_typed_reason(client, app, records, 
     response = client.post(new_url(series), data=shown)
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"]))
-    assert "Reason for the depth" in page
-    assert "Thick scar tissue; tested on a small patch first" in page
+    assert "Depth far above the chart:" in page
+    assert "Reason: Thick scar tissue; tested on a small patch first" in page
+    with app.app_context():
+        assert db.session.execute(db.select(SessionConfirmation.rule, SessionConfirmation.reason)
+                                  ).all() == [("depth_far_above",
+                                               "Thick scar tissue; tested on a small patch first")]
 
 
 def test_a_small_deviation_stays_a_tick(client, app, records, practitioner):
@@ -406,7 +415,8 @@ def test_a_small_deviation_stays_a_tick(client, app, records, practitioner):
     shown["confirm_warnings"] = "y"
     assert client.post(new_url(series), data=shown).status_code == 302
     with app.app_context():
-        assert db.session.scalar(db.select(TreatmentSession.depth_reason)) is None
+        assert db.session.execute(db.select(SessionConfirmation.rule, SessionConfirmation.reason)
+                                  ).all() == [("depth", None)]
 
 
 def test_add_area_focuses_the_new_row(client, app, records, practitioner):

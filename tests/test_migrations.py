@@ -3,6 +3,7 @@ undone and replayed."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import Numeric, bindparam, inspect, text
 
 from tests import conftest
 from tracker import create_app
+from tracker.demo import seed_demo
 from tracker.extensions import db
 
 
@@ -168,6 +170,51 @@ def test_a_database_migrated_before_the_foundation_edit_gains_the_constraint(
             db.engine.dispose()
 
 
+def _count(table: str) -> int:
+    with db.engine.connect() as connection:
+        return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608 - fixed table names
+
+
+def test_screening_migration_keeps_the_demo_clinic(empty_database, tmp_path):
+    """g17 upgrades a database holding the demo clinic at b14 without losing a row: each
+    confirmed-warning line becomes a confirmation row and each consent date a consent record.
+    (The demo is seeded at head and taken down to b14, which is what the old schema held.)"""
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        try:
+            upgrade()
+            seed_demo(date(2026, 11, 25))
+            db.session.commit()
+            db.session.remove()
+            downgrade(revision="b14_form_drafts")
+            kept_tables = ("users", "patients", "treatment_series", "series_areas",
+                           "treatment_sessions", "session_areas", "session_products",
+                           "post_session_notes", "note_symptoms")
+            before = {table: _count(table) for table in kept_tables}
+            with db.engine.connect() as connection:
+                lines = [line for (value,) in connection.execute(text(
+                    "SELECT acknowledged_warnings FROM treatment_sessions "
+                    "WHERE acknowledged_warnings IS NOT NULL"))
+                    for line in value.splitlines()]
+                consented = connection.execute(text(
+                    "SELECT id, consent_on FROM patients WHERE consent_on IS NOT NULL "
+                    "ORDER BY id")).all()
+            assert lines and consented
+
+            upgrade()
+            assert {table: _count(table) for table in kept_tables} == before
+            with db.engine.connect() as connection:
+                assert sorted(connection.execute(text(
+                    "SELECT message FROM session_confirmations")).scalars()) == sorted(lines)
+                assert connection.execute(text(
+                    "SELECT patient_id, signed_on FROM patient_consents "
+                    "WHERE kind = 'treatment' ORDER BY patient_id")).all() == consented
+            assert differences() == []
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_duplicate_areas_stop_the_upgrade_and_are_named(empty_database, tmp_path, capfd):
     app = create_app(conftest.make_test_config(empty_database, tmp_path))
     with app.app_context():
@@ -186,4 +233,56 @@ def test_duplicate_areas_stop_the_upgrade_and_are_named(empty_database, tmp_path
             assert SESSION_AREA_UNIQUE not in session_area_uniques()
         finally:
             db.session.remove()
+            db.engine.dispose()
+
+
+def test_screening_migration_turns_warning_text_into_rows(empty_database, tmp_path):
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        try:
+            upgrade(revision="b14_form_drafts")
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO users (id, email, name, role, password_hash, session_token, "
+                    "is_active, created_at) VALUES (1, 'p@x.test', 'Dr P', 'practitioner', "
+                    "'x', 't', TRUE, '2026-01-01 09:00:00')"))
+                for patient_id, consent in ((1, date(2025, 12, 1)), (2, None)):
+                    connection.execute(text(
+                        "INSERT INTO patients (id, chart_number, first_name, last_name, "
+                        "date_of_birth, fitzpatrick_type, consent_on, is_archived, created_at) "
+                        "VALUES (:id, :chart, 'A', 'B', '1990-01-01', 2, :consent, FALSE, "
+                        "'2026-01-01 09:00:00')"),
+                        {"id": patient_id, "chart": f"C{patient_id}", "consent": consent})
+                connection.execute(text(
+                    "INSERT INTO treatment_series (id, patient_id, concern, planned_sessions, "
+                    "interval_min_days, interval_target_days, interval_max_days, start_on, "
+                    "status, lead_practitioner_id, created_at) VALUES (1, 1, 'acne_scars', 4, "
+                    "28, 30, 42, '2026-01-02', 'active', 1, '2026-01-01 09:00:00')"))
+                far = ("Forehead: 2.00 mm is outside the reference range 0.25–0.75 mm for this "
+                       "area. It is more than 2 times the maximum: say why below.")
+                warnings = "\n".join((
+                    far, "Only 10 days after the session of 01 Jan 2026; this series' minimum "
+                    "interval is 28 days.", "Something the app no longer says."))
+                connection.execute(text(
+                    "INSERT INTO treatment_sessions (id, series_id, performed_at, "
+                    "practitioner_id, device, immediate_redness, immediate_swelling, "
+                    "acknowledged_warnings, depth_reason, created_by_id, created_at) VALUES "
+                    "(1, 1, '2026-01-11 10:00:00', 1, 'Pen', 1, 1, :warnings, 'Thick scar', "
+                    "1, '2026-01-11 11:00:00')"), {"warnings": warnings})
+            upgrade()
+            with db.engine.connect() as connection:
+                rows = connection.execute(text(
+                    "SELECT session_id, rule, message, is_override, reason, confirmed_by_id "
+                    "FROM session_confirmations ORDER BY id")).all()
+                consents = connection.execute(text(
+                    "SELECT patient_id, kind, signed_on, recorded_by_id "
+                    "FROM patient_consents")).all()
+            assert [(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows] == [
+                (1, "depth_far_above", far, False, "Thick scar", 1),
+                (1, "interval", warnings.splitlines()[1], False, None, 1),
+                (1, "earlier_warning", "Something the app no longer says.", False, None, 1),
+            ]
+            assert [(c[0], c[1], str(c[2]), c[3]) for c in consents] == [
+                (1, "treatment", "2025-12-01", None)]
+        finally:
             db.engine.dispose()

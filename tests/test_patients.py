@@ -139,7 +139,6 @@ def valid_patient_form(**overrides: str) -> dict[str, str]:
         "phone": "+44 20 7946 0000",
         "allergies": "Lidocaine",
         "medical_notes": "",
-        "consent_on": (date.today() - timedelta(days=10)).isoformat(),
     }
     form.update(overrides)
     return form
@@ -169,7 +168,8 @@ def test_create_patient(client, app, practitioner):
         assert patient.email == "maria.lopez@example.com"
         assert patient.allergies == "Lidocaine"
         assert patient.medical_notes is None
-        assert patient.consent_on == date.today() - timedelta(days=10)
+        assert patient.consents == []  # recorded on the patient page (test_screening)
+        assert patient.allergy_codes == []
         assert patient.is_archived is False
     page = text(client.get(response.headers["Location"]))
     assert "Maria Lopez was added." in page
@@ -185,9 +185,9 @@ def test_create_patient(client, app, practitioner):
          "The date of birth cannot be in the future."),
         ({"date_of_birth": "12/04/1985"}, "date_of_birth",
          "Enter a real date as day, month and year."),
-        ({"date_of_birth": "1890-01-01", "consent_on": ""}, "date_of_birth",
+        ({"date_of_birth": "1890-01-01"}, "date_of_birth",
          "dates of birth start at 1900"),
-        ({"date_of_birth": "0001-01-01", "consent_on": ""}, "date_of_birth",
+        ({"date_of_birth": "0001-01-01"}, "date_of_birth",
          "dates of birth start at 1900"),
         ({"date_of_birth": "9999-12-31"}, "date_of_birth",
          "The date of birth cannot be in the future."),
@@ -198,10 +198,6 @@ def test_create_patient(client, app, practitioner):
          "Another patient already has this chart number."),
         ({"chart_number": "taken 1"}, "chart_number",
          "Use letters, digits, '-', '/' or '.' only."),
-        ({"consent_on": "1980-01-01"}, "consent_on",
-         "The consent date cannot be before the date of birth."),
-        ({"consent_on": (date.today() + timedelta(days=3)).isoformat()}, "consent_on",
-         "The consent date cannot be in the future."),
         ({"fitzpatrick_type": "9"}, "fitzpatrick_type", "Choose one of the listed values."),
         ({"fitzpatrick_type": "IV"}, "fitzpatrick_type", "Choose one of the listed values."),
         ({"fitzpatrick_type": ""}, "fitzpatrick_type", "Choose"),

@@ -14,16 +14,18 @@ from tests.conftest import post
 from tests.factories import make_patient, make_series, make_session, make_user
 from tests.pages import field_error, form_data, text, values_of
 from tracker import clock
-from tracker.domain import Area, Concern, Reporter, SeriesStatus, Symptom
+from tracker.domain import Area, Concern, Reporter, ScreeningItem, SeriesStatus, Symptom
 from tracker.extensions import db
 from tracker.models import (
     NoteSymptom,
     PostSessionNote,
     SessionArea,
+    SessionConfirmation,
     SessionProduct,
     TreatmentSeries,
     TreatmentSession,
 )
+from tracker.sessions.forms import screening_field_name
 
 FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -79,6 +81,7 @@ def session_form(app, practitioner, at: datetime | None = None,
         "goodman_baron_grade": "",
         "satisfaction": "",
         "notes": "Tolerated well",
+        **{screening_field_name(item): "no" for item in ScreeningItem},
     }
     for index, (area, depth, passes) in enumerate(areas):
         form[f"areas-{index}-area"] = area
@@ -141,7 +144,9 @@ def test_log_a_session(client, app, series, practitioner):
         assert session.gais_clinician is None
         assert session.anaesthetic_minutes is None
         assert session.notes == "Tolerated well"
-        assert session.acknowledged_warnings is None
+        assert session.confirmations == []
+        assert {a.item: a.present for a in session.screening_answers} == {
+            item: False for item in ScreeningItem}
         assert session.series.status is SeriesStatus.ACTIVE
     page = text(client.get(response.headers["Location"]))
     assert "The session was saved." in page
@@ -385,7 +390,7 @@ def warned(response) -> list[str]:
     page = text(response)
     assert "Please confirm before saving" in page
     box = page.split('class="warning-box"', 1)[1].split("</ul>", 1)[0]
-    return [re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li>(.*?)</li>", box)]
+    return [re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li[^>]*>(.*?)</li>", box)]
 
 
 def test_depth_outside_the_chart_asks_for_confirmation(client, app, series, practitioner):
@@ -407,11 +412,13 @@ def test_depth_outside_the_chart_asks_for_confirmation(client, app, series, prac
     assert response.status_code == 302
     with app.app_context():
         session = db.session.scalar(db.select(TreatmentSession))
-        assert session.acknowledged_warnings == message
+        assert [(c.rule, c.message, c.reason, c.confirmed_by_id)
+                for c in session.confirmations] == [("depth", message, None, practitioner.id)]
         assert session.areas[0].depth_mm == Decimal("1.50")
     page = text(client.get(response.headers["Location"]))
-    assert "Confirmed warnings" in page
+    assert "Overrides and confirmed warnings" in page
     assert message in page
+    assert f"Confirmed by {practitioner.name}" in page
 
 
 def test_too_soon_after_the_previous_session_asks_for_confirmation(client, app, records, series,
@@ -434,7 +441,7 @@ def test_too_soon_after_the_previous_session_asks_for_confirmation(client, app, 
     with app.app_context():
         latest = db.session.scalar(db.select(TreatmentSession).order_by(
             TreatmentSession.performed_at.desc()).limit(1))
-        assert latest.acknowledged_warnings == message
+        assert [(c.rule, c.message) for c in latest.confirmations] == [("interval", message)]
 
 
 def test_late_entry_too_close_to_a_later_session_asks_for_confirmation(
@@ -450,12 +457,14 @@ def test_late_entry_too_close_to_a_later_session_asks_for_confirmation(
     assert counts(app) == (2, 2, 0)
 
 
-def test_missing_consent_asks_for_confirmation(client, app, records, practitioner):
+def test_missing_consent_asks_for_confirmation_after_the_first_session(client, app, records,
+                                                                       practitioner):
     with records():
         series = make_series(patient=make_patient(consent_on=None), lead=practitioner)
+        make_session(series, performed_at=noon_days_ago(app, 40))
     response = post(client, new_url(series), session_form(app, practitioner))
     assert "No signed treatment consent is on file for this patient." in warned(response)
-    assert counts(app) == (0, 0, 0)
+    assert counts(app) == (1, 1, 0)
 
 
 def test_form_starts_from_the_previous_sessions_device(client, app, records, series, practitioner):
@@ -505,7 +514,7 @@ def test_warnings_vanish_when_the_depth_is_corrected(client, app, series, practi
     response = client.post(new_url(series), data=shown)
     assert response.status_code == 302
     with app.app_context():
-        assert db.session.scalar(db.select(TreatmentSession.acknowledged_warnings)) is None
+        assert db.session.scalar(db.select(func.count(SessionConfirmation.id))) == 0
 
 
 # --- the session page -----------------------------------------------------------------------

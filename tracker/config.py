@@ -30,6 +30,10 @@ class DefaultConfig:
     PATIENTS_PER_PAGE = 25
     #: Series whose next window opens within this many days count as "due soon".
     DUE_SOON_DAYS = 7
+    #: Screening asks about isotretinoin taken within this many months (the drug label
+    #: says 6; a clinic may choose otherwise, see domain.md). A "yes" is a warning the
+    #: practitioner overrides with a written reason, never a block.
+    ISOTRETINOIN_LOOKBACK_MONTHS = 6
     #: How far back and ahead of today a series may start (records entered late, plans
     #: made early); sessions are bounded by their series' start and by
     #: SESSION_FUTURE_LIMIT_MINUTES ahead of now.

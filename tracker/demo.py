@@ -19,24 +19,34 @@ from tracker.domain import (
     AREA_INFO,
     DEPTH_MAX_MM,
     SERIES_DEFAULTS,
+    Allergy,
     Area,
     Concern,
+    ConfirmationRule,
+    ConsentKind,
     Endpoint,
     Fitzpatrick,
     Reporter,
     Role,
+    ScreeningItem,
+    ScreeningLevel,
     SeriesStatus,
     Symptom,
     depth_warning,
+    screening_rule,
 )
 from tracker.extensions import db
 from tracker.models import (
     NoteSymptom,
     Patient,
+    PatientAllergy,
+    PatientConsent,
     PostSessionNote,
     SeriesArea,
     SessionArea,
+    SessionConfirmation,
     SessionProduct,
+    SessionScreeningAnswer,
     TreatmentSeries,
     TreatmentSession,
     User,
@@ -129,6 +139,8 @@ _REASONS = ("Moved abroad for work; asked to close the series.",
             "Started isotretinoin; series stopped on clinical advice.",
             "Post-inflammatory darkening after a session; switched to a topical plan.",
             "Could no longer attend daytime appointments.")
+_CONSENT_VERSION = "MN-TX v3"
+_CODED_ALLERGIES = {"Nickel": Allergy.METAL}
 _ALLERGIES = ("Nickel", "Penicillin", "Latex", "Fragrance mix", "Chlorhexidine")
 _MEDICAL = ("History of cold sores: antiviral before facial sessions.",
             "Isotretinoin course ended more than a year ago.",
@@ -158,6 +170,10 @@ def seed_demo(today: date | None = None) -> bool:
     ]
     practitioners = staff[:2]
     patients = [_patient(rng, index, today) for index in range(len(PATIENT_NAMES))]
+    # A generator of its own, so the screening and consents leave the rest unchanged.
+    screening_rng = random.Random(17)
+    for patient in patients:
+        _consents(screening_rng, patient, staff[2])
     for (email, role, _), patient in zip(DEMO_ACCOUNTS[3:], patients, strict=False):
         create_user(email=email, name=patient.full_name, role=role, password=DEMO_PASSWORD,
                     patient=patient)
@@ -165,6 +181,10 @@ def seed_demo(today: date | None = None) -> bool:
         for concern, plan in _plans(index):
             lead = practitioners[0] if index < 2 or rng.random() < 0.6 else practitioners[1]
             _series(rng, patient, concern, plan, lead, practitioners, today)
+    for patient in patients:
+        for series in patient.series:
+            for session in series.sessions:
+                _screening(screening_rng, patient, session)
     db.session.flush()
     return True
 
@@ -215,12 +235,75 @@ def _patient(rng: random.Random, index: int, today: date) -> Patient:
         fitzpatrick_type=skin,
         allergies=rng.choice(_ALLERGIES) if rng.random() < 0.2 else None,
         medical_notes=rng.choice(_MEDICAL) if rng.random() < 0.3 else None,
-        consent_on=consent_on,
         is_archived=index >= 38,
         created_at=_at(registered_on, 10),
     )
+    if consent_on is not None:
+        patient.consents.append(PatientConsent(kind=ConsentKind.TREATMENT, version=_CONSENT_VERSION,
+                                               signed_on=consent_on))
+    if patient.allergies in _CODED_ALLERGIES:
+        patient.allergy_rows.append(PatientAllergy(allergy=_CODED_ALLERGIES[patient.allergies]))
     db.session.add(patient)
     return patient
+
+
+def _consents(rng: random.Random, patient: Patient, recorder: User) -> None:
+    """Who recorded the treatment consents, photo consents for most patients, and a coded
+    anaesthetic allergy for a few."""
+    if rng.random() < 0.08:
+        patient.allergy_rows.append(PatientAllergy(allergy=Allergy.ANAESTHETIC))
+    treatment = patient.treatment_consent
+    if treatment is None:
+        return
+    treatment.recorded_by = recorder
+    treatment.recorded_at = _at(treatment.signed_on, 12)
+    if rng.random() < 0.7:
+        patient.consents.append(PatientConsent(
+            kind=ConsentKind.PHOTOS_CLINICAL, version="MN-PH v2", signed_on=treatment.signed_on,
+            recorded_by=recorder, recorded_at=_at(treatment.signed_on, 12, 5)))
+    if rng.random() < 0.25:
+        patient.consents.append(PatientConsent(
+            kind=ConsentKind.PHOTOS_MARKETING, version="MN-MK v1", signed_on=treatment.signed_on,
+            recorded_by=recorder, recorded_at=_at(treatment.signed_on, 12, 10)))
+
+
+def _screening(rng: random.Random, patient: Patient, session: TreatmentSession) -> None:
+    """The checklist as answered: mostly no, a lasting history for some patients, now and
+    then a warning confirmed or (rarely) a defer item overridden with a reason. The depth
+    warnings of the session become confirmation rows too."""
+    present = set()
+    if "cold sores" in (patient.medical_notes or ""):
+        present.add(ScreeningItem.COLD_SORE_HISTORY)
+    if "Keloid" in (patient.medical_notes or ""):
+        present.add(ScreeningItem.KELOID)
+    if patient.allergy_codes:
+        present.add(ScreeningItem.METAL_ANAESTHETIC_ALLERGY)
+    if rng.random() < 0.06:
+        present.add(ScreeningItem.RETINOIDS_ACIDS)
+    override = rng.random() < 0.02
+    if override:
+        present.add(ScreeningItem.ACTIVE_ACNE)
+    session.screening_answers = [
+        SessionScreeningAnswer(item=item, present=item in present) for item in ScreeningItem
+    ]
+    confirmed_at = session.created_at
+    rows = [
+        SessionConfirmation(rule=ConfirmationRule.DEPTH, message=message,
+                            confirmed_by=session.created_by, confirmed_at=confirmed_at)
+        for row in session.areas if (message := depth_warning(row.area, row.depth_mm))
+    ]
+    for item in sorted(present, key=lambda item: item.level is not ScreeningLevel.DEFER):
+        is_override = item.level is ScreeningLevel.DEFER
+        rows.append(SessionConfirmation(
+            rule=screening_rule(item),
+            message=(f"Defer: {item.question()}. Treat today only with a written reason."
+                     if is_override else f"{item.question()}: confirm it is safe to treat today."),
+            is_override=is_override,
+            reason=("Two papules on the chin only; chin left out, cheeks treated."
+                    if is_override else None),
+            confirmed_by=session.created_by, confirmed_at=confirmed_at,
+        ))
+    session.confirmations = rows
 
 
 def _session_days(rng: random.Random, plan: str, series: TreatmentSeries,
@@ -301,7 +384,6 @@ def _session(rng: random.Random, series: TreatmentSeries, index: int, day: date,
                     passes=rng.randint(2, 6))
         for position, area in enumerate(areas)
     ]
-    warnings = [text for row in rows if (text := depth_warning(row.area, row.depth_mm))]
     deepest = max(row.depth_mm for row in rows)
     products = []
     if rng.random() < 0.8:
@@ -337,7 +419,6 @@ def _session(rng: random.Random, series: TreatmentSeries, index: int, day: date,
                              if baseline_grade is not None else None),
         satisfaction=min(10, 5 + round(3 * progress) + rng.choice((-1, 0, 1))),
         notes=rng.choice(_SESSION_NOTES),
-        acknowledged_warnings="\n".join(warnings) or None,
         areas=rows,
         products=products,
     )

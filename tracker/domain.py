@@ -289,3 +289,143 @@ class Reporter(enum.StrEnum):
     @property
     def label(self) -> str:
         return "Clinician-graded" if self is Reporter.CLINICIAN else "Patient-reported"
+
+
+class ScreeningLevel(enum.StrEnum):
+    """How a "yes" on a screening item is handled (domain.md, Contraindications)."""
+
+    #: Hard stop unless the practitioner overrides it with a written reason.
+    DEFER = "defer"
+    #: The practitioner confirms before treating.
+    WARN = "warn"
+    #: A warning that needs a written reason (the isotretinoin look-back window).
+    WARN_WITH_REASON = "warn_with_reason"
+
+
+class ScreeningItem(enum.StrEnum):
+    """The contraindication checklist answered before every session."""
+
+    ACTIVE_INFECTION = "active_infection"
+    ACTIVE_ACNE = "active_acne"
+    OPEN_WOUND_SUNBURN = "open_wound_sunburn"
+    PREGNANT_BREASTFEEDING = "pregnant_breastfeeding"
+    ISOTRETINOIN = "isotretinoin"
+    KELOID = "keloid"
+    ANTICOAGULANTS = "anticoagulants"
+    IMMUNOSUPPRESSION = "immunosuppression"
+    UNCONTROLLED_DIABETES = "uncontrolled_diabetes"
+    SKIN_CONDITION = "skin_condition"
+    METAL_ANAESTHETIC_ALLERGY = "metal_anaesthetic_allergy"
+    FILLERS_NEUROTOXIN = "fillers_neurotoxin"
+    PEEL_LASER = "peel_laser"
+    RETINOIDS_ACIDS = "retinoids_acids"
+    COLD_SORE_HISTORY = "cold_sore_history"
+
+    @property
+    def level(self) -> ScreeningLevel:
+        return SCREENING_ITEMS[self][0]
+
+    def question(self, isotretinoin_months: int = 6) -> str:
+        """The question as the practitioner reads it; the isotretinoin window is the
+        clinic's setting (ISOTRETINOIN_LOOKBACK_MONTHS)."""
+        return SCREENING_ITEMS[self][1].format(months=isotretinoin_months)
+
+
+SCREENING_ITEMS: dict[ScreeningItem, tuple[ScreeningLevel, str]] = {
+    ScreeningItem.ACTIVE_INFECTION: (
+        ScreeningLevel.DEFER, "Active infection or cold sore in the treatment area"),
+    ScreeningItem.ACTIVE_ACNE: (
+        ScreeningLevel.DEFER, "Active inflammatory acne in the treatment area"),
+    ScreeningItem.OPEN_WOUND_SUNBURN: (ScreeningLevel.DEFER, "Open wounds or sunburn"),
+    ScreeningItem.PREGNANT_BREASTFEEDING: (ScreeningLevel.DEFER, "Pregnant or breastfeeding"),
+    ScreeningItem.ISOTRETINOIN: (
+        ScreeningLevel.WARN_WITH_REASON, "Isotretinoin taken in the last {months} months"),
+    ScreeningItem.KELOID: (ScreeningLevel.WARN, "Keloid or hypertrophic scarring tendency"),
+    ScreeningItem.ANTICOAGULANTS: (
+        ScreeningLevel.WARN, "Anticoagulants or a bleeding disorder"),
+    ScreeningItem.IMMUNOSUPPRESSION: (
+        ScreeningLevel.WARN, "Immunosuppression or chemotherapy"),
+    ScreeningItem.UNCONTROLLED_DIABETES: (ScreeningLevel.WARN, "Uncontrolled diabetes"),
+    ScreeningItem.SKIN_CONDITION: (
+        ScreeningLevel.WARN, "Eczema, psoriasis or rosacea in the treatment area"),
+    ScreeningItem.METAL_ANAESTHETIC_ALLERGY: (ScreeningLevel.WARN, "Metal or anaesthetic allergy"),
+    ScreeningItem.FILLERS_NEUROTOXIN: (
+        ScreeningLevel.WARN, "Fillers or neurotoxin in the last 2 weeks"),
+    ScreeningItem.PEEL_LASER: (ScreeningLevel.WARN, "Chemical peel or laser in the last 4 weeks"),
+    ScreeningItem.RETINOIDS_ACIDS: (
+        ScreeningLevel.WARN, "Retinoids or exfoliating acids in the last week"),
+    ScreeningItem.COLD_SORE_HISTORY: (
+        ScreeningLevel.WARN, "History of cold sores (antiviral cover needed)"),
+}
+
+
+class ConfirmationRule(enum.StrEnum):
+    """What a stored confirmation or override was about. Screening items use
+    ``screening:<item>``; the others come from the values typed on the session form."""
+
+    CONSENT = "consent"
+    AREA_NOT_PLANNED = "area_not_planned"
+    DEPTH = "depth"
+    DEPTH_FAR_ABOVE = "depth_far_above"
+    INTERVAL = "interval"
+    BEYOND_PLAN = "beyond_plan"
+    #: A confirmed warning carried over from the old one-text-a-line column.
+    EARLIER_WARNING = "earlier_warning"
+
+
+def screening_rule(item: ScreeningItem) -> str:
+    return f"screening:{item.value}"
+
+
+#: Every code a session_confirmations row may carry (its CHECK constraint lists them).
+CONFIRMATION_RULES: tuple[str, ...] = (
+    *(rule.value for rule in ConfirmationRule),
+    *(screening_rule(item) for item in ScreeningItem),
+)
+
+
+def confirmation_rule_label(code: str) -> str:
+    if code.startswith("screening:"):
+        item = ScreeningItem(code.removeprefix("screening:"))
+        return "Defer item overridden" if item.level is ScreeningLevel.DEFER else "Screening"
+    return {
+        ConfirmationRule.CONSENT: "Consent",
+        ConfirmationRule.AREA_NOT_PLANNED: "Area outside the plan",
+        ConfirmationRule.DEPTH: "Depth",
+        ConfirmationRule.DEPTH_FAR_ABOVE: "Depth far above the chart",
+        ConfirmationRule.INTERVAL: "Interval",
+        ConfirmationRule.BEYOND_PLAN: "Beyond the plan",
+        ConfirmationRule.EARLIER_WARNING: "Confirmed warning",
+    }[ConfirmationRule(code)]
+
+
+class ConsentKind(enum.StrEnum):
+    TREATMENT = "treatment"
+    PHOTOS_CLINICAL = "photos_clinical"
+    PHOTOS_MARKETING = "photos_marketing"
+
+    @property
+    def label(self) -> str:
+        return {
+            ConsentKind.TREATMENT: "Treatment",
+            ConsentKind.PHOTOS_CLINICAL: "Photos for clinical use",
+            ConsentKind.PHOTOS_MARKETING: "Photos for marketing",
+        }[self]
+
+
+class Allergy(enum.StrEnum):
+    """Allergies that change how a microneedling session is given."""
+
+    ANAESTHETIC = "anaesthetic"
+    METAL = "metal"
+
+    @property
+    def label(self) -> str:
+        return {
+            Allergy.ANAESTHETIC: "Topical anaesthetic (lidocaine and similar)",
+            Allergy.METAL: "Metal (nickel, stainless steel needles)",
+        }[self]
+
+    @property
+    def short(self) -> str:
+        return "Anaesthetic" if self is Allergy.ANAESTHETIC else "Metal"

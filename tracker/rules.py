@@ -64,6 +64,18 @@ def ensure_can_complete(series: TreatmentSeries, sessions_done: int) -> None:
         )
 
 
+def ensure_consent_for_first_session(series: TreatmentSeries) -> None:
+    """A series' first session needs a signed treatment consent on file; later ones only
+    warn when it is missing (the practitioner confirms)."""
+    if not series.sessions and series.patient.treatment_consent is None:
+        raise StateConflict(
+            f"{series.patient.full_name} has no signed treatment consent on file, so the "
+            "first session of this series cannot be logged. Record the consent on the "
+            "patient's page first.",
+            ("patients.show", {"patient_id": series.patient.id, "_anchor": "consents"}),
+        )
+
+
 def ensure_can_add_note(session: TreatmentSession) -> None:
     """Recovery notes go on after a series closes, but not on an archived record."""
     ensure_patient_active(session.series.patient)

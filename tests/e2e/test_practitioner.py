@@ -26,9 +26,20 @@ def create_patient(tab: Browsing, first: str, last: str, chart: str) -> None:
     form.get_by_label("Chart number").fill(chart)
     form.get_by_label("Date of birth").fill("1990-04-12")
     form.get_by_label("Skin type (Fitzpatrick)").select_option("3")
-    form.get_by_label("Treatment consent signed on").fill(yesterday().date().isoformat())
     tab.click("Save patient", role="button", check="patient")
     assert tab.page.get_by_role("heading", level=1).inner_text() == f"{first} {last}"
+    # A series' first session needs the signed treatment consent on file.
+    consent = tab.page.locator("#consents form")
+    consent.get_by_label("Consent to").select_option("treatment")
+    consent.get_by_label("Form version").fill("MN-TX v3")
+    consent.get_by_label("Signed on").fill(yesterday().date().isoformat())
+    tab.click("Record consent", role="button", check="patient")
+
+
+def answer_screening_no(tab: Browsing) -> None:
+    """A new patient's first screening: every item answered No."""
+    for radio in tab.page.locator(".screening-item input[value='no']").all():
+        radio.check()
 
 
 def open_stretch_mark_series(tab: Browsing) -> None:
@@ -63,6 +74,7 @@ def test_practitioner_logs_a_first_session_and_a_day_one_note(browse):
     series_path = tab.path
 
     tab.click("Log session 1", check="session-new")
+    answer_screening_no(tab)
     form = tab.page.locator("main form")
     form.get_by_label("Date and time").fill(yesterday().strftime("%Y-%m-%dT%H:%M"))
     form.get_by_label("Device").fill("Dermapen 4")
@@ -163,7 +175,13 @@ def test_practitioner_logs_a_session_with_the_keyboard_alone(browse):
     tab.click("Log session 1")
 
     # From here on, only keys: Tab, the arrows, Space and Enter.
-    assert focused_name(tab) == "Date and time"  # the form starts where the work starts
+    # The form starts where the work starts: the screening, each question's "No" first.
+    questions = tab.page.locator(".screening-item").count()
+    for _ in range(questions):
+        assert focused_name(tab) == "No"
+        tab.page.keyboard.press("Space")
+        tab.page.keyboard.press("Tab")
+    assert focused_name(tab) == "Date and time"
     tab_to(tab, "Device")
     tab.page.keyboard.type("Dermapen 4")
     tab_to(tab, "Depth in mm, area 1")

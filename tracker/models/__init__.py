@@ -3,6 +3,12 @@
 from tracker.models.drafts import FormDraft
 from tracker.models.notes import NoteSymptom, PostSessionNote
 from tracker.models.patients import Patient
+from tracker.models.screening import (
+    PatientAllergy,
+    PatientConsent,
+    SessionConfirmation,
+    SessionScreeningAnswer,
+)
 from tracker.models.series import SeriesArea, TreatmentSeries
 from tracker.models.sessions import SessionArea, SessionProduct, TreatmentSession
 from tracker.models.users import LoginFailure, User
@@ -12,10 +18,14 @@ __all__ = [
     "LoginFailure",
     "NoteSymptom",
     "Patient",
+    "PatientAllergy",
+    "PatientConsent",
     "PostSessionNote",
     "SeriesArea",
     "SessionArea",
+    "SessionConfirmation",
     "SessionProduct",
+    "SessionScreeningAnswer",
     "TreatmentSeries",
     "TreatmentSession",
     "User",

@@ -9,10 +9,11 @@ from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import utcnow
-from tracker.domain import FITZPATRICK_MAX, FITZPATRICK_MIN, Fitzpatrick
+from tracker.domain import FITZPATRICK_MAX, FITZPATRICK_MIN, Allergy, ConsentKind, Fitzpatrick
 from tracker.extensions import db
 
 if TYPE_CHECKING:
+    from tracker.models.screening import PatientAllergy, PatientConsent
     from tracker.models.series import TreatmentSeries
     from tracker.models.users import User
 
@@ -37,8 +38,6 @@ class Patient(db.Model):
     fitzpatrick_type: Mapped[int]
     allergies: Mapped[str | None] = mapped_column(Text)
     medical_notes: Mapped[str | None] = mapped_column(Text)
-    #: Date the signed treatment consent was filed; None while consent is missing.
-    consent_on: Mapped[date | None]
     is_archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -46,6 +45,28 @@ class Patient(db.Model):
         back_populates="patient", order_by="TreatmentSeries.start_on.desc()"
     )
     account: Mapped[User | None] = relationship(back_populates="patient")
+    consents: Mapped[list[PatientConsent]] = relationship(
+        back_populates="patient",
+        order_by="(PatientConsent.signed_on.desc(), PatientConsent.id.desc())",
+    )
+    allergy_rows: Mapped[list[PatientAllergy]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="PatientAllergy.allergy"
+    )
+
+    @property
+    def treatment_consent(self) -> PatientConsent | None:
+        """The latest signed treatment consent, if any."""
+        return next((c for c in self.consents if c.kind is ConsentKind.TREATMENT), None)
+
+    @property
+    def consent_on(self) -> date | None:
+        """When the latest treatment consent was signed (read-only; consents are records)."""
+        consent = self.treatment_consent
+        return consent.signed_on if consent else None
+
+    @property
+    def allergy_codes(self) -> list[Allergy]:
+        return [row.allergy for row in self.allergy_rows]
 
     @property
     def full_name(self) -> str:

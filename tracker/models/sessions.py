@@ -24,6 +24,7 @@ from tracker.extensions import db
 
 if TYPE_CHECKING:
     from tracker.models.notes import PostSessionNote
+    from tracker.models.screening import SessionConfirmation, SessionScreeningAnswer
     from tracker.models.series import TreatmentSeries
     from tracker.models.users import User
 
@@ -92,10 +93,6 @@ class TreatmentSession(db.Model):
     #: Patient satisfaction, 0–10.
     satisfaction: Mapped[int | None]
     notes: Mapped[str | None] = mapped_column(Text)
-    #: Warnings the practitioner saw and confirmed when saving (depth, interval), one a line.
-    acknowledged_warnings: Mapped[str | None] = mapped_column(Text)
-    #: The practitioner's reason for a depth far above the area's chart (typed, required).
-    depth_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -108,10 +105,20 @@ class TreatmentSession(db.Model):
     products: Mapped[list[SessionProduct]] = relationship(
         back_populates="session", cascade="all, delete-orphan", order_by="SessionProduct.position"
     )
+    screening_answers: Mapped[list[SessionScreeningAnswer]] = relationship(
+        back_populates="session", order_by="SessionScreeningAnswer.id"
+    )
+    confirmations: Mapped[list[SessionConfirmation]] = relationship(
+        back_populates="session", order_by="SessionConfirmation.id"
+    )
     post_notes: Mapped[list[PostSessionNote]] = relationship(
         back_populates="session",
         order_by="(PostSessionNote.day_after, PostSessionNote.recorded_at)",
     )
+
+    @property
+    def present_screening_items(self) -> list[SessionScreeningAnswer]:
+        return [answer for answer in self.screening_answers if answer.present]
 
     @property
     def max_depth_mm(self) -> Decimal | None:

@@ -4,22 +4,33 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, EmailField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from tracker import clock
-from tracker.domain import BIRTH_DATE_EARLIEST, Fitzpatrick
+from tracker.domain import BIRTH_DATE_EARLIEST, Allergy, ConsentKind, Fitzpatrick
 from tracker.extensions import db
 from tracker.forms import (
     BoundedDateField,
     IntSelectField,
     blank_to_none,
     check_date_between,
+    choices,
     strip_filter,
 )
 from tracker.models import Patient
+from tracker.series.forms import CheckboxListField
 
 FITZPATRICK_LABELS = {member.value: member.label for member in Fitzpatrick}
+ALLERGY_CHOICES = choices((allergy.value, allergy.label) for allergy in Allergy)
+CONSENT_CHOICES = choices((kind.value, kind.label) for kind in ConsentKind)
 
 
 class PatientForm(FlaskForm):
@@ -47,12 +58,14 @@ class PatientForm(FlaskForm):
         "Skin type (Fitzpatrick)", FITZPATRICK_LABELS, blank="Choose…",
         validators=[DataRequired("Choose a skin type.")],
     )
-    allergies = TextAreaField("Allergies", filters=[blank_to_none],
+    allergies = TextAreaField("Other allergies", filters=[blank_to_none],
                               validators=[Optional(), Length(max=2000)])
     medical_notes = TextAreaField("Medical notes", filters=[blank_to_none],
                                   validators=[Optional(), Length(max=5000)])
-    consent_on = BoundedDateField("Treatment consent signed on", validators=[Optional()],
-                           description="Leave empty until the signed consent is on file.")
+    allergy_codes = CheckboxListField(
+        "Allergies that change the treatment", choices=ALLERGY_CHOICES,
+        description="Shown on every session form. Other allergies go in the box below.",
+    )
     is_archived = BooleanField("Archived (hidden from the patient list)")
     submit = SubmitField("Save patient")
 
@@ -74,16 +87,34 @@ class PatientForm(FlaskForm):
             too_late="The date of birth cannot be in the future.",
         )
 
-    def validate_consent_on(self, field: BoundedDateField) -> None:
-        earliest = self.date_of_birth.data or BIRTH_DATE_EARLIEST
-        check_date_between(
-            field.data, earliest, clock.today(),
-            too_early="The consent date cannot be before the date of birth.",
-            too_late="The consent date cannot be in the future.",
-        )
 
 
 PATIENT_FIELDS = (
     "chart_number", "first_name", "last_name", "date_of_birth", "email", "phone",
-    "fitzpatrick_type", "allergies", "medical_notes", "consent_on",
+    "fitzpatrick_type", "allergies", "medical_notes",
 )
+
+
+class ConsentForm(FlaskForm):
+    """A signed consent form, recorded from the patient page."""
+
+    kind = SelectField("Consent to", choices=CONSENT_CHOICES,
+                       validators=[DataRequired("Choose what the consent covers.")])
+    version = StringField("Form version", filters=[strip_filter],
+                          validators=[DataRequired("Enter the version printed on the form."),
+                                      Length(max=40)],
+                          description="As printed on the form, e.g. v3 2026-01")
+    signed_on = BoundedDateField("Signed on",
+                                 validators=[DataRequired("Enter the date it was signed.")])
+    submit = SubmitField("Record consent")
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._patient = patient
+
+    def validate_signed_on(self, field: BoundedDateField) -> None:
+        check_date_between(
+            field.data, self._patient.date_of_birth, clock.today(),
+            too_early="The consent date cannot be before the date of birth.",
+            too_late="The consent date cannot be in the future.",
+        )

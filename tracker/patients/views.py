@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from tracker import drafts
 from tracker.authz import staff_required
+from tracker.domain import ConsentKind
 from tracker.extensions import db
+from tracker.models import Patient
 from tracker.pagination import page_arg
 from tracker.patients import operations, queries
-from tracker.patients.forms import PatientForm
+from tracker.patients.forms import ConsentForm, PatientForm
+from tracker.rules import ensure_patient_active
 from tracker.series.queries import series_of_patient
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -49,8 +53,30 @@ def create() -> Response | str:
 @staff_required
 def show(patient_id: int) -> str:
     patient = queries.get_patient_or_404(patient_id)
-    return render_template("patients/show.html", patient=patient,
+    return _render_patient(patient, ConsentForm(patient=patient))
+
+
+def _render_patient(patient: Patient, consent_form: ConsentForm) -> str:
+    drafts.restore(consent_form, action=url_for("patients.record_consent",
+                                                patient_id=patient.id))
+    return render_template("patients/show.html", patient=patient, consent_form=consent_form,
                            series_rows=series_of_patient(patient.id))
+
+
+@bp.post("/<id:patient_id>/consents")
+@staff_required
+def record_consent(patient_id: int) -> Response | tuple[str, int]:
+    patient = queries.get_patient_or_404(patient_id)
+    ensure_patient_active(patient)
+    form = ConsentForm(patient=patient)
+    if form.validate_on_submit():
+        kind = ConsentKind(form.kind.data)
+        operations.record_consent(patient, kind, form.version.data, form.signed_on.data,
+                                  actor=current_user)
+        db.session.commit()
+        flash(f"{kind.label} consent ({form.version.data}) was recorded.", "success")
+        return redirect(url_for("patients.show", patient_id=patient.id, _anchor="consents"))
+    return _render_patient(patient, form), 422
 
 
 @bp.route("/<id:patient_id>/edit", methods=["GET", "POST"])

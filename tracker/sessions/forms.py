@@ -25,6 +25,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     InputRequired,
     Length,
@@ -35,7 +36,15 @@ from wtforms.validators import (
 
 from tracker import clock, domain
 from tracker.clock import LocalTimeKind
-from tracker.domain import Area, Concern, Endpoint, Reporter, Symptom
+from tracker.domain import (
+    Area,
+    Concern,
+    Endpoint,
+    Reporter,
+    ScreeningItem,
+    ScreeningLevel,
+    Symptom,
+)
 from tracker.forms import (
     IntSelectField,
     StrictDecimalField,
@@ -102,19 +111,44 @@ class ProductRowForm(Form):
 
 @dataclass(frozen=True)
 class SessionWarning:
-    """Something the practitioner confirms before saving, and the field it is about."""
+    """Something the practitioner confirms before saving, the rule it comes from and the
+    field it is about. Each one confirmed is stored as a SessionConfirmation row."""
 
+    #: A code of domain.CONFIRMATION_RULES.
+    rule: str
     message: str
     #: The id of the form field the warning marks, or None for the session as a whole.
     field_id: str | None = None
-    #: A tick is not enough: the practitioner must type why (depth far above the chart).
-    needs_reason: bool = False
+    #: The form field where the practitioner must type why: a tick is not enough
+    #: (a defer item overridden, isotretinoin, a depth far above the chart).
+    reason_field: str | None = None
     #: A shorter text for beside the field, where the full sentence would crowd a row.
     short: str | None = None
+    #: A defer item: a hard stop the practitioner overrides, not a warning.
+    is_override: bool = False
+
+    @property
+    def needs_reason(self) -> bool:
+        return self.reason_field is not None
 
     @property
     def mark(self) -> str:
         return self.short or self.message
+
+
+ANSWER_CHOICES = choices([("no", "No"), ("yes", "Yes")])
+
+
+def screening_field_name(item: ScreeningItem) -> str:
+    return f"screen_{item.value}"
+
+
+def reason_field_name(item: ScreeningItem) -> str:
+    return f"reason_{item.value}"
+
+
+#: Items whose "yes" needs a typed reason to go ahead.
+ITEMS_WITH_REASON = tuple(item for item in ScreeningItem if item.level is not ScreeningLevel.WARN)
 
 
 FOLD_CHOICES = choices([("0", "The first time (before the clocks went back)"),
@@ -171,6 +205,8 @@ class SessionForm(FlaskForm):
     notes = TextAreaField("Notes", filters=[blank_to_none],
                           validators=[Optional(), Length(max=5000)])
     confirm_warnings = BooleanField("I have reviewed these warnings and want to save the session.")
+    #: The screening answers (screen_<item>) and override reasons (reason_<item>) are
+    #: added below the class, one per domain.ScreeningItem.
     depth_reason = TextAreaField(
         "Why is the depth so far above the reference range?", filters=[blank_to_none],
         validators=[Optional(), Length(max=2000)],
@@ -183,6 +219,15 @@ class SessionForm(FlaskForm):
                  planned_areas: list[Area] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.practitioner_id.choices = practitioner_choices()
+        months = int(current_app.config["ISOTRETINOIN_LOOKBACK_MONTHS"])
+        self.isotretinoin_months = months
+        for item in ScreeningItem:
+            self[screening_field_name(item)].label.text = item.question(months)
+        for item in ITEMS_WITH_REASON:
+            self[reason_field_name(item)].label.text = (
+                f"Why treat today despite: {item.question(months).lower()}?"
+                if item.level is ScreeningLevel.DEFER
+                else f"Why treat within {months} months of isotretinoin?")
         self._concern = concern
         self._series_start = series_start
         planned = area_choices(planned_areas or [])
@@ -275,6 +320,30 @@ class SessionForm(FlaskForm):
             for row in self.products
             if row.form.name.data
         ]
+
+    def screening_fields(self) -> list[tuple[ScreeningItem, RadioField]]:
+        return [(item, self[screening_field_name(item)]) for item in ScreeningItem]
+
+    def screening_answers(self) -> dict[ScreeningItem, bool]:
+        """Item -> present today (valid forms only)."""
+        return {item: field.data == "yes" for item, field in self.screening_fields()}
+
+    def prefill_screening(self, answers: dict[ScreeningItem, bool]) -> None:
+        for item, present in answers.items():
+            self[screening_field_name(item)].data = "yes" if present else "no"
+
+
+for _item in ScreeningItem:
+    setattr(SessionForm, screening_field_name(_item), RadioField(
+        _item.question(), choices=ANSWER_CHOICES, validate_choice=False,
+        validators=[AnyOf(("no", "yes"), "Answer yes or no before saving.")],
+    ))
+for _item in ITEMS_WITH_REASON:
+    setattr(SessionForm, reason_field_name(_item), TextAreaField(
+        "Why treat today despite this?" if _item.level is ScreeningLevel.DEFER
+        else "Why treat within the look-back window?",
+        filters=[blank_to_none], validators=[Optional(), Length(max=2000)],
+    ))
 
 
 SESSION_FIELDS = (

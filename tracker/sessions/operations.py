@@ -11,25 +11,41 @@ from sqlalchemy import select
 from tracker import clock
 from tracker.domain import (
     DEPTH_REASON_FACTOR,
+    ConfirmationRule,
     Endpoint,
     Reporter,
+    ScreeningItem,
+    ScreeningLevel,
     Symptom,
     depth_needs_reason,
     depth_warning,
+    screening_rule,
 )
 from tracker.extensions import db
 from tracker.models import (
     NoteSymptom,
+    Patient,
     PostSessionNote,
     SessionArea,
+    SessionConfirmation,
     SessionProduct,
+    SessionScreeningAnswer,
     TreatmentSeries,
     TreatmentSession,
     User,
 )
-from tracker.rules import ensure_can_add_note, ensure_series_changeable
+from tracker.rules import (
+    ensure_can_add_note,
+    ensure_consent_for_first_session,
+    ensure_series_changeable,
+)
 from tracker.series.operations import mark_started
-from tracker.sessions.forms import SESSION_FIELDS, SessionWarning
+from tracker.sessions.forms import (
+    SESSION_FIELDS,
+    SessionWarning,
+    reason_field_name,
+    screening_field_name,
+)
 
 
 def neighbouring_sessions(series_id: int, moment: datetime) -> list[datetime]:
@@ -61,6 +77,54 @@ def latest_session(series_id: int) -> TreatmentSession | None:
     )
 
 
+def last_screening(patient: Patient) -> dict[ScreeningItem, bool]:
+    """The patient's answers at their latest screened session (any series), to start the
+    checklist from; with none on file, a coded allergy pre-answers the allergy item."""
+    latest = db.session.scalar(
+        select(TreatmentSession.id)
+        .join(TreatmentSession.series)
+        .where(TreatmentSeries.patient_id == patient.id,
+               TreatmentSession.screening_answers.any())
+        .order_by(TreatmentSession.performed_at.desc(), TreatmentSession.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return {ScreeningItem.METAL_ANAESTHETIC_ALLERGY: True} if patient.allergy_codes else {}
+    answers = db.session.scalars(
+        select(SessionScreeningAnswer).where(SessionScreeningAnswer.session_id == latest)
+    )
+    return {answer.item: answer.present for answer in answers}
+
+
+def screening_warnings(answers: dict[ScreeningItem, bool],
+                       isotretinoin_months: int) -> list[SessionWarning]:
+    """A "yes" to a defer item is a hard stop to override with a reason; isotretinoin a
+    warning with a reason; any other item a warning to confirm. Defer items come first."""
+    warnings = []
+    for item in sorted((item for item, present in answers.items() if present),
+                       key=lambda item: item.level is not ScreeningLevel.DEFER):
+        question = item.question(isotretinoin_months)
+        field = screening_field_name(item)
+        if item.level is ScreeningLevel.DEFER:
+            warnings.append(SessionWarning(
+                screening_rule(item),
+                f"Defer: {question}. Treat today only with a written reason.",
+                field, reason_field_name(item), "Defer item: give a reason to treat today.",
+                is_override=True,
+            ))
+        elif item.level is ScreeningLevel.WARN_WITH_REASON:
+            warnings.append(SessionWarning(
+                screening_rule(item),
+                f"{question}: the drug label advises waiting; say why you treat now.",
+                field, reason_field_name(item), "Give a reason to treat now.",
+            ))
+        else:
+            warnings.append(SessionWarning(screening_rule(item),
+                                           f"{question}: confirm it is safe to treat today.",
+                                           field, short="Confirm below."))
+    return warnings
+
+
 def session_warnings(
     series: TreatmentSeries,
     performed_at: datetime,
@@ -72,26 +136,33 @@ def session_warnings(
     above it needs a typed reason), a session closer to another than the interval's
     minimum, or one beyond the plan."""
     warnings = []
-    if series.patient.consent_on is None:
-        warnings.append(SessionWarning("No signed treatment consent is on file for this patient."))
+    if series.patient.treatment_consent is None:
+        warnings.append(SessionWarning(ConfirmationRule.CONSENT,
+                                       "No signed treatment consent is on file for this patient."))
     planned = set(series.area_codes)
     for row in area_rows:
         prefix = row.get("field_prefix", "")
         if planned and row["area"] not in planned:
             warnings.append(SessionWarning(
+                ConfirmationRule.AREA_NOT_PLANNED,
                 f"{row['area'].label} is not among this series' planned areas.",
                 f"{prefix}area", short="Not in the series' plan.",
             ))
         message = depth_warning(row["area"], row["depth_mm"])
         if message is not None:
             low, high = row["area"].reference_depth
-            short = f"Outside {low}–{high} mm."
-            needs_reason = depth_needs_reason(row["area"], row["depth_mm"])
-            if needs_reason:
-                message += (f" It is more than {DEPTH_REASON_FACTOR} times the maximum: "
-                            "say why below.")
-                short = f"Over {DEPTH_REASON_FACTOR}× the {high} mm maximum: give a reason."
-            warnings.append(SessionWarning(message, f"{prefix}depth_mm", needs_reason, short))
+            if depth_needs_reason(row["area"], row["depth_mm"]):
+                warnings.append(SessionWarning(
+                    ConfirmationRule.DEPTH_FAR_ABOVE,
+                    message + f" It is more than {DEPTH_REASON_FACTOR} times the maximum: "
+                    "say why below.",
+                    f"{prefix}depth_mm", "depth_reason",
+                    f"Over {DEPTH_REASON_FACTOR}× the {high} mm maximum: give a reason.",
+                ))
+            else:
+                warnings.append(SessionWarning(ConfirmationRule.DEPTH, message,
+                                               f"{prefix}depth_mm",
+                                               short=f"Outside {low}–{high} mm."))
     session_day = clock.local_date(performed_at)
     for other in neighbouring_sessions(series.id, performed_at):
         other_day = clock.local_date(other)
@@ -104,11 +175,13 @@ def session_warnings(
                 unit = "day" if days == 1 else "days"
                 when = f"Only {days} {unit} {relation} the session of {other_day:%d %b %Y}"
             warnings.append(SessionWarning(
+                ConfirmationRule.INTERVAL,
                 f"{when}; this series' minimum interval is {series.interval_min_days} days.",
                 "performed_at",
             ))
     if sessions_done >= series.planned_sessions:
         warnings.append(SessionWarning(
+            ConfirmationRule.BEYOND_PLAN,
             f"All {series.planned_sessions} planned sessions are already logged; "
             f"this will be session {sessions_done + 1}."
         ))
@@ -128,16 +201,20 @@ def log_session(
     product_rows: list[dict[str, Any]],
     acknowledged: list[SessionWarning],
     author: User,
+    screening: dict[ScreeningItem, bool] | None = None,
 ) -> TreatmentSession:
+    """Save a session with its screening answers and one confirmation row per warning
+    acknowledged; ``data[warning.reason_field]`` holds each typed reason."""
     ensure_series_changeable(series)
+    ensure_consent_for_first_session(series)
+    missing = [w.message for w in acknowledged if w.needs_reason and not data.get(w.reason_field)]
+    if missing:
+        raise ValueError(f"a reason is required for: {missing}")
     session = TreatmentSession(
         series=series,
         performed_at=performed_at,
         created_by=author,
         endpoint=Endpoint(data["endpoint"]) if data.get("endpoint") else None,
-        acknowledged_warnings="\n".join(w.message for w in acknowledged) or None,
-        depth_reason=data.get("depth_reason") if any(w.needs_reason for w in acknowledged)
-        else None,
         **{field: data[field] for field in SESSION_FIELDS},
     )
     session.areas = [
@@ -147,6 +224,19 @@ def log_session(
     ]
     session.products = [
         SessionProduct(position=index, **row) for index, row in enumerate(product_rows)
+    ]
+    now = clock.now_utc()
+    session.screening_answers = [
+        SessionScreeningAnswer(item=item, present=present)
+        for item, present in (screening or {}).items()
+    ]
+    session.confirmations = [
+        SessionConfirmation(
+            rule=str(warning.rule), message=warning.message, is_override=warning.is_override,
+            reason=data.get(warning.reason_field) if warning.reason_field else None,
+            confirmed_by=author, confirmed_at=now,
+        )
+        for warning in acknowledged
     ]
     mark_started(series)
     db.session.add(session)

@@ -9,7 +9,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
-from tracker.models import PostSessionNote, TreatmentSeries, TreatmentSession
+from tracker.models import (
+    PostSessionNote,
+    SessionConfirmation,
+    TreatmentSeries,
+    TreatmentSession,
+)
 
 
 def session_details() -> tuple[Any, ...]:
@@ -33,6 +38,9 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
         .where(TreatmentSession.id == session_id)
         .options(
             joinedload(TreatmentSession.series).joinedload(TreatmentSeries.patient),
+            selectinload(TreatmentSession.screening_answers),
+            selectinload(TreatmentSession.confirmations).joinedload(
+                SessionConfirmation.confirmed_by),
             *session_details(),
         )
     )

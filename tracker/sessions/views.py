@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -11,7 +11,12 @@ from tracker.authz import practitioner_required, staff_required
 from tracker.extensions import db
 from tracker.forms import parse_whole_number
 from tracker.models import TreatmentSeries, TreatmentSession
-from tracker.rules import can_add_note, ensure_can_add_note, ensure_series_changeable
+from tracker.rules import (
+    can_add_note,
+    ensure_can_add_note,
+    ensure_consent_for_first_session,
+    ensure_series_changeable,
+)
 from tracker.series.queries import get_series_or_404, progress_of
 from tracker.sessions import operations, queries
 from tracker.sessions.forms import NoteForm, SessionForm, SessionWarning
@@ -53,6 +58,7 @@ def _handle_row_buttons(form: SessionForm) -> str | None:
 def create(series_id: int) -> Response | str:
     series = get_series_or_404(series_id)
     ensure_series_changeable(series)
+    ensure_consent_for_first_session(series)
     progress = progress_of(series)
     form = SessionForm(concern=series.concern, series_start=series.start_on,
                        planned_areas=series.area_codes)
@@ -64,6 +70,7 @@ def create(series_id: int) -> Response | str:
         )
         form.practitioner_id.data = current_user.id
         _prefill_from_latest(form, series)
+        form.prefill_screening(operations.last_screening(series.patient))
         for index, area in enumerate(series.area_codes[: form.areas.max_entries]):
             if index >= len(form.areas):
                 form.add_area_row()
@@ -73,17 +80,20 @@ def create(series_id: int) -> Response | str:
     elif form.validate_on_submit():
         performed_at = form.performed_at_utc()
         area_rows = form.area_rows()
-        warnings = operations.session_warnings(series, performed_at, area_rows, progress.done)
+        screening = form.screening_answers()
+        warnings = (operations.screening_warnings(screening, form.isotretinoin_months)
+                    + operations.session_warnings(series, performed_at, area_rows,
+                                                  progress.done))
         digest = operations.warnings_digest(warnings)
         confirmed = form.confirm_warnings.data and form.warnings_digest.data == digest
-        reason_missing = any(w.needs_reason for w in warnings) and not form.depth_reason.data
-        if confirmed and reason_missing:
-            form.depth_reason.errors = ["Say why the depth is so far above the reference "
-                                        "range; the reason is kept with the session."]
-        if not warnings or (confirmed and not reason_missing):
+        missing = [name for name in _reason_fields(warnings) if not form[name].data]
+        if confirmed:
+            for name in missing:
+                form[name].errors = [REASON_MESSAGES.get(name, OVERRIDE_MESSAGE)]
+        if not warnings or (confirmed and not missing):
             session = operations.log_session(
                 series, form.data, performed_at, area_rows, form.product_rows(),
-                acknowledged=warnings, author=current_user,
+                acknowledged=warnings, author=current_user, screening=screening,
             )
             db.session.commit()
             flash("The session was saved. Add redness and swelling notes on the days after.",
@@ -96,9 +106,21 @@ def create(series_id: int) -> Response | str:
         "sessions/form.html", form=form, series=series, patient=series.patient,
         progress=progress, warnings=warnings, focus=focus,
         warnings_by_field=_warnings_by_field(warnings),
-        needs_reason=any(w.needs_reason for w in warnings),
+        reason_fields=[form[name] for name in _reason_fields(warnings)],
         pigmentation_risk=series.patient.skin_type.has_pigmentation_risk,
     )
+
+
+OVERRIDE_MESSAGE = "Say why you treat today; the reason is kept with the session."
+REASON_MESSAGES = {
+    "depth_reason": "Say why the depth is so far above the reference range; the reason is "
+                    "kept with the session.",
+}
+
+
+def _reason_fields(warnings: list[SessionWarning]) -> list[str]:
+    """The reason boxes the warnings ask for, each once, in the warnings' order."""
+    return list(dict.fromkeys(w.reason_field for w in warnings if w.reason_field))
 
 
 def _warnings_by_field(warnings: list[SessionWarning]) -> dict[str, list[str]]:
@@ -135,6 +157,7 @@ def _render_session(session: TreatmentSession, note_form: NoteForm | None) -> st
         patient=session.series.patient, number=queries.session_number(session),
         note_form=note_form, expected_downtime=domain.expected_downtime(session.max_depth_mm),
         recovery_flags=session_recovery_flags(session),
+        isotretinoin_months=current_app.config["ISOTRETINOIN_LOOKBACK_MONTHS"],
     )
 
 
