@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint serve-prod clean
+.PHONY: run test lint serve-prod bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tracker needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -39,6 +39,15 @@ lint: $(VENV)/.installed-test
 serve-prod: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $(HOST):$(PORT) wsgi:app
+
+# Page speed in a synthetic clinic (bench/run.py): PATIENTS=10000 DB=sqlite|postgres|both.
+# Seeds a fresh database each time; PostgreSQL: BENCH_PG_URL (dropped and created again).
+PATIENTS ?= 10000
+DB ?= both
+DURATION ?= 10
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	$(BIN)/python bench/run.py --patients $(PATIENTS) --db $(DB) --duration $(DURATION) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
