@@ -309,6 +309,7 @@ def _session(batch: _Batch, ids: _Ids, rng: random.Random, series_id: int, day: 
     performed_at = _at(day, rng)
     batch.add(TreatmentSession, {
         "id": session_id, "series_id": series_id, "performed_at": performed_at,
+        "performed_on": clock.local_date(performed_at),
         "practitioner_id": practitioner, "device": "Dermapen 4", "cartridge": "16-pin",
         "cartridge_lot": f"DP4-{rng.randint(24000, 25999)}",
         "anaesthetic_agent": "Lidocaine 5% cream", "anaesthetic_strength": "5%",

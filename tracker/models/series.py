@@ -37,6 +37,7 @@ class TreatmentSeries(db.Model):
         ),
         CheckConstraint("baseline_goodman_baron BETWEEN 1 AND 4", name="baseline_goodman_baron"),
         Index("ix_treatment_series_status", "status"),
+        Index("ix_treatment_series_lead_status", "lead_practitioner_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, current_app
-from sqlalchemy import Select, Subquery, func, select
+from sqlalchemy import Date, Select, Subquery, case, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import clock
+from tracker.db import add_days
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import (
@@ -20,26 +22,20 @@ from tracker.series.progress import DueState, Progress, compute_progress
 from tracker.sessions.queries import session_details
 
 
-def session_stats() -> Subquery:
-    """Per series: how many sessions were given and when the last one was."""
+def session_stats(series_ids: Select[Any]) -> Subquery:
+    """Per series among ``series_ids`` (a select of ids): how many sessions were given,
+    and the time and clinic-local day of the last one. Scoped so that its cost follows
+    the series shown, not the size of the clinic."""
     return (
         select(
             TreatmentSession.series_id.label("series_id"),
             func.count(TreatmentSession.id).label("done"),
             func.max(TreatmentSession.performed_at).label("last_at"),
+            func.max(TreatmentSession.performed_on).label("last_on"),
         )
+        .where(TreatmentSession.series_id.in_(series_ids))
         .group_by(TreatmentSession.series_id)
         .subquery("session_stats")
-    )
-
-
-def _with_stats(statement_filter: Iterable[Any], *options: Any) -> Select[Any]:
-    stats = session_stats()
-    return (
-        select(TreatmentSeries, func.coalesce(stats.c.done, 0), stats.c.last_at)
-        .outerjoin(stats, stats.c.series_id == TreatmentSeries.id)
-        .where(*statement_filter)
-        .options(*options)
     )
 
 
@@ -48,7 +44,7 @@ def _progress_rows(statement: Select[Any]) -> list[tuple[TreatmentSeries, Progre
     due_soon = current_app.config["DUE_SOON_DAYS"]
     return [
         (series, compute_progress(series, done, last_at, today, due_soon))
-        for series, done, last_at in db.session.execute(statement).all()
+        for series, done, last_at, *_ in db.session.execute(statement).all()
     ]
 
 
@@ -65,34 +61,132 @@ def progress_of(series: TreatmentSeries) -> Progress:
 
 
 def series_of_patient(patient_id: int) -> list[tuple[TreatmentSeries, Progress]]:
-    statement = _with_stats(
-        [TreatmentSeries.patient_id == patient_id],
-        selectinload(TreatmentSeries.areas),
-        joinedload(TreatmentSeries.lead_practitioner),
-    ).order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc())
+    """Every series of one patient with its progress, newest first."""
+    stats = session_stats(
+        select(TreatmentSeries.id).where(TreatmentSeries.patient_id == patient_id)
+    )
+    statement = (
+        select(TreatmentSeries, func.coalesce(stats.c.done, 0), stats.c.last_at)
+        .outerjoin(stats, stats.c.series_id == TreatmentSeries.id)
+        .where(TreatmentSeries.patient_id == patient_id)
+        .options(selectinload(TreatmentSeries.areas), joinedload(TreatmentSeries.lead_practitioner))
+        .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc())
+    )
     return _progress_rows(statement)
 
 
+#: Today's list, most urgent first.
 ATTENTION_STATES = (DueState.OVERDUE, DueState.DUE, DueState.DUE_SOON, DueState.LAPSED,
                     DueState.ALL_DONE)
 
 
+@dataclass
+class AttentionPage:
+    """One page of Today's list, with how many open series are in each state."""
+
+    rows: list[tuple[TreatmentSeries, Progress]]
+    page: int
+    per_page: int
+    total: int
+    by_state: dict[DueState, int]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def classified_open_series(practitioner_id: int | None, today: date,
+                           due_soon_days: int) -> Subquery:
+    """Every open series with its due state, computed in SQL by the rules of
+    :func:`tracker.series.progress.compute_progress`, and the day its window closes."""
+    scope: list[Any] = [TreatmentSeries.status.in_([SeriesStatus.PLANNED, SeriesStatus.ACTIVE])]
+    if practitioner_id is not None:
+        scope.append(TreatmentSeries.lead_practitioner_id == practitioner_id)
+    stats = session_stats(select(TreatmentSeries.id).where(*scope))
+    last_on = stats.c.last_on
+    done = func.coalesce(stats.c.done, 0)
+    series = TreatmentSeries
+    never = last_on.is_(None)
+    opens = case((never, series.start_on), else_=add_days(last_on, series.interval_min_days))
+    closes = case(
+        (never, add_days(series.start_on, series.interval_max_days - series.interval_min_days)),
+        else_=add_days(last_on, series.interval_max_days),
+    )
+    lapses = case((never, add_days(series.start_on, 2 * series.interval_max_days)),
+                  else_=add_days(last_on, 2 * series.interval_max_days))
+    today_param = literal(today, Date())
+    state = case(
+        (done >= series.planned_sessions, DueState.ALL_DONE.value),
+        (today_param > lapses, DueState.LAPSED.value),
+        (today_param > closes, DueState.OVERDUE.value),
+        (today_param >= opens, DueState.DUE.value),
+        (opens <= literal(today + timedelta(days=due_soon_days), Date()),
+         DueState.DUE_SOON.value),
+        else_=DueState.NOT_DUE.value,
+    )
+    return (
+        select(
+            series.id.label("series_id"),
+            state.label("state"),
+            case((done >= series.planned_sessions, today_param), else_=closes).label("closes_on"),
+            done.label("done"),
+        )
+        .outerjoin(stats, stats.c.series_id == series.id)
+        .where(*scope)
+        .subquery("classified")
+    )
+
+
 def series_needing_attention(
     practitioner_id: int | None = None,
-) -> list[tuple[TreatmentSeries, Progress]]:
-    """Open series that are overdue, due, due soon, lapsed or ready to complete."""
-    filters: list[Any] = [TreatmentSeries.status.in_([SeriesStatus.PLANNED, SeriesStatus.ACTIVE])]
-    if practitioner_id is not None:
-        filters.append(TreatmentSeries.lead_practitioner_id == practitioner_id)
-    statement = _with_stats(
-        filters,
-        joinedload(TreatmentSeries.patient),
-        joinedload(TreatmentSeries.lead_practitioner),
+    state: DueState | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> AttentionPage:
+    """Open series that are overdue, due, due soon, lapsed or ready to complete, one page
+    of them, most urgent first (by state, then by the day the window closes).
+
+    Classified, counted, sorted and paginated in SQL: two statements for the list
+    however many series the clinic has open, and a page of rows."""
+    today = clock.today()
+    due_soon = current_app.config["DUE_SOON_DAYS"]
+    classified = classified_open_series(practitioner_id, today, due_soon)
+    wanted = [state.value] if state in ATTENTION_STATES else [s.value for s in ATTENTION_STATES]
+    counts = dict(db.session.execute(
+        select(classified.c.state, func.count())
+        .where(classified.c.state.in_([s.value for s in ATTENTION_STATES]))
+        .group_by(classified.c.state)
+    ).all())
+    by_state = {s: counts.get(s.value, 0) for s in ATTENTION_STATES}
+    total = sum(counts.get(value, 0) for value in wanted)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rank = case({s.value: index for index, s in enumerate(ATTENTION_STATES)},
+                value=classified.c.state)
+    last_at = (
+        select(func.max(TreatmentSession.performed_at))
+        .where(TreatmentSession.series_id == TreatmentSeries.id)
+        .correlate(TreatmentSeries)
+        .scalar_subquery()
     )
-    rows = [row for row in _progress_rows(statement) if row[1].state in ATTENTION_STATES]
-    order = {state: index for index, state in enumerate(ATTENTION_STATES)}
-    rows.sort(key=lambda row: (order[row[1].state], row[1].window_closes_on or clock.today()))
-    return rows
+    statement = (
+        select(TreatmentSeries, classified.c.done, last_at)
+        .join(classified, classified.c.series_id == TreatmentSeries.id)
+        .where(classified.c.state.in_(wanted))
+        .order_by(rank, classified.c.closes_on, TreatmentSeries.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .options(joinedload(TreatmentSeries.patient), joinedload(TreatmentSeries.lead_practitioner))
+    )
+    return AttentionPage(_progress_rows(statement), page, per_page, total, by_state)
 
 
 def get_series_or_404(series_id: int, patient_id: int | None = None) -> TreatmentSeries:
