@@ -122,7 +122,11 @@ def _begin_immediate_on_sqlite(connection: Any) -> None:
 
 
 class add_days(FunctionElement[Any]):  # noqa: N801 - reads as the SQL function it renders
-    """``day + days`` as a date, in SQL, on SQLite and PostgreSQL alike."""
+    """``day + days`` as a date, in SQL, on SQLite and PostgreSQL alike (``days`` >= 0).
+
+    Past the calendar's end SQLite's date() gives NULL; it is held at 9999-12-31 as
+    :func:`tracker.clock.add_days` does. PostgreSQL's dates reach much further, and
+    compare the same way with any real today."""
 
     type = Date()
     inherit_cache = True
@@ -138,4 +142,4 @@ def _add_days_default(element: add_days, compiler: SQLCompiler, **kw: Any) -> st
 @compiles(add_days, "sqlite")
 def _add_days_sqlite(element: add_days, compiler: SQLCompiler, **kw: Any) -> str:
     day, days = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"date({day}, ({days}) || ' days')"
+    return f"coalesce(date({day}, ({days}) || ' days'), '9999-12-31')"

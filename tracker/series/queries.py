@@ -60,6 +60,28 @@ def progress_of(series: TreatmentSeries) -> Progress:
     )
 
 
+@dataclass(frozen=True)
+class RecordedFacts:
+    """What the sessions already logged fix about a series' plan."""
+
+    sessions_done: int
+    first_session_on: date | None
+    goodman_baron_graded: bool
+
+
+def recorded_facts(series_id: int) -> RecordedFacts:
+    """Sessions done, the first one's clinic date and whether acne-scar grades were logged
+    (one aggregate statement)."""
+    done, first_at, graded = db.session.execute(
+        select(
+            func.count(TreatmentSession.id),
+            func.min(TreatmentSession.performed_at),
+            func.count(TreatmentSession.goodman_baron_grade),
+        ).where(TreatmentSession.series_id == series_id)
+    ).one()
+    return RecordedFacts(done, clock.local_date(first_at) if first_at else None, graded > 0)
+
+
 def series_of_patient(patient_id: int) -> list[tuple[TreatmentSeries, Progress]]:
     """Every series of one patient with its progress, newest first."""
     stats = session_stats(
