@@ -236,22 +236,44 @@ def _count_in_process(env: dict[str, str], manifest: dict[str, Any],
         if response.status_code != 302:
             sys.exit(f"in-process sign-in as {email} failed")
         clients[who] = client
-    statements: list[str] = []
+    statements: list[tuple[str, Any]] = []
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute",
-                 lambda *a: statements.append(a[2]))
-    counted = {}
+                 lambda *a: statements.append((a[2], a[3])))
+    counted: dict[str, dict[str, Any]] = {}
     for _, path, who in key_pages:
         clients[who].get(path)
         statements.clear()
         response = clients[who].get(path)
         if response.status_code != 200:
             sys.exit(f"{path} answered {response.status_code}")
-        counted[path] = {"statements": len(statements), "body_bytes": len(response.data)}
+        counted[path] = {"statements": len(statements), "body_bytes": len(response.data),
+                         "full_scans": _full_scans(engine, list(statements))}
     with app.app_context():
         db.engine.dispose()
     return counted
+
+
+FULL_SCAN = {
+    "sqlite": re.compile(r"\bSCAN (patients|treatment_sessions|post_session_notes)\b(?! USING)"),
+    "postgresql": re.compile(r"Seq Scan on (patients|treatment_sessions|post_session_notes)\b"),
+}
+
+
+def _full_scans(engine: Any, statements: list[tuple[str, Any]]) -> list[str]:
+    """The plan lines of the page's queries that read a large table from end to end."""
+    pattern = FULL_SCAN[engine.dialect.name]
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    found = []
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            plan = connection.exec_driver_sql(explain + statement, parameters).all()
+            text = "\n".join(str(row[-1]) for row in plan)
+            found += [line.strip() for line in text.splitlines() if pattern.search(line)]
+    return found
 
 
 def _git_commit() -> str:
@@ -269,7 +291,7 @@ def print_table(report: dict[str, Any]) -> None:
     header = ["page"]
     for backend in names:
         header += [f"{backend} req/s", "p50 ms", "p99 ms", "err", "% bare"]
-    header += ["SQL", "KB"]
+    header += ["SQL", "KB", "full scans"]
     rows = [header]
     first = runs[names[0]]
     for index, page in enumerate(first["pages"]):
@@ -280,7 +302,10 @@ def print_table(report: dict[str, Any]) -> None:
             row += [f"{measured['rps']:.0f}", f"{measured['p50_ms']:.1f}",
                     f"{measured['p99_ms']:.1f}", str(errors),
                     f"{100 * measured['ratio']:.1f}" + ("" if measured["meets_target"] else " ✗")]
-        row += [str(page["statements"]), f"{page['body_bytes'] / 1024:.1f}"]
+        scans = sorted({scan for backend in names
+                        for scan in runs[backend]["pages"][index].get("full_scans", [])})
+        row += [str(page["statements"]), f"{page['body_bytes'] / 1024:.1f}",
+                "; ".join(scans) or "none"]
         rows.append(row)
     bare = ["bare route"]
     for backend in names:
@@ -288,7 +313,7 @@ def print_table(report: dict[str, Any]) -> None:
         bare += [f"{measured['rps']:.0f}", f"{measured['p50_ms']:.1f}",
                  f"{measured['p99_ms']:.1f}", str(measured["errors"] + measured["non2xx"]),
                  "100"]
-    rows.append([*bare, "", ""])
+    rows.append([*bare, "", "", ""])
     print(f"\n{report['meta']['patients']:,} patients, {report['meta']['connections']}"
           f" connections, {report['meta']['duration_s']} s per page, 2 gunicorn sync workers")
     print("| " + " | ".join(rows[0]) + " |")

@@ -103,6 +103,11 @@ def test_today_is_paginated_most_urgent_first_and_filtered_by_state(app, records
         assert 0 < len(rows) <= 10
         shown += rows
     assert shown == sorted(shown, key=labels.index), "most urgent first, across pages"
+    for odd in ("999", "0", "abc"):
+        page = client.get(f"/?page={odd}").get_data(as_text=True)
+        expected = pages if odd == "999" else 1
+        assert f"Page {expected} of {pages}" in page
+        assert attention_states(page)
 
     for state in ATTENTION_STATES:
         page = client.get(f"/?state={state.value}").get_data(as_text=True)

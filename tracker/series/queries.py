@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, current_app
-from sqlalchemy import Date, Select, Subquery, case, func, literal, select
+from sqlalchemy import Date, Select, Subquery, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import clock
@@ -176,39 +176,72 @@ def series_needing_attention(
     """Open series that are overdue, due, due soon, lapsed or ready to complete, one page
     of them, most urgent first (by state, then by the day the window closes).
 
-    Classified, counted, sorted and paginated in SQL: two statements for the list
-    however many series the clinic has open, and a page of rows."""
+    Classified, counted, sorted and paginated in SQL in one pass over the open series
+    (window functions number the rows and count each state); a second statement loads
+    the page's rows by id. Two statements however many series the clinic has open."""
     today = clock.today()
-    due_soon = current_app.config["DUE_SOON_DAYS"]
-    classified = classified_open_series(practitioner_id, today, due_soon)
+    classified = classified_open_series(practitioner_id, today,
+                                        current_app.config["DUE_SOON_DAYS"])
     wanted = [state.value] if state in ATTENTION_STATES else [s.value for s in ATTENTION_STATES]
-    counts = dict(db.session.execute(
-        select(classified.c.state, func.count())
-        .where(classified.c.state.in_([s.value for s in ATTENTION_STATES]))
-        .group_by(classified.c.state)
-    ).all())
-    by_state = {s: counts.get(s.value, 0) for s in ATTENTION_STATES}
-    total = sum(counts.get(value, 0) for value in wanted)
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
     rank = case({s.value: index for index, s in enumerate(ATTENTION_STATES)},
                 value=classified.c.state)
+    numbered = (
+        select(
+            classified.c.series_id,
+            classified.c.state,
+            classified.c.done,
+            func.count().over(partition_by=classified.c.state).label("in_state"),
+            func.row_number().over(partition_by=classified.c.state,
+                                   order_by=classified.c.series_id).label("nth_in_state"),
+            func.row_number().over(order_by=(classified.c.state.not_in(wanted), rank,
+                                              classified.c.closes_on, classified.c.series_id)
+                                   ).label("position"),
+        )
+        .where(classified.c.state.in_([s.value for s in ATTENTION_STATES]))
+        .subquery("numbered")
+    )
+
+    def numbered_rows(page: int) -> list[Any]:
+        first = (page - 1) * per_page + 1
+        return db.session.execute(
+            select(numbered)
+            .where(or_(numbered.c.nth_in_state == 1,
+                       numbered.c.position.between(first, first + per_page - 1)))
+            .order_by(numbered.c.position)
+        ).all()
+
+    rows = numbered_rows(max(page, 1))
+    by_state = {s: 0 for s in ATTENTION_STATES}
+    by_state.update({DueState(row.state): row.in_state for row in rows})
+    total = sum(by_state[DueState(value)] for value in wanted)
+    pages = max(1, -(-total // per_page))
+    if page > pages or page < 1:  # an odd page number: show the nearest real page
+        page = min(max(page, 1), pages)
+        rows = numbered_rows(page)
+    first = (page - 1) * per_page + 1
+    shown = [row for row in rows
+             if row.state in wanted and first <= row.position < first + per_page]
     last_at = (
         select(func.max(TreatmentSession.performed_at))
         .where(TreatmentSession.series_id == TreatmentSeries.id)
         .correlate(TreatmentSeries)
         .scalar_subquery()
     )
-    statement = (
-        select(TreatmentSeries, classified.c.done, last_at)
-        .join(classified, classified.c.series_id == TreatmentSeries.id)
-        .where(classified.c.state.in_(wanted))
-        .order_by(rank, classified.c.closes_on, TreatmentSeries.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .options(joinedload(TreatmentSeries.patient), joinedload(TreatmentSeries.lead_practitioner))
-    )
-    return AttentionPage(_progress_rows(statement), page, per_page, total, by_state)
+    loaded = {
+        series.id: (series, at)
+        for series, at in db.session.execute(
+            select(TreatmentSeries, last_at)
+            .where(TreatmentSeries.id.in_([row.series_id for row in shown]))
+            .options(joinedload(TreatmentSeries.patient),
+                     joinedload(TreatmentSeries.lead_practitioner))
+        ).all()
+    }
+    due_soon = current_app.config["DUE_SOON_DAYS"]
+    progress_rows = []
+    for row in shown:
+        series, at = loaded[row.series_id]
+        progress_rows.append((series, compute_progress(series, row.done, at, today, due_soon)))
+    return AttentionPage(progress_rows, page, per_page, total, by_state)
 
 
 def get_series_or_404(series_id: int, patient_id: int | None = None) -> TreatmentSeries:
