@@ -89,10 +89,10 @@ def run_migrations_online():
     with connectable.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
-            # Batch mode rebuilds a table by copying it and dropping the original, which
-            # SQLite refuses while other tables reference it and foreign keys are on. Turn
-            # them off for the migration (outside any transaction, where the pragma takes
-            # effect) and check every reference before committing.
+            # Batch migrations rebuild a SQLite table (copy, drop, rename). With foreign
+            # keys on, dropping a table that other rows reference fails, so they are off
+            # while migrating (the pragma only takes effect outside a transaction, hence
+            # the raw connection), checked once at the end, and on again afterwards.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
@@ -105,7 +105,7 @@ def run_migrations_online():
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+                    raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
         if sqlite:
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 

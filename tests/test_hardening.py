@@ -340,11 +340,13 @@ def test_every_link_in_the_error_summary_lands_on_a_field(client, app, records, 
 def test_warnings_mark_their_fields_and_say_same_day(client, app, records, practitioner):
     with records():
         series = make_series(lead=practitioner, areas=(Area.FOREHEAD,))
-        make_session(series, performed_at=clock.now_utc() - timedelta(minutes=90))
+        with app.app_context():
+            noon = clock.local_noon(clock.today() - timedelta(days=2))
+        make_session(series, performed_at=noon)
     with app.app_context():
-        now_local = clock.to_local(clock.now_utc() - timedelta(minutes=30))
+        later_that_day = clock.to_local(noon + timedelta(hours=2))
     response = post(client, new_url(series), session_form(
-        app, practitioner, performed_at=now_local.strftime("%Y-%m-%dT%H:%M"),
+        app, practitioner, performed_at=later_that_day.strftime("%Y-%m-%dT%H:%M"),
         areas=(("forehead", "1.00", "2"),)))
     messages = warned(response)
     assert any(message.startswith("On the same day as the session of") for message in messages)
@@ -353,7 +355,7 @@ def test_warnings_mark_their_fields_and_say_same_day(client, app, records, pract
     assert 'id="performed_at-warning"' in page
     depth_cell = page.split('name="areas-0-depth_mm"', 1)[1].split("</td>", 1)[0]
     assert 'class="field-warning"' in depth_cell
-    assert "outside the reference range" in depth_cell
+    assert "Outside 0.25–0.75 mm." in depth_cell
 
 
 def test_planned_areas_come_first_and_others_are_a_warning(client, app, records, practitioner):
@@ -369,7 +371,7 @@ def test_planned_areas_come_first_and_others_are_a_warning(client, app, records,
         app, practitioner, areas=(("thighs", "2.0", "3"), ("cheeks", "1.0", "2"))))
     assert "Cheeks is not among this series' planned areas." in warned(response)
     cell = text(response).split('name="areas-1-area"', 1)[1].split("</td>", 1)[0]
-    assert "not among this series' planned areas" in cell
+    assert "Not in the series' plan." in cell
 
 
 def test_a_depth_far_above_the_chart_needs_a_typed_reason(client, app, records, practitioner):

@@ -8,8 +8,10 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from tracker import drafts
 from tracker.extensions import db, login_manager
 from tracker.models import User
+from tracker.observability import note_user
 
 
 @login_manager.user_loader
@@ -21,12 +23,16 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_part))
     if user is None or not user.is_active or not user.token_matches(token):
         return None
+    note_user(user)
     return user
 
 
 def _enforce_session_lifetime() -> Response | None:
     """Sign out after IDLE_TIMEOUT_MINUTES without a request, or SESSION_ABSOLUTE_HOURS."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    # Health checks never load the user: liveness must not depend on the database.
+    if request.endpoint == "static" or request.blueprint == "health":
+        return None
+    if not current_user.is_authenticated:
         return None
     now = time.time()
     config = current_app.config
@@ -36,8 +42,16 @@ def _enforce_session_lifetime() -> Response | None:
     idle = now - last_seen > config["IDLE_TIMEOUT_MINUTES"] * 60
     too_old = now - signed_in_at > config["SESSION_ABSOLUTE_HOURS"] * 3600
     if idle or too_old:
+        if request.endpoint == "drafts.keepalive":
+            # Left as it is, so that the form on the page can still be kept when saved.
+            return Response(status=401, headers={"X-Session-Ended": "timeout"})
+        kept_page = drafts.keep_timed_out_post(current_user._get_current_object())
         logout_user()
         session.clear()
+        if kept_page is not None:
+            flash("You were signed out after a period of inactivity. What you typed was "
+                  "kept: sign in again to finish it.", "info")
+            return redirect(url_for("auth.login", next=kept_page))
         flash("You were signed out after a period of inactivity. Please sign in again.", "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     session["last_seen"] = now

@@ -109,6 +109,12 @@ class SessionWarning:
     field_id: str | None = None
     #: A tick is not enough: the practitioner must type why (depth far above the chart).
     needs_reason: bool = False
+    #: A shorter text for beside the field, where the full sentence would crowd a row.
+    short: str | None = None
+
+    @property
+    def mark(self) -> str:
+        return self.short or self.message
 
 
 FOLD_CHOICES = choices([("0", "The first time (before the clocks went back)"),

@@ -80,15 +80,18 @@ def session_warnings(
         if planned and row["area"] not in planned:
             warnings.append(SessionWarning(
                 f"{row['area'].label} is not among this series' planned areas.",
-                f"{prefix}area",
+                f"{prefix}area", short="Not in the series' plan.",
             ))
         message = depth_warning(row["area"], row["depth_mm"])
         if message is not None:
+            low, high = row["area"].reference_depth
+            short = f"Outside {low}–{high} mm."
             needs_reason = depth_needs_reason(row["area"], row["depth_mm"])
             if needs_reason:
                 message += (f" It is more than {DEPTH_REASON_FACTOR} times the maximum: "
                             "say why below.")
-            warnings.append(SessionWarning(message, f"{prefix}depth_mm", needs_reason))
+                short = f"Over {DEPTH_REASON_FACTOR}× the {high} mm maximum: give a reason."
+            warnings.append(SessionWarning(message, f"{prefix}depth_mm", needs_reason, short))
     session_day = clock.local_date(performed_at)
     for other in neighbouring_sessions(series.id, performed_at):
         other_day = clock.local_date(other)
