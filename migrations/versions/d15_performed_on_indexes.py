@@ -4,7 +4,7 @@ performed_on is backfilled from performed_at in the clinic's time zone (CLINIC_T
 the app running the upgrade), then made NOT NULL.
 
 Revision ID: d15_performed_on_indexes
-Revises: b14_form_drafts
+Revises: c20_session_area_unique
 Create Date: 2026-11-25 11:50:21.499763
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd15_performed_on_indexes'
-down_revision = 'b14_form_drafts'
+down_revision = 'c20_session_area_unique'
 branch_labels = None
 depends_on = None
 
