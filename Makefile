@@ -16,7 +16,7 @@ TEST_LOCK := requirements-test.lock
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test test-e2e lint check-migrations serve-prod lock clean
+.PHONY: run test test-e2e lint check-migrations serve-prod lock bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tracker needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -72,6 +72,15 @@ lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(PIP_COMPILE) -o $(LOCK) setup.cfg
 	$(PIP_COMPILE) --extra test -o $(TEST_LOCK) setup.cfg
+
+# Page speed in a synthetic clinic (bench/run.py): PATIENTS=10000 DB=sqlite|postgres|both.
+# Seeds a fresh database each time; PostgreSQL: BENCH_PG_URL (dropped and created again).
+PATIENTS ?= 10000
+DB ?= both
+DURATION ?= 10
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	$(BIN)/python bench/run.py --patients $(PATIENTS) --db $(DB) --duration $(DURATION) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -49,9 +49,10 @@ def test_list_shows_every_patient(client, practitioner, three_patients):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("smith", {"Anna", "Carla"}),  # part of a last name
-        ("ANN", {"Anna"}),  # part of a first name, other case
-        ("zx-7", {"Bob"}),  # part of a chart number, other case
+        ("smith", {"Anna", "Carla"}),  # start of a last name
+        ("ANN", {"Anna"}),  # start of a first name, other case
+        ("zx-7", {"Bob"}),  # start of a chart number, other case
+        ("mithson", set()),  # the middle of a name: the search is by prefix, indexed
         ("cd-200", {"Carla"}),
         ("bob jones", {"Bob"}),  # every word must match
         ("nobody", set()),
@@ -69,8 +70,11 @@ def test_search_treats_wildcards_literally(client, practitioner, records):
     with records():
         plain = make_patient(first_name="Dora", last_name="Plain")
         make_patient(first_name="Eve", last_name="Under_score")
-    page = text(client.get("/patients/", query_string={"q": "_"}))
+    page = text(client.get("/patients/", query_string={"q": "under_"}))
     assert "Under_score, Eve" in page
+    assert not listed(page, plain)
+    page = text(client.get("/patients/", query_string={"q": "_"}))
+    assert "No patient matches" in page
     assert not listed(page, plain)
 
 

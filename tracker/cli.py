@@ -65,6 +65,40 @@ def seed_demo_command(if_empty: bool) -> None:
     click.echo(demo.sign_in_help())
 
 
+@click.command("seed-scale")
+@click.option("--patients", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
+              help="How many patients to add, each with about 2.5 series and 20 sessions.")
+@click.option("--seed", type=int, default=15, show_default=True, help="Random seed.")
+@click.option("--manifest", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the benchmark's sign-ins and record ids here as JSON.")
+@with_appcontext
+def seed_scale_command(patients: int, seed: int, manifest: str | None) -> None:
+    """Add a synthetic clinic of PATIENTS patients, to measure the pages at that size."""
+    import json
+
+    from tracker import scale
+
+    if not current_app.config["ALLOW_DEMO_DATA"]:
+        raise click.ClickException("Synthetic data is refused in this configuration (production).")
+    with click.progressbar(length=patients, label="Patients", show_pos=True) as bar:
+        written = 0
+
+        def advance(done: int) -> None:
+            nonlocal written
+            bar.update(done - written)
+            written = done
+
+        result = scale.seed_scale(patients, seed=seed, progress=advance)
+        db.session.commit()
+    click.echo("Added " + ", ".join(f"{count:,} {table}"
+                                     for table, count in result.counts.items()) + ".")
+    click.echo(f"Sign in as {result.practitioner_email} or {result.patient_email}"
+               f" with the password {result.password}.")
+    if manifest:
+        with open(manifest, "w", encoding="utf-8") as handle:
+            json.dump(result.as_dict(), handle, indent=2)
+
+
 @click.command("backup")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: instance/backups/tracker-<UTC time>.sqlite|.dump).")
@@ -103,5 +137,6 @@ def restore_command(backup_file: Path, force: bool) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_scale_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

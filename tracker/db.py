@@ -7,9 +7,13 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, event
+from flask import has_request_context, request
+from sqlalchemy import Date, DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -83,8 +87,9 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL, a busy timeout, foreign keys and full sync for every SQLite connection.
 
     ``isolation_level = None`` hands transaction control to SQLAlchemy so that the
-    ``begin`` listener below can start every transaction with ``BEGIN IMMEDIATE``:
-    without it concurrent writers silently lose updates (see shared/security.md).
+    ``begin`` listener below can start every writing transaction with ``BEGIN
+    IMMEDIATE``: without it concurrent writers silently lose updates (see
+    shared/security.md).
     """
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -97,7 +102,44 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+#: Request methods that only read: they never write to the database.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _read_only_request() -> bool:
+    return has_request_context() and request.method in READ_ONLY_METHODS
+
+
 @event.listens_for(Engine, "begin")
 def _begin_immediate_on_sqlite(connection: Any) -> None:
+    """On SQLite, writers take the write lock when their transaction begins (``BEGIN
+    IMMEDIATE``), so that no read-modify-write loses an update. A request that only
+    reads (GET, HEAD) begins a deferred transaction instead: in WAL mode it reads a
+    snapshot without the lock, so pages render in parallel and never wait on a writer.
+    Everything outside a request (CLI, tests' setup) writes, and locks as before."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+
+
+class add_days(FunctionElement[Any]):  # noqa: N801 - reads as the SQL function it renders
+    """``day + days`` as a date, in SQL, on SQLite and PostgreSQL alike (``days`` >= 0).
+
+    Past the calendar's end SQLite's date() gives NULL; it is held at 9999-12-31 as
+    :func:`tracker.clock.add_days` does. PostgreSQL's dates reach much further, and
+    compare the same way with any real today."""
+
+    type = Date()
+    inherit_cache = True
+    name = "add_days"
+
+
+@compiles(add_days)
+def _add_days_default(element: add_days, compiler: SQLCompiler, **kw: Any) -> str:
+    day, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({day} + {days})"
+
+
+@compiles(add_days, "sqlite")
+def _add_days_sqlite(element: add_days, compiler: SQLCompiler, **kw: Any) -> str:
+    day, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"coalesce(date({day}, ({days}) || ' days'), '9999-12-31')"

@@ -6,7 +6,7 @@ session_confirmations row (its rule guessed from the text, the depth reason on t
 rows it explains), and patients.consent_on becomes a treatment consent record.
 
 Revision ID: g17_screening_consent
-Revises: c20_session_area_unique
+Revises: d15_performed_on_indexes
 Create Date: 2026-11-25 12:50:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'g17_screening_consent'
-down_revision = 'c20_session_area_unique'
+down_revision = 'd15_performed_on_indexes'
 branch_labels = None
 depends_on = None
 

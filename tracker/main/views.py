@@ -17,7 +17,9 @@ from werkzeug.wrappers import Response
 
 from tracker.authz import patient_required
 from tracker.domain import Role
+from tracker.pagination import page_arg
 from tracker.series.queries import (
+    ATTENTION_STATES,
     get_series_or_404,
     series_needing_attention,
     series_of_patient,
@@ -35,11 +37,17 @@ def home() -> Response | str:
         return redirect(url_for("main.my_treatment"))
     mine_only = current_user.role is Role.PRACTITIONER and request.args.get("mine") == "1"
     practitioner_id = current_user.id if mine_only else None
+    state = next((s for s in ATTENTION_STATES if s.value == request.args.get("state")), None)
     return render_template(
         "main/home.html",
-        attention=series_needing_attention(practitioner_id),
+        attention=series_needing_attention(
+            practitioner_id, state, page_arg(request.args.get("page")),
+            current_app.config["ATTENTION_PER_PAGE"],
+        ),
         recent=recent_sessions(10, practitioner_id),
         mine_only=mine_only,
+        state=state,
+        states=ATTENTION_STATES,
     )
 
 

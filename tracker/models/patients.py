@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy import CheckConstraint, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import utcnow
@@ -25,6 +25,8 @@ class Patient(db.Model):
                         name="fitzpatrick_range"),
         CheckConstraint("length(chart_number) > 0", name="chart_number_not_empty"),
         Index("ix_patients_last_first", "last_name", "first_name"),
+        # The patient list: the page and its count read only this index.
+        Index("ix_patients_archived_name", "is_archived", "last_name", "first_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,3 +81,13 @@ class Patient(db.Model):
     def age_on(self, day: date) -> int:
         before_birthday = (day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day)
         return day.year - self.date_of_birth.year - before_birthday
+
+
+# Prefix search on lower-cased names and chart number (see patients/queries.py);
+# text_pattern_ops lets PostgreSQL use them for LIKE 'term%' whatever its collation.
+for _name in ("first_name", "last_name", "chart_number"):
+    Index(
+        f"ix_patients_lower_{_name}",
+        func.lower(Patient.__table__.c[_name]).label(f"lower_{_name}"),
+        postgresql_ops={f"lower_{_name}": "text_pattern_ops"},
+    )

@@ -57,6 +57,7 @@ class TreatmentSeries(db.Model):
             name="baseline_goodman_baron",
         ),
         Index("ix_treatment_series_status", "status"),
+        Index("ix_treatment_series_lead_status", "lead_practitioner_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

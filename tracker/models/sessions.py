@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -15,9 +15,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from tracker import domain
+from tracker import clock, domain
 from tracker.db import enum_column, utcnow
 from tracker.domain import Area, Endpoint
 from tracker.extensions import db
@@ -43,7 +43,9 @@ class TreatmentSession(db.Model):
     """One microneedling session of a series.
 
     Its number within the series is derived from ``performed_at`` order, never stored,
-    so a session logged late still lands in the right place.
+    so a session logged late still lands in the right place. ``performed_on`` is the
+    clinic-local day of ``performed_at``, kept beside it so that due windows (days
+    after the last session) are computed in SQL on every database.
     """
 
     __tablename__ = "treatment_sessions"
@@ -59,6 +61,8 @@ class TreatmentSession(db.Model):
         CheckConstraint(f"anaesthetic_minutes BETWEEN 0 AND {domain.ANAESTHETIC_MINUTES_MAX}",
                         name="anaesthetic_minutes"),
         Index("ix_treatment_sessions_series_performed", "series_id", "performed_at"),
+        Index("ix_treatment_sessions_series_performed_on", "series_id", "performed_on"),
+        Index("ix_treatment_sessions_practitioner_performed", "practitioner_id", "performed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +70,8 @@ class TreatmentSession(db.Model):
         ForeignKey("treatment_series.id", ondelete="RESTRICT")
     )
     performed_at: Mapped[datetime] = mapped_column(index=True)
+    #: The clinic-local date of ``performed_at``; set whenever ``performed_at`` is.
+    performed_on: Mapped[date]
     practitioner_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="RESTRICT"), index=True
     )
@@ -115,6 +121,12 @@ class TreatmentSession(db.Model):
         back_populates="session",
         order_by="(PostSessionNote.day_after, PostSessionNote.recorded_at)",
     )
+
+    @validates("performed_at")
+    def _set_performed_on(self, key: str, value: datetime) -> datetime:
+        if value is not None and value.tzinfo is not None:
+            self.performed_on = clock.local_date(value)
+        return value
 
     @property
     def present_screening_items(self) -> list[SessionScreeningAnswer]:

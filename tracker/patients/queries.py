@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
@@ -15,8 +17,32 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+SEARCHED = (Patient.first_name, Patient.last_name, Patient.chart_number)
+
+
+def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
+    """``lower(column)`` starts with ``prefix`` (already lower-cased), in a form each
+    database answers from its index on ``lower(column)``: LIKE 'prefix%' on PostgreSQL
+    (a text_pattern_ops index), a range on SQLite (whose LIKE cannot use it)."""
+    lowered = func.lower(column)
+    if db.session.get_bind().dialect.name == "sqlite":
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return and_(lowered >= prefix, lowered < upper)
+    return lowered.like(_escape_like(prefix) + "%", escape="\\")
+
+
 def search_patients(query: str, page: int, per_page: int, include_archived: bool) -> Page:
-    """Patients matching a name or chart number, each with its open-series count."""
+    """Patients whose first name, last name or chart number starts with each word of
+    ``query`` (any case), each with its open-series count; indexed, so its cost follows
+    the matches, not the number of patients."""
+    terms = query.lower().split()[:5]
+    filters: list[Any] = [or_(*(_starts_with(column, term) for column in SEARCHED))
+                          for term in terms]
+    if not include_archived:
+        # With search terms, "IS NOT true" keeps SQLite's planner on the name indexes
+        # (without statistics it would walk every unarchived patient in name order).
+        filters.append(Patient.is_archived.is_not(True) if terms
+                       else Patient.is_archived.is_(False))
     open_series = (
         select(func.count(TreatmentSeries.id))
         .where(
@@ -26,20 +52,12 @@ def search_patients(query: str, page: int, per_page: int, include_archived: bool
         .correlate(Patient)
         .scalar_subquery()
     )
-    statement = select(Patient, open_series.label("open_series"))
-    if not include_archived:
-        statement = statement.where(Patient.is_archived.is_(False))
-    for term in query.split()[:5]:
-        pattern = f"%{_escape_like(term.lower())}%"
-        statement = statement.where(
-            or_(
-                func.lower(Patient.first_name).like(pattern, escape="\\"),
-                func.lower(Patient.last_name).like(pattern, escape="\\"),
-                func.lower(Patient.chart_number).like(pattern, escape="\\"),
-            )
-        )
-    statement = statement.order_by(Patient.last_name, Patient.first_name, Patient.id)
-    return paginate(statement, page, per_page)
+    statement = (
+        select(Patient, open_series.label("open_series"))
+        .where(*filters)
+        .order_by(Patient.last_name, Patient.first_name, Patient.id)
+    )
+    return paginate(statement, page, per_page, count=select(Patient.id).where(*filters))
 
 
 def get_patient_or_404(patient_id: int) -> Patient:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, current_app
-from sqlalchemy import Select, Subquery, func, select
+from sqlalchemy import Date, Select, Subquery, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import clock
+from tracker.db import add_days
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import (
@@ -22,26 +22,20 @@ from tracker.series.progress import DueState, Progress, compute_progress
 from tracker.sessions.queries import session_details
 
 
-def session_stats() -> Subquery:
-    """Per series: how many sessions were given and when the last one was."""
+def session_stats(series_ids: Select[Any]) -> Subquery:
+    """Per series among ``series_ids`` (a select of ids): how many sessions were given,
+    and the time and clinic-local day of the last one. Scoped so that its cost follows
+    the series shown, not the size of the clinic."""
     return (
         select(
             TreatmentSession.series_id.label("series_id"),
             func.count(TreatmentSession.id).label("done"),
             func.max(TreatmentSession.performed_at).label("last_at"),
+            func.max(TreatmentSession.performed_on).label("last_on"),
         )
+        .where(TreatmentSession.series_id.in_(series_ids))
         .group_by(TreatmentSession.series_id)
         .subquery("session_stats")
-    )
-
-
-def _with_stats(statement_filter: Iterable[Any], *options: Any) -> Select[Any]:
-    stats = session_stats()
-    return (
-        select(TreatmentSeries, func.coalesce(stats.c.done, 0), stats.c.last_at)
-        .outerjoin(stats, stats.c.series_id == TreatmentSeries.id)
-        .where(*statement_filter)
-        .options(*options)
     )
 
 
@@ -50,7 +44,7 @@ def _progress_rows(statement: Select[Any]) -> list[tuple[TreatmentSeries, Progre
     due_soon = current_app.config["DUE_SOON_DAYS"]
     return [
         (series, compute_progress(series, done, last_at, today, due_soon))
-        for series, done, last_at in db.session.execute(statement).all()
+        for series, done, last_at, *_ in db.session.execute(statement).all()
     ]
 
 
@@ -89,34 +83,165 @@ def recorded_facts(series_id: int) -> RecordedFacts:
 
 
 def series_of_patient(patient_id: int) -> list[tuple[TreatmentSeries, Progress]]:
-    statement = _with_stats(
-        [TreatmentSeries.patient_id == patient_id],
-        selectinload(TreatmentSeries.areas),
-        joinedload(TreatmentSeries.lead_practitioner),
-    ).order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc())
+    """Every series of one patient with its progress, newest first."""
+    stats = session_stats(
+        select(TreatmentSeries.id).where(TreatmentSeries.patient_id == patient_id)
+    )
+    statement = (
+        select(TreatmentSeries, func.coalesce(stats.c.done, 0), stats.c.last_at)
+        .outerjoin(stats, stats.c.series_id == TreatmentSeries.id)
+        .where(TreatmentSeries.patient_id == patient_id)
+        .options(selectinload(TreatmentSeries.areas), joinedload(TreatmentSeries.lead_practitioner))
+        .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc())
+    )
     return _progress_rows(statement)
 
 
+#: Today's list, most urgent first.
 ATTENTION_STATES = (DueState.OVERDUE, DueState.DUE, DueState.DUE_SOON, DueState.LAPSED,
                     DueState.ALL_DONE)
 
 
+@dataclass
+class AttentionPage:
+    """One page of Today's list, with how many open series are in each state."""
+
+    rows: list[tuple[TreatmentSeries, Progress]]
+    page: int
+    per_page: int
+    total: int
+    by_state: dict[DueState, int]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def classified_open_series(practitioner_id: int | None, today: date,
+                           due_soon_days: int) -> Subquery:
+    """Every open series with its due state, computed in SQL by the rules of
+    :func:`tracker.series.progress.compute_progress`, and the day its window closes."""
+    scope: list[Any] = [TreatmentSeries.status.in_([SeriesStatus.PLANNED, SeriesStatus.ACTIVE])]
+    if practitioner_id is not None:
+        scope.append(TreatmentSeries.lead_practitioner_id == practitioner_id)
+    stats = session_stats(select(TreatmentSeries.id).where(*scope))
+    last_on = stats.c.last_on
+    done = func.coalesce(stats.c.done, 0)
+    series = TreatmentSeries
+    never = last_on.is_(None)
+    opens = case((never, series.start_on), else_=add_days(last_on, series.interval_min_days))
+    closes = case(
+        (never, add_days(series.start_on, series.interval_max_days - series.interval_min_days)),
+        else_=add_days(last_on, series.interval_max_days),
+    )
+    lapses = case((never, add_days(series.start_on, 2 * series.interval_max_days)),
+                  else_=add_days(last_on, 2 * series.interval_max_days))
+    today_param = literal(today, Date())
+    state = case(
+        (done >= series.planned_sessions, DueState.ALL_DONE.value),
+        (today_param > lapses, DueState.LAPSED.value),
+        (today_param > closes, DueState.OVERDUE.value),
+        (today_param >= opens, DueState.DUE.value),
+        (opens <= literal(today + timedelta(days=due_soon_days), Date()),
+         DueState.DUE_SOON.value),
+        else_=DueState.NOT_DUE.value,
+    )
+    return (
+        select(
+            series.id.label("series_id"),
+            state.label("state"),
+            case((done >= series.planned_sessions, today_param), else_=closes).label("closes_on"),
+            done.label("done"),
+        )
+        .outerjoin(stats, stats.c.series_id == series.id)
+        .where(*scope)
+        .subquery("classified")
+    )
+
+
 def series_needing_attention(
     practitioner_id: int | None = None,
-) -> list[tuple[TreatmentSeries, Progress]]:
-    """Open series that are overdue, due, due soon, lapsed or ready to complete."""
-    filters: list[Any] = [TreatmentSeries.status.in_([SeriesStatus.PLANNED, SeriesStatus.ACTIVE])]
-    if practitioner_id is not None:
-        filters.append(TreatmentSeries.lead_practitioner_id == practitioner_id)
-    statement = _with_stats(
-        filters,
-        joinedload(TreatmentSeries.patient),
-        joinedload(TreatmentSeries.lead_practitioner),
+    state: DueState | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> AttentionPage:
+    """Open series that are overdue, due, due soon, lapsed or ready to complete, one page
+    of them, most urgent first (by state, then by the day the window closes).
+
+    Classified, counted, sorted and paginated in SQL in one pass over the open series
+    (window functions number the rows and count each state); a second statement loads
+    the page's rows by id. Two statements however many series the clinic has open."""
+    today = clock.today()
+    classified = classified_open_series(practitioner_id, today,
+                                        current_app.config["DUE_SOON_DAYS"])
+    wanted = [state.value] if state in ATTENTION_STATES else [s.value for s in ATTENTION_STATES]
+    rank = case({s.value: index for index, s in enumerate(ATTENTION_STATES)},
+                value=classified.c.state)
+    numbered = (
+        select(
+            classified.c.series_id,
+            classified.c.state,
+            classified.c.done,
+            func.count().over(partition_by=classified.c.state).label("in_state"),
+            func.row_number().over(partition_by=classified.c.state,
+                                   order_by=classified.c.series_id).label("nth_in_state"),
+            func.row_number().over(order_by=(classified.c.state.not_in(wanted), rank,
+                                              classified.c.closes_on, classified.c.series_id)
+                                   ).label("position"),
+        )
+        .where(classified.c.state.in_([s.value for s in ATTENTION_STATES]))
+        .subquery("numbered")
     )
-    rows = [row for row in _progress_rows(statement) if row[1].state in ATTENTION_STATES]
-    order = {state: index for index, state in enumerate(ATTENTION_STATES)}
-    rows.sort(key=lambda row: (order[row[1].state], row[1].window_closes_on or clock.today()))
-    return rows
+
+    def numbered_rows(page: int) -> list[Any]:
+        first = (page - 1) * per_page + 1
+        return db.session.execute(
+            select(numbered)
+            .where(or_(numbered.c.nth_in_state == 1,
+                       numbered.c.position.between(first, first + per_page - 1)))
+            .order_by(numbered.c.position)
+        ).all()
+
+    rows = numbered_rows(max(page, 1))
+    by_state = {s: 0 for s in ATTENTION_STATES}
+    by_state.update({DueState(row.state): row.in_state for row in rows})
+    total = sum(by_state[DueState(value)] for value in wanted)
+    pages = max(1, -(-total // per_page))
+    if page > pages or page < 1:  # an odd page number: show the nearest real page
+        page = min(max(page, 1), pages)
+        rows = numbered_rows(page)
+    first = (page - 1) * per_page + 1
+    shown = [row for row in rows
+             if row.state in wanted and first <= row.position < first + per_page]
+    last_at = (
+        select(func.max(TreatmentSession.performed_at))
+        .where(TreatmentSession.series_id == TreatmentSeries.id)
+        .correlate(TreatmentSeries)
+        .scalar_subquery()
+    )
+    loaded = {
+        series.id: (series, at)
+        for series, at in db.session.execute(
+            select(TreatmentSeries, last_at)
+            .where(TreatmentSeries.id.in_([row.series_id for row in shown]))
+            .options(joinedload(TreatmentSeries.patient),
+                     joinedload(TreatmentSeries.lead_practitioner))
+        ).all()
+    }
+    due_soon = current_app.config["DUE_SOON_DAYS"]
+    progress_rows = []
+    for row in shown:
+        series, at = loaded[row.series_id]
+        progress_rows.append((series, compute_progress(series, row.done, at, today, due_soon)))
+    return AttentionPage(progress_rows, page, per_page, total, by_state)
 
 
 def get_series_or_404(series_id: int, patient_id: int | None = None) -> TreatmentSeries:

@@ -1,0 +1,178 @@
+"""The key pages cost what they show, not what the clinic holds: the same statements at two
+clinic sizes, indexes behind every query, Today classified in SQL exactly as in Python, and
+pages that only read never wait for the SQLite write lock."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+
+import pytest
+from sqlalchemy import event, select
+
+from tests.conftest import count_queries, login
+from tracker import clock
+from tracker.extensions import db
+from tracker.models import TreatmentSeries
+from tracker.scale import BENCH_PASSWORD, BENCH_PATIENT, BENCH_PRACTITIONER, seed_scale
+from tracker.series.progress import DueState, compute_progress
+from tracker.series.queries import ATTENTION_STATES, classified_open_series, session_stats
+
+pytestmark = pytest.mark.usefixtures("shared_template_cache")
+
+
+def seed(records, patients: int, seed_value: int) -> dict:
+    with records():
+        return seed_scale(patients, seed=seed_value).as_dict()
+
+
+def key_pages(manifest: dict) -> dict[str, str]:
+    return {
+        "today": "/",
+        "today, overdue only": "/?state=overdue",
+        "today, mine": "/?mine=1",
+        "patient page": f"/patients/{manifest['patient_id']}",
+        "search": f"/patients/?q={manifest['search_term']}",
+        "patient list": "/patients/",
+    }
+
+
+def signed_in(app, email: str):
+    client = app.test_client()
+    assert login(client, email, BENCH_PASSWORD).status_code == 302
+    return client
+
+
+def statements(app, client, url: str) -> int:
+    assert client.get(url).status_code == 200, url
+    with count_queries(app) as seen:
+        assert client.get(url).status_code == 200, url
+    return len(seen)
+
+
+def test_statement_counts_do_not_grow_with_the_clinic(app, records):
+    manifest = seed(records, 15, 1)
+    staff, patient = signed_in(app, BENCH_PRACTITIONER), signed_in(app, BENCH_PATIENT)
+    pages = key_pages(manifest)
+    small = {name: statements(app, staff, url) for name, url in pages.items()}
+    small["/me"] = statements(app, patient, "/me")
+
+    seed(records, 60, 2)  # five times the patients, series, sessions and notes
+    large = {name: statements(app, staff, url) for name, url in pages.items()}
+    large["/me"] = statements(app, patient, "/me")
+    assert small == large
+
+
+def test_today_classifies_in_sql_as_compute_progress_does(app, records):
+    seed(records, 40, 3)
+    with app.app_context():
+        today = clock.today()
+        soon = app.config["DUE_SOON_DAYS"]
+        classified = classified_open_series(None, today, soon)
+        in_sql = dict(db.session.execute(select(classified.c.series_id, classified.c.state)).all())
+        stats = session_stats(select(TreatmentSeries.id))
+        rows = db.session.execute(
+            select(TreatmentSeries, stats.c.done, stats.c.last_at)
+            .outerjoin(stats, stats.c.series_id == TreatmentSeries.id)
+            .where(TreatmentSeries.id.in_(list(in_sql)))
+        ).all()
+        in_python = {series.id: compute_progress(series, done or 0, last_at, today, soon).state
+                     for series, done, last_at in rows}
+    assert {series_id: DueState(state) for series_id, state in in_sql.items()} == in_python
+    assert set(in_python.values()) >= set(ATTENTION_STATES)  # every state was exercised
+
+
+def attention_states(page: str) -> list[str]:
+    section = page.split('id="attention-heading"', 1)[1].split('id="recent-heading"', 1)[0]
+    return re.findall(r'<span class="badge [^"]+">([^<]+)</span>', section)
+
+
+@pytest.mark.parametrize("app_config", [{"ATTENTION_PER_PAGE": 10}])
+def test_today_is_paginated_most_urgent_first_and_filtered_by_state(app, records):
+    seed(records, 40, 3)
+    client = signed_in(app, BENCH_PRACTITIONER)
+    labels = [state.label for state in ATTENTION_STATES]
+    shown = []
+    page = client.get("/").get_data(as_text=True)
+    pages = int(re.search(r"Page 1 of (\d+)", page).group(1))
+    assert pages > 1
+    for number in range(1, pages + 1):
+        page = client.get(f"/?page={number}").get_data(as_text=True)
+        rows = attention_states(page)
+        assert 0 < len(rows) <= 10
+        shown += rows
+    assert shown == sorted(shown, key=labels.index), "most urgent first, across pages"
+    for odd in ("999", "0", "abc"):
+        page = client.get(f"/?page={odd}").get_data(as_text=True)
+        expected = pages if odd == "999" else 1
+        assert f"Page {expected} of {pages}" in page
+        assert attention_states(page)
+
+    for state in ATTENTION_STATES:
+        page = client.get(f"/?state={state.value}").get_data(as_text=True)
+        count = int(re.search(rf'state={state.value}"[^>]*>[^<]*<span class="count">([\d,]+)',
+                              page).group(1).replace(",", ""))
+        assert count == shown.count(state.label)
+        assert set(attention_states(page)) <= {state.label}
+        assert len(attention_states(page)) == min(count, 10)
+
+
+FULL_SCAN = re.compile(r"\bSCAN (patients|treatment_sessions|post_session_notes)\b(?! USING)")
+
+
+def test_no_full_scan_behind_the_key_pages(app, records, database):
+    """EXPLAIN QUERY PLAN of every statement the key pages run (SQLite; the benchmark
+    checks PostgreSQL at full size, where its planner has real statistics)."""
+    if database.backend != "sqlite":
+        pytest.skip("PostgreSQL plans tiny tables as sequential scans; see make bench")
+    manifest = seed(records, 30, 4)
+    staff, patient = signed_in(app, BENCH_PRACTITIONER), signed_in(app, BENCH_PATIENT)
+    urls = [*key_pages(manifest).values(), f"/series/{manifest['series_32_id']}",
+            f"/sessions/{manifest['session_id']}"]
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for url in urls:
+            assert staff.get(url).status_code == 200
+        for url in ("/me", f"/me/series/{manifest['series_8_id']}"):
+            assert patient.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    plans = []
+    with app.app_context(), db.engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        for statement, parameters in seen:
+            plan = " | ".join(row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}",
+                                                            parameters))
+            assert not FULL_SCAN.search(plan), f"{plan}\n{statement}"
+            plans.append(plan)
+    # The search reads the name indexes, not every unarchived patient in name order.
+    assert any("ix_patients_lower_last_name" in plan for plan in plans)
+
+
+def test_pages_that_only_read_do_not_wait_for_the_write_lock(app, records, database):
+    """A writer holding SQLite's write lock does not hold up (or fail) a GET: reads begin
+    a deferred transaction and read the last committed snapshot (WAL)."""
+    if database.backend != "sqlite":
+        pytest.skip("SQLite's write lock")
+    manifest = seed(records, 5, 5)
+    client = signed_in(app, BENCH_PRACTITIONER)
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        for url in ("/", f"/patients/{manifest['patient_id']}", "/patients/?q=a"):
+            assert client.get(url).status_code == 200, url
+        assert time.monotonic() - started < 4, "waited for the busy timeout"
+    finally:
+        writer.rollback()
+        writer.close()
