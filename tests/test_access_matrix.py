@@ -50,8 +50,9 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
                                  "manager": "-> /", "patient": "-> /"},
     ("main.home", "GET"): {"anonymous": LOGIN, "practitioner": 200, "manager": 200,
                            "patient": "-> /me"},
-    ("main.my_treatment", "GET"): PATIENT_ONLY,
-    ("main.my_series", "GET"): PATIENT_ONLY,
+    ("portal.home", "GET"): PATIENT_ONLY,
+    ("portal.series", "GET"): PATIENT_ONLY,
+    ("portal.aftercare", "GET"): PATIENT_ONLY,
     ("main.favicon", "GET"): PUBLIC,
     ("main.manifest", "GET"): PUBLIC,
     ("patients.index", "GET"): STAFF_READ,
@@ -125,7 +126,7 @@ def world(records) -> World:
 def url_for_case(app, endpoint: str, world: World) -> str:
     ids = {"patient_id": world.other_patient.id, "series_id": world.series.id,
            "session_id": world.session.id}
-    if endpoint == "main.my_series":
+    if endpoint == "portal.series":
         ids["series_id"] = world.own_series.id
     rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
     values = {name: ids[name] for name in rule.arguments}

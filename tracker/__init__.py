@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from tracker import auth, cli, drafts, errors, filters, security
     from tracker.main.views import bp as main_bp
     from tracker.patients.views import bp as patients_bp
+    from tracker.portal.views import bp as portal_bp
     from tracker.series.views import bp as series_bp
     from tracker.sessions.views import bp as sessions_bp
 
@@ -54,7 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    for blueprint in (auth.bp, drafts.bp, main_bp, patients_bp, series_bp, sessions_bp):
+    for blueprint in (auth.bp, drafts.bp, main_bp, patients_bp, portal_bp, series_bp, sessions_bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -1,4 +1,4 @@
-"""The home page of each role, and the patient's own view of their treatment."""
+"""The home page of each role (a patient's is the portal, tracker.portal)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,8 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from tracker.authz import patient_required
 from tracker.domain import Role
-from tracker.series.queries import (
-    get_series_or_404,
-    series_needing_attention,
-    series_of_patient,
-    sessions_of_series,
-)
+from tracker.series.queries import series_needing_attention
 from tracker.sessions.queries import recent_sessions
 
 bp = Blueprint("main", __name__)
@@ -32,7 +26,7 @@ bp = Blueprint("main", __name__)
 @login_required
 def home() -> Response | str:
     if current_user.role is Role.PATIENT:
-        return redirect(url_for("main.my_treatment"))
+        return redirect(url_for("portal.home"))
     mine_only = current_user.role is Role.PRACTITIONER and request.args.get("mine") == "1"
     practitioner_id = current_user.id if mine_only else None
     return render_template(
@@ -41,22 +35,6 @@ def home() -> Response | str:
         recent=recent_sessions(10, practitioner_id),
         mine_only=mine_only,
     )
-
-
-@bp.get("/me")
-@patient_required
-def my_treatment() -> str:
-    patient = current_user.patient
-    return render_template("main/my_treatment.html", patient=patient,
-                           series_rows=series_of_patient(patient.id))
-
-
-@bp.get("/me/series/<id:series_id>")
-@patient_required
-def my_series(series_id: int) -> str:
-    series = get_series_or_404(series_id, patient_id=current_user.patient_id)
-    return render_template("main/my_series.html", series=series,
-                           sessions=sessions_of_series(series.id))
 
 
 @bp.get("/favicon.ico")
