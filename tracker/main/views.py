@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from tracker.domain import Role
 from tracker.series.queries import series_needing_attention
-from tracker.sessions.queries import recent_sessions
+from tracker.sessions.queries import patient_reported_flags, recent_sessions
 
 bp = Blueprint("main", __name__)
 
@@ -34,6 +34,7 @@ def home() -> Response | str:
         attention=series_needing_attention(practitioner_id),
         recent=recent_sessions(10, practitioner_id),
         mine_only=mine_only,
+        patient_reports=patient_reported_flags(practitioner_id),
     )
 
 
