@@ -62,6 +62,11 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
     ("portal.diary", "POST"): PATIENT_WRITE,
     ("portal.edit_entry", "GET"): PATIENT_ONLY,
     ("portal.edit_entry", "POST"): PATIENT_WRITE,
+    ("invitations.manage", "GET"): STAFF_READ,
+    ("invitations.manage", "POST"): STAFF_WRITE,
+    # Anyone holding a link may use it; an unknown token is gone for everyone.
+    ("invitations.welcome", "GET"): dict.fromkeys(ROLES, 410),
+    ("invitations.welcome", "POST"): dict.fromkeys(ROLES, 410),
     ("main.favicon", "GET"): PUBLIC,
     ("main.manifest", "GET"): PUBLIC,
     ("patients.index", "GET"): STAFF_READ,
@@ -139,7 +144,7 @@ def world(records) -> World:
 
 def url_for_case(app, endpoint: str, world: World) -> str:
     ids = {"patient_id": world.other_patient.id, "series_id": world.series.id,
-           "session_id": world.session.id}
+           "session_id": world.session.id, "token": "not-a-live-token"}
     if endpoint.startswith("portal."):
         ids.update(series_id=world.own_series.id, session_id=world.own_session.id,
                    note_id=world.own_entry.id)

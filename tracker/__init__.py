@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from tracker import auth, cli, drafts, errors, filters, security
+    from tracker.invitations.views import bp as invitations_bp
     from tracker.main.views import bp as main_bp
     from tracker.patients.views import bp as patients_bp
     from tracker.portal.views import bp as portal_bp
@@ -55,7 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    for blueprint in (auth.bp, drafts.bp, main_bp, patients_bp, portal_bp, series_bp, sessions_bp):
+    for blueprint in (auth.bp, drafts.bp, invitations_bp, main_bp, patients_bp, portal_bp,
+                      series_bp, sessions_bp):
         app.register_blueprint(blueprint)
     return app
 

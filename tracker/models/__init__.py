@@ -1,6 +1,7 @@
 """All models, importable from one place."""
 
 from tracker.models.drafts import FormDraft
+from tracker.models.invitations import SignupLink
 from tracker.models.notes import NoteSymptom, PostSessionNote
 from tracker.models.patients import Patient
 from tracker.models.series import SeriesArea, TreatmentSeries
@@ -16,6 +17,7 @@ __all__ = [
     "SeriesArea",
     "SessionArea",
     "SessionProduct",
+    "SignupLink",
     "TreatmentSeries",
     "TreatmentSession",
     "User",
