@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.conftest import post
 from tests.factories import make_note, make_patient, make_series, make_session, make_user
+from tracker.db import utcnow
+from tracker.domain import Reporter
 
 # Authorisation, not hashing, is under test here: see fast_password_check.
 pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
@@ -31,6 +34,8 @@ STAFF_WRITE = {"anonymous": LOGIN, "practitioner": ACCEPTED, "manager": ACCEPTED
 CLINICAL_READ = {"anonymous": LOGIN, "practitioner": 200, "manager": 403, "patient": 403}
 CLINICAL_WRITE = {"anonymous": LOGIN, "practitioner": ACCEPTED, "manager": 403, "patient": 403}
 PATIENT_ONLY = {"anonymous": LOGIN, "practitioner": 403, "manager": 403, "patient": 200}
+PATIENT_WRITE = {"anonymous": LOGIN, "practitioner": 403, "manager": 403,
+                 "patient": ACCEPTED}
 PUBLIC = {"anonymous": 200, "practitioner": 200, "manager": 200, "patient": 200}
 
 EVERYONE = {"anonymous": 200, "practitioner": 200, "manager": 200, "patient": 200}
@@ -54,8 +59,18 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
                                  "manager": "-> /", "patient": "-> /"},
     ("main.home", "GET"): {"anonymous": LOGIN, "practitioner": 200, "manager": 200,
                            "patient": "-> /me"},
-    ("main.my_treatment", "GET"): PATIENT_ONLY,
-    ("main.my_series", "GET"): PATIENT_ONLY,
+    ("portal.home", "GET"): PATIENT_ONLY,
+    ("portal.series", "GET"): PATIENT_ONLY,
+    ("portal.aftercare", "GET"): PATIENT_ONLY,
+    ("portal.diary", "GET"): PATIENT_ONLY,
+    ("portal.diary", "POST"): PATIENT_WRITE,
+    ("portal.edit_entry", "GET"): PATIENT_ONLY,
+    ("portal.edit_entry", "POST"): PATIENT_WRITE,
+    ("invitations.manage", "GET"): STAFF_READ,
+    ("invitations.manage", "POST"): STAFF_WRITE,
+    # Anyone holding a link may use it; an unknown token is gone for everyone.
+    ("invitations.welcome", "GET"): dict.fromkeys(ROLES, 410),
+    ("invitations.welcome", "POST"): dict.fromkeys(ROLES, 410),
     ("main.favicon", "GET"): PUBLIC,
     ("main.manifest", "GET"): PUBLIC,
     ("patients.index", "GET"): STAFF_READ,
@@ -110,6 +125,8 @@ class World:
     other_patient: object
     series: object
     session: object
+    own_session: object
+    own_entry: object
 
 
 @pytest.fixture
@@ -123,15 +140,19 @@ def world(records) -> World:
         series = make_series(patient=other_patient, lead=practitioner)
         session = make_session(series)
         make_note(session)
+        own_session = make_session(own_series, performed_at=utcnow() - timedelta(days=2))
+        own_entry = make_note(own_session, reported_by=Reporter.PATIENT,
+                              recorded_by=patient_user, recorded_at=utcnow())
     return World(practitioner, manager, patient_user, own_series, other_patient, series,
-                 session)
+                 session, own_session, own_entry)
 
 
 def url_for_case(app, endpoint: str, world: World) -> str:
     ids = {"patient_id": world.other_patient.id, "series_id": world.series.id,
-           "session_id": world.session.id}
-    if endpoint == "main.my_series":
-        ids["series_id"] = world.own_series.id
+           "session_id": world.session.id, "token": "not-a-live-token"}
+    if endpoint.startswith("portal."):
+        ids.update(series_id=world.own_series.id, session_id=world.own_session.id,
+                   note_id=world.own_entry.id)
     rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
     values = {name: ids[name] for name in rule.arguments}
     return app.url_map.bind("localhost").build(endpoint, values)
@@ -234,6 +255,27 @@ def test_reaching_for_another_patients_series_is_logged(client, login_as, world,
                for record in caplog.records)
 
 
+def test_patient_cannot_keep_a_diary_for_another_patients_session(client, login_as, world):
+    login_as(world.patient_user)
+    for response in (client.get(f"/me/sessions/{world.session.id}/diary"),
+                     post(client, f"/me/sessions/{world.session.id}/diary",
+                          {"redness": "1", "swelling": "1"}, token_from="/me")):
+        assert response.status_code == 404
+        assert "Ottoline" not in response.get_data(as_text=True)
+
+
+def test_patient_cannot_change_a_clinicians_note(client, login_as, records, world):
+    with records():
+        clinician_note = make_note(world.own_session, day_after=0, redness=2)
+        other_patients_note = make_note(world.session, day_after=2)
+    login_as(world.patient_user)
+    assert client.get(f"/me/diary/{clinician_note.id}").status_code == 404
+    response = post(client, f"/me/diary/{clinician_note.id}", {"redness": "0", "swelling": "0"},
+                    token_from="/me")
+    assert response.status_code == 404
+    assert client.get(f"/me/diary/{other_patients_note.id}").status_code == 404
+
+
 @pytest.mark.parametrize("url", [
     "/patients/{missing}", "/patients/{missing}/edit", "/series/{missing}",
     "/series/{missing}/edit", "/sessions/{missing}", "/series/{missing}/sessions/new",
@@ -255,7 +297,8 @@ MALFORMED_IDS = ["abc", "0", "-1", "99999999999999999999", "1.5", "01", "%20", "
 
 
 @pytest.mark.parametrize("template", ["/patients/{}", "/patients/{}/edit", "/series/{}",
-                                      "/sessions/{}", "/me/series/{}"])
+                                      "/sessions/{}", "/me/series/{}", "/me/diary/{}",
+                                      "/me/sessions/{}/diary"])
 def test_malformed_ids_answer_404_not_500(client, login_as, world, template):
     login_as(world.patient_user if template.startswith("/me") else world.practitioner)
     statuses = {raw_id: client.get(template.format(raw_id)).status_code

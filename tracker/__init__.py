@@ -44,8 +44,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from tracker import auth, cli, drafts, errors, filters, observability, security
     from tracker.health.views import bp as health_bp
+    from tracker.invitations.views import bp as invitations_bp
     from tracker.main.views import bp as main_bp
     from tracker.patients.views import bp as patients_bp
+    from tracker.portal.views import bp as portal_bp
     from tracker.series.views import bp as series_bp
     from tracker.sessions.views import bp as sessions_bp
 
@@ -56,8 +58,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    for blueprint in (health_bp, auth.bp, drafts.bp, main_bp, patients_bp, series_bp,
-                      sessions_bp):
+    for blueprint in (health_bp, auth.bp, drafts.bp, invitations_bp, main_bp, patients_bp,
+                      portal_bp, series_bp, sessions_bp):
         app.register_blueprint(blueprint)
     return app
 

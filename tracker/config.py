@@ -11,6 +11,13 @@ class DefaultConfig:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}  # noqa: RUF012
     CLINIC_NAME = "Demo Skin Clinic"
     CLINIC_TIMEZONE = "Europe/London"
+    #: Shown to patients on the portal when a session is due: there is no booking system,
+    #: so the patient calls or calls in. Empty values are left out of the page.
+    CLINIC_PHONE = ""
+    CLINIC_ADDRESS = ""
+    #: Whether patients see the improvement and satisfaction scores of their sessions
+    #: (as sentences) on the portal. Off unless the clinic decides to share them.
+    PORTAL_SHARE_SCORES = False
     #: Signed-in users are signed out after this many idle minutes, and in any case
     #: after SESSION_ABSOLUTE_HOURS. Both are enforced on the server (tracker.auth.setup);
     #: the cookie itself ends with the browser session, so PERMANENT_SESSION_LIFETIME

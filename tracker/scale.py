@@ -318,7 +318,7 @@ def _session(batch: _Batch, ids: _Ids, rng: random.Random, series_id: int, day: 
         "pain_score": rng.randint(1, 6), "gais_clinician": rng.randint(1, 4),
         "gais_patient": rng.randint(1, 4), "goodman_baron_grade": None,
         "satisfaction": rng.randint(4, 10), "notes": "Tolerated well.",
-        "acknowledged_warnings": None, "created_by_id": practitioner,
+        "created_by_id": practitioner,
         "created_at": performed_at + timedelta(minutes=45),
     })
     for position, area in enumerate(areas):

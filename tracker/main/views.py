@@ -1,4 +1,4 @@
-"""The home page of each role, and the patient's own view of their treatment."""
+"""The home page of each role (a patient's is the portal, tracker.portal)."""
 
 from __future__ import annotations
 
@@ -15,17 +15,10 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from tracker.authz import patient_required
 from tracker.domain import Role
 from tracker.pagination import page_arg
-from tracker.series.queries import (
-    ATTENTION_STATES,
-    get_series_or_404,
-    series_needing_attention,
-    series_of_patient,
-    sessions_of_series,
-)
-from tracker.sessions.queries import recent_sessions
+from tracker.series.queries import ATTENTION_STATES, series_needing_attention
+from tracker.sessions.queries import patient_reported_flags, recent_sessions
 
 bp = Blueprint("main", __name__)
 
@@ -34,7 +27,7 @@ bp = Blueprint("main", __name__)
 @login_required
 def home() -> Response | str:
     if current_user.role is Role.PATIENT:
-        return redirect(url_for("main.my_treatment"))
+        return redirect(url_for("portal.home"))
     mine_only = current_user.role is Role.PRACTITIONER and request.args.get("mine") == "1"
     practitioner_id = current_user.id if mine_only else None
     state = next((s for s in ATTENTION_STATES if s.value == request.args.get("state")), None)
@@ -48,23 +41,8 @@ def home() -> Response | str:
         mine_only=mine_only,
         state=state,
         states=ATTENTION_STATES,
+        patient_reports=patient_reported_flags(practitioner_id),
     )
-
-
-@bp.get("/me")
-@patient_required
-def my_treatment() -> str:
-    patient = current_user.patient
-    return render_template("main/my_treatment.html", patient=patient,
-                           series_rows=series_of_patient(patient.id))
-
-
-@bp.get("/me/series/<id:series_id>")
-@patient_required
-def my_series(series_id: int) -> str:
-    series = get_series_or_404(series_id, patient_id=current_user.patient_id)
-    return render_template("main/my_series.html", series=series,
-                           sessions=sessions_of_series(series.id))
 
 
 @bp.get("/favicon.ico")

@@ -1,6 +1,7 @@
 """All models, importable from one place."""
 
 from tracker.models.drafts import FormDraft
+from tracker.models.invitations import SignupLink
 from tracker.models.notes import NoteSymptom, PostSessionNote
 from tracker.models.patients import Patient
 from tracker.models.screening import (
@@ -26,6 +27,7 @@ __all__ = [
     "SessionConfirmation",
     "SessionProduct",
     "SessionScreeningAnswer",
+    "SignupLink",
     "TreatmentSeries",
     "TreatmentSession",
     "User",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import abort
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker.db import utcnow
+from tracker.domain import Reporter
 from tracker.extensions import db
 from tracker.models import (
     PostSessionNote,
@@ -15,6 +18,7 @@ from tracker.models import (
     TreatmentSeries,
     TreatmentSession,
 )
+from tracker.sessions.recovery import GradedDay, recovery_flags, session_recovery_flags
 
 
 def session_details() -> tuple[Any, ...]:
@@ -84,3 +88,61 @@ def recent_sessions(limit: int = 10, practitioner_id: int | None = None) -> list
     if practitioner_id is not None:
         statement = statement.where(TreatmentSession.practitioner_id == practitioner_id)
     return list(db.session.scalars(statement))
+
+
+#: Diary entries this recent are read for the Today page's "patient reports" block.
+PATIENT_REPORT_DAYS = 15
+PATIENT_REPORT_LIMIT = 20
+
+
+def patient_reported_flags(practitioner_id: int | None = None,
+                           limit: int = PATIENT_REPORT_LIMIT
+                           ) -> list[tuple[TreatmentSession, list[str]]]:
+    """Sessions whose recent patient diary entries raise a recovery flag that the
+    clinician's own notes do not: the Today page says "patient reports…".
+
+    Two statements whatever the data: the most recently reported sessions (at most
+    ``limit``), then those sessions with their areas and notes.
+    """
+    since = utcnow() - timedelta(days=PATIENT_REPORT_DAYS)
+    latest = (
+        select(PostSessionNote.session_id, func.max(PostSessionNote.recorded_at).label("at"))
+        .where(PostSessionNote.reported_by == Reporter.PATIENT,
+               PostSessionNote.recorded_at >= since)
+        .group_by(PostSessionNote.session_id)
+        .subquery()
+    )
+    recent = (
+        select(TreatmentSession.id)
+        .join(latest, latest.c.session_id == TreatmentSession.id)
+        .order_by(latest.c.at.desc(), TreatmentSession.id)
+        .limit(limit)
+    )
+    if practitioner_id is not None:
+        recent = recent.join(TreatmentSession.series).where(
+            TreatmentSeries.lead_practitioner_id == practitioner_id)
+    ids = list(db.session.scalars(recent))
+    # Joined, not select-in, loading: the second statement runs even when nothing was
+    # reported, so the page's statement count does not depend on the data.
+    statement = (
+        select(TreatmentSession)
+        .where(TreatmentSession.id.in_(ids))
+        .order_by(TreatmentSession.id)
+        .options(
+            joinedload(TreatmentSession.series).joinedload(TreatmentSeries.patient),
+            joinedload(TreatmentSession.areas),
+            joinedload(TreatmentSession.post_notes),
+        )
+    )
+    order = {session_id: position for position, session_id in enumerate(ids)}
+    sessions = sorted(db.session.scalars(statement).unique(), key=lambda row: order[row.id])
+    rows = []
+    for session in sessions:
+        clinician_days = [GradedDay(note.day_after, note.redness, note.swelling)
+                          for note in session.post_notes
+                          if note.reported_by is Reporter.CLINICIAN]
+        already = set(recovery_flags(session.max_depth_mm, clinician_days))
+        raised = [flag for flag in session_recovery_flags(session) if flag not in already]
+        if raised:
+            rows.append((session, raised))
+    return rows

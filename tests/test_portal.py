@@ -1,0 +1,161 @@
+"""The patient portal: plain words, the patient's own data only, and nothing staff-only."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.factories import make_note, make_series, make_session, make_user
+from tracker import clock
+from tracker.db import utcnow
+from tracker.domain import Area, Concern, SeriesStatus
+from tracker.extensions import db
+from tracker.models import SessionConfirmation
+from tracker.portal import wording
+
+pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
+
+#: Text the clinic holds about the patient that the portal must never show.
+STAFF_ONLY = ["CLINICIAN-SESSION-NOTE", "CLINICIAN-DAY-NOTE", "DISCONTINUED-BECAUSE",
+              "MEDICAL-HISTORY", "LOT-4711", "Dermapen X9", "1.75", " mm",
+              "Dr Quill Staffname", "Clinician-graded", "3 – severe", "BASELINE-TEXT",
+              "DEPTH-REASON", "GOAL-TEXT"]
+
+
+@pytest.fixture
+def patient_record(records):
+    with records():
+        lead = make_user("practitioner", name="Dr Quill Staffname")
+        user = make_user("patient")
+        user.patient.medical_notes = "MEDICAL-HISTORY"
+        series = make_series(patient=user.patient, lead=lead, concern=Concern.ACNE_SCARS,
+                             planned_sessions=6, baseline_assessment="BASELINE-TEXT",
+                             goal="GOAL-TEXT", areas=(Area.CHEEKS, Area.CHIN))
+        session = make_session(series, performed_at=utcnow() - timedelta(days=2),
+                               areas=((Area.CHEEKS, "1.75", 3),), device="Dermapen X9",
+                               cartridge_lot="LOT-4711", notes="CLINICIAN-SESSION-NOTE",
+                               gais_clinician=2, satisfaction=8)
+        db.session.add(SessionConfirmation(
+            session=session, rule="depth_far_above", message="Cheeks: 1.75 mm is deep.",
+            reason="DEPTH-REASON", confirmed_by=lead))
+        make_note(session, day_after=1, redness=3, swelling=1, text="CLINICIAN-DAY-NOTE")
+        ended = make_series(patient=user.patient, lead=lead, concern=Concern.STRETCH_MARKS,
+                            status=SeriesStatus.DISCONTINUED, ended_on=clock.today(),
+                            discontinued_reason="DISCONTINUED-BECAUSE")
+    return user, series, session, ended
+
+
+def pages(client, series, ended) -> dict[str, str]:
+    urls = ["/me", f"/me/series/{series.id}", f"/me/series/{ended.id}", "/me/aftercare"]
+    bodies = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        bodies[url] = response.get_data(as_text=True)
+    return bodies
+
+
+def test_portal_never_shows_staff_notes_depths_or_staff_names(client, login_as,
+                                                               patient_record):
+    user, series, _, ended = patient_record
+    login_as(user)
+    for url, body in pages(client, series, ended).items():
+        for secret in STAFF_ONLY:
+            assert secret not in body, (url, secret)
+
+
+def test_home_says_where_each_series_stands_in_plain_words(app, client, login_as,
+                                                           patient_record):
+    user, series, session, _ = patient_record
+    login_as(user)
+    body = client.get("/me").get_data(as_text=True)
+    assert "Acne scars — session 1 of 6" in body
+    assert "This treatment has ended." in body
+    with app.app_context():
+        last = clock.local_date(session.performed_at)
+        window = wording.window_words(last + timedelta(days=series.interval_min_days),
+                                      last + timedelta(days=series.interval_max_days))
+    assert f"Your next session (number 2) is best {window}." in body
+
+
+def test_session_recovery_is_told_in_words_and_colours(client, login_as, patient_record):
+    user, series, _, _ = patient_record
+    login_as(user)
+    body = client.get(f"/me/series/{series.id}").get_data(as_text=True)
+    assert "Severe redness" in body and "grade-3" in body
+    assert "Mild swelling" in body
+    assert "Treated: Cheeks." in body
+    # the chart's text equivalent
+    assert "After session 1: severe redness on day 1." in body
+
+
+def test_aftercare_is_highlighted_on_home_while_it_applies(client, login_as, patient_record):
+    user, _, _, _ = patient_record
+    login_as(user)
+    home = client.get("/me").get_data(as_text=True)
+    assert "Aftercare today: be gentle while it settles" in home
+    assert "Do not pick or scrub the flakes" in home
+    aftercare = client.get("/me/aftercare").get_data(as_text=True)
+    assert "Today: be gentle while it settles" in aftercare
+
+
+def test_no_aftercare_highlight_a_week_after_the_session(client, login_as, records):
+    with records():
+        user = make_user("patient")
+        series = make_series(patient=user.patient)
+        make_session(series, performed_at=utcnow() - timedelta(days=9))
+    login_as(user)
+    assert "Aftercare today" not in client.get("/me").get_data(as_text=True)
+    assert "Nothing special applies today" in client.get("/me/aftercare").get_data(as_text=True)
+
+
+@pytest.fixture
+def app_config():
+    return {"CLINIC_PHONE": "020 7946 0000", "CLINIC_ADDRESS": "1 Harley Street, London"}
+
+
+def test_overdue_series_says_what_to_do_with_the_clinics_phone(client, login_as, records):
+    with records():
+        user = make_user("patient")
+        series = make_series(patient=user.patient)
+        make_session(series, performed_at=utcnow() - timedelta(days=60))
+    login_as(user)
+    body = client.get("/me").get_data(as_text=True)
+    assert "It is not too late" in body
+    assert 'href="tel:02079460000"' in body and "1 Harley Street, London" in body
+    assert "Overdue" not in body
+
+
+def test_scores_are_shared_only_when_the_clinic_says_so(app, client, login_as,
+                                                        patient_record):
+    user, series, _, _ = patient_record
+    login_as(user)
+    url = f"/me/series/{series.id}"
+    assert "much improved" not in client.get(url).get_data(as_text=True)
+    app.config["PORTAL_SHARE_SCORES"] = True
+    body = client.get(url).get_data(as_text=True)
+    assert "judged the change since you started as much improved" in body
+    assert "You rated your satisfaction 8 out of 10." in body
+
+
+def test_another_patients_series_is_404_with_none_of_their_text(client, login_as,
+                                                                patient_record, records):
+    user, series, _, _ = patient_record
+    with records():
+        other = make_user("patient")
+    login_as(other)
+    response = client.get(f"/me/series/{series.id}")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert user.patient.first_name not in body and "Acne scars" not in body
+
+
+@pytest.mark.parametrize(("opens", "closes", "expected"), [
+    (date(2026, 12, 2), date(2026, 12, 16), "between 2 and 16 December"),
+    (date(2026, 11, 28), date(2026, 12, 12), "between 28 November and 12 December"),
+    (date(2026, 12, 20), date(2027, 1, 3), "between 20 December 2026 and 3 January 2027"),
+])
+def test_windows_are_said_as_dates(monkeypatch, opens, closes, expected):
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 11, 25))
+    assert wording.window_words(opens, closes) == expected

@@ -1,0 +1,61 @@
+"""Making a patient's account and its one-time sign-up link. Nothing here commits."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from tracker.auth.operations import change_password, create_user
+from tracker.db import utcnow
+from tracker.domain import Role
+from tracker.extensions import db
+from tracker.models import Patient, SignupLink, User
+
+#: How long a sign-up link works.
+LINK_LIFETIME = timedelta(days=7)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_patient_account(patient: Patient, email: str) -> User:
+    """The patient-role account linked to ``patient``, with a random password nobody
+    knows: the patient chooses theirs with a sign-up link."""
+    return create_user(email=email, name=patient.full_name, role=Role.PATIENT,
+                       password=secrets.token_urlsafe(32), patient=patient)
+
+
+def issue_link(user: User, issued_by: User) -> str:
+    """A new sign-up link token for ``user``; any earlier link of theirs stops working.
+    Only the token's hash is stored: the token is shown once, to the staff member."""
+    db.session.execute(delete(SignupLink).where(SignupLink.user_id == user.id))
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(SignupLink(user=user, token_hash=token_hash(token), created_by=issued_by,
+                              created_at=now, expires_at=now + LINK_LIFETIME))
+    return token
+
+
+def live_link(token: str) -> SignupLink | None:
+    """The unused, unexpired link with this token, or None."""
+    link = db.session.scalar(select(SignupLink).where(SignupLink.token_hash == token_hash(token)))
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
+        return None
+    if not link.user.is_active or link.user.role is not Role.PATIENT:
+        return None
+    return link
+
+
+def use_link(link: SignupLink, password: str) -> User:
+    """Set the patient's password and spend the link (every old session ends too)."""
+    change_password(link.user, password)
+    link.used_at = utcnow()
+    return link.user
+
+
+def link_of(user_id: int) -> SignupLink | None:
+    return db.session.scalar(select(SignupLink).where(SignupLink.user_id == user_id))

@@ -1,0 +1,85 @@
+"""Staff give a patient portal access; the patient chooses a password with the link."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from tracker.auth.operations import AccountError
+from tracker.authz import staff_required
+from tracker.extensions import db
+from tracker.invitations import operations
+from tracker.invitations.forms import ChoosePasswordForm, InviteForm, ReissueForm
+from tracker.patients.queries import get_patient_or_404
+from tracker.rules import ensure_patient_active
+
+bp = Blueprint("invitations", __name__)
+
+
+def qr_svg(text: str) -> Markup:
+    """The QR code of ``text`` as inline SVG (no script, no image request)."""
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="svg", xmldecl=False, svgns=True, scale=1,
+                                     border=2, svgclass="qr", lineclass=None, omitsize=True,
+                                     title="QR code of the sign-up link")
+    return Markup(buffer.getvalue().decode())  # noqa: S704 - segno's own SVG of our URL
+
+
+def _no_store(body: str, status: int = 200) -> Response:
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/patients/<id:patient_id>/portal-access", methods=["GET", "POST"])
+@staff_required
+def manage(patient_id: int) -> Response:
+    patient = get_patient_or_404(patient_id)
+    account = patient.account
+    form = ReissueForm() if account is not None else InviteForm()
+    if account is None and not form.is_submitted() and patient.email:
+        form.email.data = patient.email
+    status = 200
+    if form.validate_on_submit():
+        ensure_patient_active(patient)
+        try:
+            if account is None:
+                account = operations.create_patient_account(patient, form.email.data)
+                db.session.flush()
+            token = operations.issue_link(account, current_user)
+        except AccountError as error:
+            db.session.rollback()
+            form.email.errors = [str(error)]
+        else:
+            db.session.commit()
+            url = url_for("invitations.welcome", token=token, _external=True)
+            return _no_store(render_template(
+                "invitations/issued.html", patient=patient, account=account, url=url,
+                qr=qr_svg(url), lifetime_days=operations.LINK_LIFETIME.days))
+    if form.is_submitted():
+        status = 422
+    link = operations.link_of(account.id) if account is not None else None
+    return _no_store(render_template("invitations/manage.html", patient=patient,
+                                     account=account, link=link, form=form), status)
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+def welcome(token: str) -> Response:
+    link = operations.live_link(token[:100])
+    if link is None:
+        return _no_store(render_template("invitations/dead_link.html"), 410)
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        operations.use_link(link, form.password.data)
+        db.session.commit()
+        flash("Your password is set. Sign in with your email and the new password.",
+              "success")
+        return redirect(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return _no_store(render_template("invitations/welcome.html", form=form,
+                                     email=link.user.email, name=link.user.name), status)

@@ -1,0 +1,1 @@
+"""The patient portal: a patient's own treatment in plain words, phone first."""

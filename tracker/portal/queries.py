@@ -1,0 +1,163 @@
+"""What the portal pages read, always scoped to one patient."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from tracker import clock
+from tracker.domain import Reporter, Symptom
+from tracker.extensions import db
+from tracker.models import PostSessionNote, TreatmentSeries, TreatmentSession
+from tracker.portal import wording
+from tracker.portal.rules import DIARY_LAST_DAY, can_edit_entry
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """One recovery note as the patient sees it: grades as words, no staff free text."""
+
+    note_id: int
+    day_after: int
+    redness: int
+    swelling: int
+    symptoms: list[str]
+    by_patient: bool
+    #: The patient's own words (never the clinician's).
+    own_text: str | None
+    editable: bool
+
+    @property
+    def redness_words(self) -> str:
+        return wording.grade_phrase("redness", self.redness)
+
+    @property
+    def swelling_words(self) -> str:
+        return wording.grade_phrase("swelling", self.swelling)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    id: int
+    number: int
+    day: date
+    day_after_today: int
+    areas: list[str]
+    entries: list[DayEntry]
+    shared_scores: list[str]
+
+    @property
+    def diary_open(self) -> bool:
+        return 0 <= self.day_after_today <= DIARY_LAST_DAY
+
+    @property
+    def aftercare(self) -> wording.AftercareStage | None:
+        return wording.aftercare_stage(self.day_after_today)
+
+
+def symptom_words(note: PostSessionNote) -> list[str]:
+    words = [row.symptom.label.lower() for row in note.symptoms if row.symptom is not Symptom.OTHER]
+    if note.other_symptom and note.reported_by is Reporter.PATIENT:
+        words.append(note.other_symptom)
+    elif any(row.symptom is Symptom.OTHER for row in note.symptoms):
+        words.append("another symptom")
+    return words
+
+
+def entry_of(note: PostSessionNote, user_id: int) -> DayEntry:
+    by_patient = note.reported_by is Reporter.PATIENT
+    return DayEntry(
+        note_id=note.id, day_after=note.day_after, redness=note.redness,
+        swelling=note.swelling, symptoms=symptom_words(note), by_patient=by_patient,
+        own_text=note.text if by_patient and note.recorded_by_id == user_id else None,
+        editable=can_edit_entry(note, user_id),
+    )
+
+
+def shared_score_sentences(session: TreatmentSession) -> list[str]:
+    """The scores a clinic chose to share (``PORTAL_SHARE_SCORES``), as sentences."""
+    if not current_app.config["PORTAL_SHARE_SCORES"]:
+        return []
+    sentences = []
+    if session.gais_clinician is not None:
+        sentences.append("Your practitioner judged the change since you started as "
+                         f"{wording.GAIS_WORDS[session.gais_clinician]}.")
+    if session.gais_patient is not None:
+        sentences.append(f"You judged it as {wording.GAIS_WORDS[session.gais_patient]}.")
+    if session.satisfaction is not None:
+        sentences.append(f"You rated your satisfaction {session.satisfaction} out of 10.")
+    return sentences
+
+
+def summarise(sessions: list[TreatmentSession], user_id: int) -> list[SessionSummary]:
+    today = clock.today()
+    summaries = []
+    for number, session in enumerate(sessions, start=1):
+        day = clock.local_date(session.performed_at)
+        summaries.append(SessionSummary(
+            id=session.id, number=number, day=day, day_after_today=(today - day).days,
+            areas=[row.area.label for row in session.areas],
+            entries=[entry_of(note, user_id) for note in session.post_notes],
+            shared_scores=shared_score_sentences(session),
+        ))
+    return summaries
+
+
+def own_sessions(patient_id: int, series_id: int | None = None) -> list[TreatmentSession]:
+    """Every session of the patient (of one series of theirs, if given) with its areas
+    and recovery notes, oldest first."""
+    filters = [TreatmentSeries.patient_id == patient_id]
+    if series_id is not None:
+        filters.append(TreatmentSession.series_id == series_id)
+    return list(db.session.scalars(
+        select(TreatmentSession)
+        .join(TreatmentSession.series)
+        .where(*filters)
+        .order_by(TreatmentSession.performed_at, TreatmentSession.id)
+        .options(selectinload(TreatmentSession.areas),
+                 selectinload(TreatmentSession.post_notes).selectinload(
+                     PostSessionNote.symptoms))
+    ))
+
+
+def sessions_by_series(patient_id: int, user_id: int) -> dict[int, list[SessionSummary]]:
+    grouped: dict[int, list[TreatmentSession]] = {}
+    for session in own_sessions(patient_id):
+        grouped.setdefault(session.series_id, []).append(session)
+    return {series_id: summarise(rows, user_id) for series_id, rows in grouped.items()}
+
+
+def latest_in_aftercare(summaries: dict[int, list[SessionSummary]]) -> SessionSummary | None:
+    """The most recent session still within its aftercare days (0–7), if any."""
+    candidates = [summary for rows in summaries.values() for summary in rows
+                  if summary.aftercare is not None]
+    return max(candidates, key=lambda summary: summary.day, default=None)
+
+
+def recovery_sentences(summaries: list[SessionSummary]) -> list[str]:
+    """The redness chart in words: how redness went after each session."""
+    sentences = []
+    for summary in summaries:
+        worst: dict[int, int] = {}
+        for entry in summary.entries:
+            worst[entry.day_after] = max(worst.get(entry.day_after, 0), entry.redness)
+        if not worst:
+            continue
+        first_day, last_day = min(worst), max(worst)
+        first = wording.grade_phrase("redness", worst[first_day])
+        if first_day == last_day:
+            sentences.append(f"After session {summary.number}: {first} on "
+                             f"{_day_words(first_day)}.")
+        else:
+            last = wording.grade_phrase("redness", worst[last_day])
+            sentences.append(f"After session {summary.number}: {first} on "
+                             f"{_day_words(first_day)}, {last} by {_day_words(last_day)}.")
+    return sentences
+
+
+def _day_words(day_after: int) -> str:
+    return "the day of treatment" if day_after == 0 else f"day {day_after}"

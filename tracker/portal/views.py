@@ -1,0 +1,145 @@
+"""The patient portal: every route is the signed-in patient's own, and any other id is 404."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from tracker import drafts
+from tracker.authz import patient_required
+from tracker.domain import Reporter
+from tracker.extensions import db
+from tracker.models import PostSessionNote, TreatmentSeries, TreatmentSession
+from tracker.portal import operations, queries, rules, wording
+from tracker.portal.forms import DiaryForm
+from tracker.series.charts import recovery_chart, scores_chart
+from tracker.series.queries import get_series_or_404, progress_of, series_of_patient
+from tracker.sessions.queries import get_session_or_404, session_number
+
+bp = Blueprint("portal", __name__, url_prefix="/me")
+
+
+def _clinic() -> dict[str, str]:
+    config = current_app.config
+    return {"name": config["CLINIC_NAME"], "phone": config["CLINIC_PHONE"],
+            "address": config["CLINIC_ADDRESS"]}
+
+
+@bp.get("")
+@patient_required
+def home() -> str:
+    patient = current_user.patient
+    summaries = queries.sessions_by_series(patient.id, current_user.id)
+    cards = [
+        (series, progress, wording.series_words(series.status, progress),
+         summaries.get(series.id, []))
+        for series, progress in series_of_patient(patient.id)
+    ]
+    return render_template(
+        "portal/home.html", patient=patient, cards=cards, clinic=_clinic(),
+        aftercare=queries.latest_in_aftercare(summaries),
+    )
+
+
+@bp.get("/series/<id:series_id>")
+@patient_required
+def series(series_id: int) -> str:
+    series = get_series_or_404(series_id, patient_id=current_user.patient_id)
+    progress = progress_of(series)
+    sessions = queries.own_sessions(current_user.patient_id, series.id)
+    summaries = queries.summarise(sessions, current_user.id)
+    charts = [recovery_chart(sessions)]
+    if current_app.config["PORTAL_SHARE_SCORES"]:
+        charts.append(scores_chart(sessions, series.concern))
+    return render_template(
+        "portal/series.html", series=series, progress=progress,
+        words=wording.series_words(series.status, progress), sessions=summaries,
+        charts=[chart for chart in charts if chart is not None], clinic=_clinic(),
+        chart_text=queries.recovery_sentences(summaries),
+    )
+
+
+@bp.get("/aftercare")
+@patient_required
+def aftercare() -> str:
+    summaries = queries.sessions_by_series(current_user.patient_id, current_user.id)
+    current = queries.latest_in_aftercare(summaries)
+    return render_template("portal/aftercare.html", current=current,
+                           stages=wording.AFTERCARE, clinic=_clinic())
+
+
+def _diary_page(session: TreatmentSession, form: DiaryForm, note: PostSessionNote | None,
+                status: int = 200) -> tuple[str, int]:
+    day = operations.day_after(session)
+    return render_template(
+        "portal/diary.html", form=form, session=session, note=note, day=day,
+        number=session_number(session), diary_open=rules.diary_open(day),
+        redness_words=wording.REDNESS_WORDS, swelling_words=wording.SWELLING_WORDS,
+    ), status
+
+
+@bp.route("/sessions/<id:session_id>/diary", methods=["GET", "POST"])
+@patient_required
+def diary(session_id: int) -> Response | tuple[str, int]:
+    session = get_session_or_404(session_id, patient_id=current_user.patient_id)
+    form = DiaryForm()
+    if request.method == "POST":
+        rules.ensure_diary_open(session, operations.day_after(session))
+        if form.validate_on_submit():
+            operations.record_entry(session, form.entry_data(), current_user)
+            db.session.commit()
+            flash("Thank you: your entry was saved and your clinic can see it.", "success")
+            return redirect(url_for("portal.series", series_id=session.series_id,
+                                    _anchor=f"session-{session.id}"))
+        return _diary_page(session, form, None, 422)
+    drafts.restore(form)
+    return _diary_page(session, form, None)
+
+
+def _own_entry_or_404(note_id: int) -> PostSessionNote:
+    """The signed-in patient's own diary entry; a clinician's note or anyone else's is 404."""
+    note = db.session.scalar(
+        select(PostSessionNote)
+        .join(PostSessionNote.session).join(TreatmentSession.series)
+        .where(PostSessionNote.id == note_id,
+               TreatmentSeries.patient_id == current_user.patient_id,
+               PostSessionNote.reported_by == Reporter.PATIENT,
+               PostSessionNote.recorded_by_id == current_user.id)
+    )
+    if note is None:
+        abort(404)
+    return note
+
+
+@bp.route("/diary/<id:note_id>", methods=["GET", "POST"])
+@patient_required
+def edit_entry(note_id: int) -> Response | tuple[str, int]:
+    note = _own_entry_or_404(note_id)
+    rules.ensure_entry_editable(note, current_user.id)
+    session = get_session_or_404(note.session_id, patient_id=current_user.patient_id)
+    form = DiaryForm(obj=None)
+    if request.method == "GET":
+        form.redness.data, form.swelling.data = note.redness, note.swelling
+        form.symptoms.data = [code.value for code in note.symptom_codes]
+        form.other_symptom.data, form.text.data = note.other_symptom, note.text
+        drafts.restore(form)
+    elif form.validate_on_submit():
+        operations.update_entry(note, form.entry_data(), current_user)
+        db.session.commit()
+        flash("Your entry was updated.", "success")
+        return redirect(url_for("portal.series", series_id=session.series_id,
+                                _anchor=f"session-{session.id}"))
+    else:
+        return _diary_page(session, form, note, 422)
+    return _diary_page(session, form, note)
