@@ -4,6 +4,7 @@ down answers 503 and the app recovers, and concurrent writers lose nothing."""
 from __future__ import annotations
 
 import threading
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from tests.conftest import csrf_token, login, make_test_config, post
 from tests.factories import PASSWORD, make_series, make_user
 from tests.test_sessions import counts, new_url, session_form
 from tracker import create_app
+from tracker.domain import Area
 from tracker.extensions import db
 from tracker.models import TreatmentSeries, TreatmentSession
 
@@ -23,7 +25,8 @@ def test_a_failure_after_flush_leaves_no_partial_session(app, client, records, l
                                                          monkeypatch):
     with records():
         practitioner = make_user("practitioner")
-        series = make_series(lead=practitioner, status="planned")
+        series = make_series(lead=practitioner, status="planned",
+                             areas=(Area.CHEEKS, Area.FOREHEAD))
     login_as(practitioner)
 
     def flush_then_fail(series: TreatmentSeries) -> None:
@@ -65,7 +68,8 @@ def test_concurrent_writers_lose_nothing(app, records, database):
     with records():
         staff = [make_user("practitioner") for _ in range(writers)]
         series = [make_series(lead=member, planned_sessions=20, interval_min_days=1,
-                              interval_target_days=1, interval_max_days=2) for member in staff]
+                              interval_target_days=1, interval_max_days=2,
+                              start_on=date(2026, 1, 1)) for member in staff]
     statuses: list[int] = []
     lock = threading.Lock()
 

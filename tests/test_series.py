@@ -14,7 +14,7 @@ from tracker import clock
 from tracker.domain import SERIES_DEFAULTS, Area, Concern, SeriesStatus
 from tracker.extensions import db
 from tracker.models import SeriesArea, TreatmentSeries, TreatmentSession
-from tracker.series.operations import SeriesStateError
+from tracker.rules import StateConflict
 
 # Signing in checks the password by comparison: these tests are not about hashing.
 pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
@@ -154,7 +154,15 @@ def test_create_with_another_practitioner_as_lead(client, app, records, practiti
          "The latest interval cannot be shorter than the target."),
         ({"planned_sessions": "0"}, "planned_sessions", "20"),
         ({"planned_sessions": "21"}, "planned_sessions", "Plan between 1 and 20 sessions."),
-        ({"planned_sessions": "four"}, "planned_sessions", "20"),
+        ({"planned_sessions": "four"}, "planned_sessions", "digits 0–9 only"),
+        ({"planned_sessions": "+5"}, "planned_sessions", "digits 0–9 only"),
+        ({"planned_sessions": " 5 "}, "planned_sessions", "digits 0–9 only"),
+        ({"planned_sessions": "٣"}, "planned_sessions", "digits 0–9 only"),
+        ({"interval_min_days": "1_0"}, "interval_min_days", "digits 0–9 only"),
+        ({"interval_max_days": "９"}, "interval_max_days", "digits 0–9 only"),
+        ({"start_on": "9999-12-31"}, "start_on", "can be planned up to 365 days ahead"),
+        ({"start_on": "0001-01-01"}, "start_on", "further back than the clinic keeps"),
+        ({"start_on": "2026-02-30"}, "start_on", "Enter a real date"),
         ({"interval_max_days": "400"}, "interval_max_days", "Use 1 to 365 days."),
         ({"start_on": ""}, "start_on", "Enter a valid start date."),
         ({"concern": "tattoo_removal"}, "concern", "Not a valid choice."),
@@ -235,12 +243,12 @@ def test_archived_patient_cannot_get_a_new_series(client, app, records, practiti
     with records():
         archived = make_patient(is_archived=True)
     response = client.get(new_series_url(archived, "acne_scars"))
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/patients/{archived.id}")
+    assert response.status_code == 409
+    assert f'href="/patients/{archived.id}"' in text(response)
     before = counts(app)
-    response = post(client, new_series_url(archived), valid_series_form(app, practitioner),
-                    follow_redirects=True)
-    assert "Restore the patient from the archive before opening a series." in text(response)
+    response = post(client, new_series_url(archived), valid_series_form(app, practitioner))
+    assert response.status_code == 409
+    assert "is archived: restore the record" in text(response)
     assert counts(app) == before
     assert "New series" not in text(client.get(f"/patients/{archived.id}"))
 
@@ -299,7 +307,8 @@ def test_edit_keeps_a_lead_who_has_left(client, app, records, practitioner):
 
 def test_edit_cannot_plan_fewer_sessions_than_already_done(client, app, records, practitioner):
     with records():
-        series = make_series(lead=practitioner, planned_sessions=4)
+        series = make_series(lead=practitioner, planned_sessions=4,
+                             start_on=clock.today() - timedelta(days=120))
         for days_ago in (100, 70, 40):
             make_session(series, performed_at=clock.now_utc() - timedelta(days=days_ago))
     url = f"/series/{series.id}/edit"
@@ -327,15 +336,24 @@ def test_complete_series(client, app, records, practitioner):
         make_session(series)
     page = text(client.get(f"/series/{series.id}/complete"))
     assert "Only 1 of 4 sessions were given" in page
-    response = post(client, f"/series/{series.id}/complete", {})
+    response = post(client, f"/series/{series.id}/complete", {"reason": "  "})
+    assert response.status_code == 200
+    assert "say why the series is complete" in field_error(response, "reason")
+    with app.app_context():
+        assert db.session.get(TreatmentSeries, series.id).status is SeriesStatus.ACTIVE
+    response = post(client, f"/series/{series.id}/complete",
+                    {"reason": "Satisfied with the result"})
     assert response.status_code == 302
     with app.app_context():
         stored = db.session.get(TreatmentSeries, series.id)
         assert stored.status is SeriesStatus.COMPLETED
         assert stored.ended_on == clock.today()
         assert stored.discontinued_reason is None
+        assert stored.completion_note == "Satisfied with the result"
     page = text(client.get(f"/series/{series.id}"))
     assert "Completed" in page
+    assert "after 1 of 4 planned sessions" in page
+    assert "Reason: Satisfied with the result" in page
     assert "Log session" not in page
 
 
@@ -345,14 +363,16 @@ def test_completing_a_series_someone_else_just_closed_answers_409(client, app, r
     request has closed it: the practitioner gets a clear conflict, not a crash."""
     with records():
         series = make_series(lead=practitioner)
+        make_session(series)
 
-    def closed_meanwhile(series, today):
-        raise SeriesStateError("This series is already closed.")
+    def closed_meanwhile(*args, **kwargs):
+        raise StateConflict("This series is completed; it can no longer be changed and no "
+                            "sessions can be logged in it.")
 
     monkeypatch.setattr("tracker.series.operations.complete_series", closed_meanwhile)
-    response = post(client, f"/series/{series.id}/complete", {})
+    response = post(client, f"/series/{series.id}/complete", {"reason": "Done"})
     assert response.status_code == 409
-    assert "The record changed in the meantime" in text(response)
+    assert "This series is completed; it can no longer be changed" in text(response)
 
 
 def test_complete_without_csrf_token_changes_nothing(client, app, records, practitioner):
@@ -411,21 +431,22 @@ def closed_series(request, app, records, practitioner):
 
 def test_closed_series_cannot_be_edited(client, app, practitioner, closed_series):
     url = f"/series/{closed_series.id}/edit"
-    response = client.get(url, follow_redirects=True)
-    assert response.request.path == f"/series/{closed_series.id}"
-    assert "A completed or discontinued series can no longer be edited." in text(response)
-    response = post(client, url, valid_series_form(app, practitioner, planned_sessions="9"),
-                    follow_redirects=True)
-    assert "can no longer be edited" in text(response)
+    status = closed_series.status.value
+    response = client.get(url)
+    assert response.status_code == 409
+    assert f"This series is {status}; it can no longer be changed" in text(response)
+    assert f'href="/series/{closed_series.id}"' in text(response)
+    response = post(client, url, valid_series_form(app, practitioner, planned_sessions="9"))
+    assert response.status_code == 409
     with app.app_context():
         assert db.session.get(TreatmentSeries, closed_series.id).planned_sessions == 4
 
 
 def test_closed_series_cannot_get_sessions(client, app, practitioner, closed_series):
     url = f"/series/{closed_series.id}/sessions/new"
-    response = client.get(url, follow_redirects=True)
-    assert response.request.path == f"/series/{closed_series.id}"
-    assert "no more sessions can be logged" in text(response)
+    response = client.get(url)
+    assert response.status_code == 409
+    assert "no sessions can be logged in it" in text(response)
     before = counts(app)
     with app.app_context():
         performed = clock.to_local(clock.now_utc() - timedelta(hours=1))
@@ -434,18 +455,19 @@ def test_closed_series_cannot_get_sessions(client, app, practitioner, closed_ser
         "practitioner_id": str(practitioner.id), "device": "Pen", "areas-0-area": "cheeks",
         "areas-0-depth_mm": "1.0", "areas-0-passes": "3", "immediate_redness": "1",
         "immediate_swelling": "1",
-    }, follow_redirects=True)
-    assert "no more sessions can be logged" in text(response)
+    })
+    assert response.status_code == 409
     assert counts(app) == before
     assert "Log session" not in text(client.get(f"/series/{closed_series.id}"))
 
 
 def test_closed_series_cannot_be_closed_again(client, app, practitioner, closed_series):
     status = closed_series.status
-    for action, form in (("complete", {}), ("discontinue", {"reason": "x", "confirm": "y"})):
-        response = post(client, f"/series/{closed_series.id}/{action}", form,
-                        follow_redirects=True)
-        assert f"This series is already {status.value}." in text(response)
+    for action, form in (("complete", {"reason": "x"}),
+                         ("discontinue", {"reason": "x", "confirm": "y"})):
+        response = post(client, f"/series/{closed_series.id}/{action}", form)
+        assert response.status_code == 409
+        assert f"This series is {status.value}; it can no longer be changed" in text(response)
     with app.app_context():
         stored = db.session.get(TreatmentSeries, closed_series.id)
         assert stored.status is status

@@ -4,7 +4,7 @@ post-session notes."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -37,7 +37,7 @@ def series(records, practitioner):
     with records():
         return make_series(lead=practitioner, concern=Concern.ACNE_SCARS,
                            areas=(Area.FOREHEAD, Area.CHEEKS), status=SeriesStatus.PLANNED,
-                           start_on=clock.today() - timedelta(days=7), planned_sessions=4)
+                           start_on=date(2026, 6, 1), planned_sessions=4)
 
 
 def local_input(app, moment: datetime) -> str:
@@ -189,10 +189,11 @@ def test_session_for_another_practitioner(client, app, records, series, practiti
 def test_no_session_for_an_archived_patient(client, app, records, practitioner):
     with records():
         series = make_series(make_patient(is_archived=True), lead=practitioner)
-    response = post(client, new_url(series), session_form(app, practitioner),
-                    follow_redirects=True)
-    assert response.request.path == f"/series/{series.id}"
-    assert "The patient is archived" in text(response)
+    for response in (client.get(new_url(series)),
+                     post(client, new_url(series), session_form(app, practitioner))):
+        assert response.status_code == 409
+        assert "is archived: restore the record" in text(response)
+        assert f'href="/patients/{series.patient_id}"' in text(response)
     assert counts(app) == (0, 0, 0)
 
 
@@ -204,20 +205,39 @@ def test_no_session_for_an_archived_patient(client, app, records, practitioner):
     [
         ({"areas-0-depth_mm": "3.5"}, "Depth must be between 0.1 and 3.0 mm."),
         ({"areas-0-depth_mm": "0.05"}, "Depth must be between 0.1 and 3.0 mm."),
-        ({"areas-0-depth_mm": "abc"}, "Not a valid decimal value."),
+        ({"areas-0-depth_mm": "abc"}, "Enter a number using the digits 0–9 and a decimal point"),
+        ({"areas-0-depth_mm": "Infinity"}, "Enter a number using the digits 0–9"),
+        ({"areas-0-depth_mm": "sNaN"}, "Enter a number using the digits 0–9"),
+        ({"areas-0-depth_mm": "1e309"}, "Enter a number using the digits 0–9"),
+        ({"areas-0-depth_mm": "-1e309"}, "Enter a number using the digits 0–9"),
+        ({"areas-0-depth_mm": "9" * 32}, "Enter a number using the digits 0–9"),
+        ({"areas-0-depth_mm": "99999"}, "Depth must be between 0.1 and 3.0 mm."),
+        ({"areas-0-depth_mm": "１.5"}, "Enter a number using the digits 0–9"),
+        ({"areas-0-depth_mm": "1..5"}, "Enter a number using the digits 0–9"),
+        ({"areas-1-passes": " 5 "}, "Enter a whole number using the digits 0–9 only."),
+        ({"areas-1-passes": "+5"}, "Enter a whole number using the digits 0–9 only."),
+        ({"areas-1-passes": "５"}, "Enter a whole number using the digits 0–9 only."),
+        ({"areas-1-passes": "²"}, "Enter a whole number using the digits 0–9 only."),
+        ({"anaesthetic_minutes": "1_0"}, "Enter a whole number using the digits 0–9 only."),
+        ({"pain_score": "٣"}, "Choose one of the listed values."),
+        ({"pain_score": "+3"}, "Choose one of the listed values."),
         ({"areas-0-depth_mm": ""}, "Enter the needle depth in mm."),
         ({"areas-0-depth_mm": "1.255"}, "Use at most two decimals"),
         ({"areas-1-passes": "0"}, "Passes must be between 1 and 10."),
         ({"areas-1-passes": "11"}, "Passes must be between 1 and 10."),
         ({"areas-1-area": ""}, "Choose an area."),
         ({"areas-1-area": "elbow"}, "Not a valid choice."),
-        ({"areas-1-area": "cheeks"}, "Each area can appear only once; combine the rows."),
+        ({"areas-1-area": "cheeks"}, "Cheeks is already in row 1; combine the rows."),
         ({"device": ""}, "Name the device used."),
         ({"immediate_swelling": "4"}, "Choose one of the listed values."),
         ({"products-0-name": ""}, "Name the product this lot belongs to."),
         ({"performed_at": ""}, "Enter the session's date and time."),
         ({"performed_at": "2026-13-45T10:00"}, "Enter the session's date and time."),
-        ({"performed_at": "1999-12-31T10:00"}, "Check the year."),
+        ({"performed_at": "1999-12-31T10:00"},
+         "The series started on 1 Jun 2026; a session cannot be before it."),
+        ({"performed_at": "9999-12-31T23:59"}, "The session cannot be in the future"),
+        ({"performed_at": "0001-01-01T00:00"}, "a session cannot be before it."),
+        ({"performed_at": "2026-05-31T23:59"}, "a session cannot be before it."),
     ],
 )
 def test_invalid_session_is_not_stored(client, app, series, practitioner, overrides, message):
@@ -233,7 +253,8 @@ def test_invalid_session_is_not_stored(client, app, series, practitioner, overri
     assert series_status(app, series) is SeriesStatus.PLANNED
     shown = form_data(response)
     for name, value in typed.items():
-        unlisted = name in overrides and name.endswith(("area", "redness", "swelling"))
+        unlisted = name in overrides and name.endswith(("area", "redness", "swelling",
+                                                        "pain_score"))
         if not unlisted:
             assert shown[name] == value, name
 
@@ -254,7 +275,7 @@ def test_future_session_is_refused(client, app, series, practitioner):
     typed = session_form(app, practitioner, at=datetime.now(UTC) + timedelta(days=2))
     response = post(client, new_url(series), typed)
     assert response.status_code == 200
-    assert "The session cannot be in the future." in field_error(response, "performed_at")
+    assert "The session cannot be in the future" in field_error(response, "performed_at")
     assert form_data(response)["performed_at"] == typed["performed_at"]
     assert counts(app) == before
 
@@ -297,7 +318,7 @@ def test_duplicate_area_shown_together_with_row_errors(client, app, series, prac
         app, practitioner, areas=(("cheeks", "1.00", "0"), ("cheeks", "1.00", "2"))))
     page = text(response)
     assert "Passes must be between 1 and 10." in page
-    assert "Each area can appear only once; combine the rows." in page
+    assert "Cheeks is already in row 1; combine the rows." in page
 
 
 # --- adding and removing rows ---------------------------------------------------------------
@@ -330,7 +351,11 @@ def test_remove_area_row_then_save(client, app, series, practitioner):
     assert values_of(shown, r"areas-\d+-depth_mm") == ["1.50", "1.00"]
     assert values_of(shown, r"areas-\d+-passes") == ["3", "4"]
 
-    # The page as it now stands saves the two rows left.
+    # The page as it now stands saves the two rows left, once the unplanned chin is confirmed.
+    response = client.post(new_url(series), data=shown)
+    assert warned(response) == ["Chin is not among this series' planned areas."]
+    shown = form_data(response)
+    shown["confirm_warnings"] = "y"
     response = client.post(new_url(series), data=shown)
     assert response.status_code == 302
     with app.app_context():
@@ -360,7 +385,7 @@ def warned(response) -> list[str]:
     page = text(response)
     assert "Please confirm before saving" in page
     box = page.split('class="warning-box"', 1)[1].split("</ul>", 1)[0]
-    return re.findall(r"<li>(.*?)</li>", box)
+    return [re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li>(.*?)</li>", box)]
 
 
 def test_depth_outside_the_chart_asks_for_confirmation(client, app, series, practitioner):
@@ -574,7 +599,11 @@ def test_add_a_note(client, app, treated, practitioner):
     [
         ({"day_after": "5"}, "day_after", "Day 5 has not come yet: today is day 3."),
         ({"day_after": "31"}, "day_after", "Use a day from 0 to 30."),
-        ({"day_after": "-1"}, "day_after", "Use a day from 0 to 30."),
+        ({"day_after": "-1"}, "day_after", "Enter a whole number using the digits 0–9 only."),
+        ({"day_after": "٣"}, "day_after", "Enter a whole number using the digits 0–9 only."),
+        ({"day_after": "1_0"}, "day_after", "Enter a whole number using the digits 0–9 only."),
+        ({"symptoms": [""]}, "symptoms", "is not a valid choice"),
+        ({"symptoms": ["  "]}, "symptoms", "is not a valid choice"),
         ({"day_after": ""}, "day_after", "Enter the day after the session"),
         ({"redness": "4"}, "redness", "Choose one of the listed values."),
         ({"swelling": ""}, "swelling", ""),  # the message itself: see the report

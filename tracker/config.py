@@ -1,8 +1,6 @@
 """Safe defaults. Secrets and deployment settings come from the instance folder or the
 environment (see :func:`tracker.create_app`), never from this file."""
 
-from datetime import timedelta
-
 
 class DefaultConfig:
     #: ``development`` (the default) or ``production``; production demands a real
@@ -12,10 +10,11 @@ class DefaultConfig:
     CLINIC_NAME = "Demo Skin Clinic"
     CLINIC_TIMEZONE = "Europe/London"
     #: Signed-in users are signed out after this many idle minutes, and in any case
-    #: after SESSION_ABSOLUTE_HOURS.
+    #: after SESSION_ABSOLUTE_HOURS. Both are enforced on the server (tracker.auth.setup);
+    #: the cookie itself ends with the browser session, so PERMANENT_SESSION_LIFETIME
+    #: plays no part and is not set here.
     IDLE_TIMEOUT_MINUTES = 15
     SESSION_ABSOLUTE_HOURS = 12
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "tracker_session"
@@ -26,6 +25,12 @@ class DefaultConfig:
     PATIENTS_PER_PAGE = 25
     #: Series whose next window opens within this many days count as "due soon".
     DUE_SOON_DAYS = 7
+    #: How far back and ahead of today a series may start (records entered late, plans
+    #: made early); sessions are bounded by their series' start and by
+    #: SESSION_FUTURE_LIMIT_MINUTES ahead of now.
+    SERIES_START_PAST_DAYS = 3650
+    SERIES_START_FUTURE_DAYS = 365
+    SESSION_FUTURE_LIMIT_MINUTES = 180
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     ALLOW_DEMO_DATA = True

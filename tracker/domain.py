@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 
@@ -137,12 +138,25 @@ AREA_INFO: dict[Area, AreaInfo] = {
     Area.OTHER_BODY: AreaInfo("Other body area", _mm("1.5", "2.5")),
 }
 
+# One source for every bound: forms, model CHECK constraints and messages read these.
 DEPTH_MIN_MM = Decimal("0.1")
 DEPTH_MAX_MM = Decimal("3.0")
+#: Depth is recorded to the hundredth of a millimetre (0.25 mm is a common setting).
+DEPTH_PLACES = 2
+#: A depth more than this many times its area's reference maximum needs a typed reason.
+DEPTH_REASON_FACTOR = 2
 PASSES_MIN, PASSES_MAX = 1, 10
 PLANNED_SESSIONS_MIN, PLANNED_SESSIONS_MAX = 1, 20
 INTERVAL_DAYS_MIN, INTERVAL_DAYS_MAX = 1, 365
+GRADE_MIN, GRADE_MAX = 0, 3
+SCORE_MIN, SCORE_MAX = 0, 10
+GAIS_MIN, GAIS_MAX = 1, 5
+GOODMAN_BARON_MIN, GOODMAN_BARON_MAX = 1, 4
+FITZPATRICK_MIN, FITZPATRICK_MAX = 1, 6
+ANAESTHETIC_MINUTES_MAX = 180
 NOTE_DAY_MAX = 30
+#: No patient on file was born before this day.
+BIRTH_DATE_EARLIEST = date(1900, 1, 1)
 #: Usual check-in points after a session (days).
 NOTE_CHECKIN_DAYS = (0, 1, 3, 7)
 
@@ -159,6 +173,13 @@ def depth_warning(area: Area, depth_mm: Decimal) -> str | None:
         f"{area.label}: {depth_mm} mm is outside the reference range "
         f"{low}–{high} mm for this area."
     )
+
+
+def depth_needs_reason(area: Area, depth_mm: Decimal) -> bool:
+    """True when a depth is so far above its area's chart that a tick is not enough: the
+    practitioner must say why (more than DEPTH_REASON_FACTOR times the reference maximum)."""
+    reference = area.reference_depth
+    return reference is not None and depth_mm > reference[1] * DEPTH_REASON_FACTOR
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import db
-from tracker.series.operations import SeriesStateError
+from tracker.rules import StateConflict
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -51,11 +51,17 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException) -> tuple[str, int]:
         return _render(error.code or 500)
 
-    @app.errorhandler(SeriesStateError)
-    def stale_series(error: SeriesStateError) -> tuple[str, int]:
-        """Two people closed the same series at once: the second is told, not crashed."""
+    @app.errorhandler(StateConflict)
+    def state_conflict(error: StateConflict) -> tuple[str, int]:
+        """The record's state forbids the action (closed series, archived patient, or a
+        change another request made meanwhile): say which, and link back to the record."""
         db.session.rollback()
-        return _render(409)
+        back_url = url_for(error.back_to[0], **error.back_to[1]) if error.back_to else None
+        return (
+            render_template("errors/error.html", status=409, title="Not possible now",
+                            message=error.message, reference=None, back_url=back_url),
+            409,
+        )
 
     @app.errorhandler(OperationalError)
     def database_down(error: OperationalError) -> tuple[str, int]:

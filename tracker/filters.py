@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
 
-from tracker import clock, domain
+from tracker import clock, domain, rules
 from tracker.authz import TEMPLATE_CHECKS
 
 
@@ -44,13 +44,14 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(relative_days, "relative_days")
+    app.add_template_filter(clock.add_days, "plus_days")
     globals_: dict[str, Any] = {
         **TEMPLATE_CHECKS,
+        **rules.TEMPLATE_CHECKS,
         "domain": domain,
         "today": clock.today,
         "field_attrs": field_attrs,
         "form_error_list": form_error_list,
-        "days": lambda count: timedelta(days=count),
     }
     app.jinja_env.globals.update(globals_)
     app.jinja_env.globals["clinic_name"] = app.config["CLINIC_NAME"]
@@ -82,7 +83,9 @@ def form_error_list(form: Any) -> list[tuple[str, str, str]]:
         if field.type == "FieldList":
             for position, entry in enumerate(field.entries, start=1):
                 visit(entry, f"{prefix}{field.label.text} row {position}: ")
-            found.extend((field.id, f"{prefix}{field.label.text}", message)
+            # The list itself has no element of its own: its messages lead to its first row.
+            target = next(iter(field.entries[0].form), None).id if field.entries else field.id
+            found.extend((target, f"{prefix}{field.label.text}", message)
                          for message in field.errors if isinstance(message, str))
         elif field.type == "FormField":
             for sub_field in field.form:

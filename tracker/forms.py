@@ -1,12 +1,40 @@
-"""Form pieces shared across areas."""
+"""Form pieces shared across areas: strict number fields, bounded dates, select helpers.
+
+Numbers are read strictly: plain ASCII digits (and one decimal point where decimals are
+allowed). Python's ``int()`` and ``Decimal()`` accept far more (``" 5 "``, ``"+5"``,
+``"1_0"``, Arabic-Indic and full-width digits, ``"Infinity"``, ``"sNaN"``), none of which
+a clinic means to type, and some of which crash later comparisons.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from wtforms import SelectField
+from wtforms import DateField, DecimalField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
+
+#: Longest number text worth parsing; longer input is refused before any conversion.
+MAX_NUMBER_TEXT = 12
+_WHOLE = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def parse_whole_number(text: str) -> int | None:
+    """The value of ``text`` when it is a plain ASCII whole number, else None."""
+    if len(text) > MAX_NUMBER_TEXT or not _WHOLE.fullmatch(text):
+        return None
+    return int(text)
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """The value of ``text`` when it is plain ASCII digits with at most one point."""
+    if len(text) > MAX_NUMBER_TEXT or not _DECIMAL.fullmatch(text):
+        return None
+    return Decimal(text)
 
 
 def strip_filter(value: Any) -> Any:
@@ -22,9 +50,86 @@ def blank_to_none(value: Any) -> Any:
 
 def optional_int(value: Any) -> int | None:
     """Coerce a select's value to int, with '' meaning 'not recorded'."""
-    if value in (None, "", "None"):
+    if value is None or isinstance(value, int):
+        return value
+    if value in ("", "None"):
         return None
-    return int(value)
+    number = parse_whole_number(str(value))
+    if number is None:
+        raise ValueError("not a whole number")
+    return number
+
+
+class _OneMessageOnBadText:
+    """A value that could not be read gets its own message only, not also the "required"
+    message of a validator that sees no data."""
+
+    process_errors: list[Any]
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            raise StopValidation()
+
+
+class WholeNumberField(_OneMessageOnBadText, IntegerField):
+    """An integer typed with the digits 0–9 only; anything else gets a clear message."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        raw = valuelist[0]
+        if raw is None or raw == "":
+            self.data = None
+            return
+        number = parse_whole_number(str(raw))
+        if number is None:
+            self.data = None
+            raise ValueError("Enter a whole number using the digits 0–9 only.")
+        self.data = number
+
+
+class StrictDecimalField(_OneMessageOnBadText, DecimalField):
+    """A decimal typed with the digits 0–9 and at most one decimal point."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        raw = valuelist[0]
+        if raw is None or raw == "":
+            self.data = None
+            return
+        number = parse_decimal(str(raw))
+        if number is None:
+            self.data = None
+            raise ValueError("Enter a number using the digits 0–9 and a decimal point, "
+                             "e.g. 0.25.")
+        self.data = number
+
+
+class BoundedDateField(_OneMessageOnBadText, DateField):
+    """A date field whose impossible or far-off values get one readable message."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not valuelist[0]:
+            self.data = None
+            return
+        raw = str(valuelist[0]).strip()
+        try:
+            self.data = datetime.strptime(raw, "%Y-%m-%d").date()
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter a real date as day, month and year.") from None
+
+
+def check_date_between(value: date | None, earliest: date, latest: date,
+                       too_early: str, too_late: str) -> None:
+    """Raise the matching message when ``value`` falls outside ``earliest``–``latest``."""
+    if value is None:
+        return
+    if value < earliest:
+        raise ValidationError(too_early)
+    if value > latest:
+        raise ValidationError(too_late)
 
 
 def choices(pairs: Any) -> list[SelectChoice]:
@@ -61,4 +166,3 @@ class IntSelectField(SelectField):
         except (TypeError, ValueError):
             self.data = None
             raise ValueError("Choose one of the listed values.") from None
-

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from tracker.extensions import db
+from tracker.forms import parse_whole_number
 
 
 @dataclass
@@ -43,6 +44,5 @@ def paginate(statement: Select[Any], page: int, per_page: int) -> Page:
 
 def page_arg(value: str | None) -> int:
     """The ``page`` query argument; anything odd means page 1."""
-    if value and value.isdigit() and len(value) < 7:
-        return int(value)
-    return 1
+    number = parse_whole_number(value or "")
+    return number if number is not None and 0 < number < 1_000_000 else 1

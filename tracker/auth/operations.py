@@ -26,15 +26,23 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None.
 
     Unknown accounts still cost one hash verification, so the answer takes as long
-    for a wrong email as for a wrong password.
+    for a wrong email as for a wrong password. Call it with no pending changes: the
+    read transaction ends before the hash check, which takes tens of milliseconds and
+    must not hold SQLite's write lock (every transaction there begins IMMEDIATE), or
+    each sign-in would stall every writer of the clinic meanwhile.
     """
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None or not user.is_active:
+    account = db.session.execute(
+        select(User.id, User.password_hash, User.is_active)
+        .where(User.email == normalise_email(email))
+    ).first()
+    db.session.rollback()
+    if account is None or not account.is_active:
         verify_password(DUMMY_HASH, password)
         return None
-    if not verify_password(user.password_hash, password):
+    if not verify_password(account.password_hash, password):
         return None
-    return user
+    user = db.session.get(User, account.id)
+    return user if user is not None and user.is_active else None  # unchanged meanwhile
 
 
 def _failure_keys(email: str, address: str) -> tuple[str, str]:

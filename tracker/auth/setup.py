@@ -16,7 +16,7 @@ from tracker.models import User
 def load_user(user_id: str) -> User | None:
     """Accept a cookie only while its session token matches the stored one."""
     user_part, _, token = user_id.partition(":")
-    if not user_part.isdigit() or not token or len(user_part) > 9:
+    if not (user_part.isascii() and user_part.isdigit()) or not token or len(user_part) > 9:
         return None
     user = db.session.get(User, int(user_part))
     if user is None or not user.is_active or not user.token_matches(token):

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import enum_column, utcnow
-from tracker.domain import Reporter, Symptom
+from tracker.domain import GRADE_MAX, GRADE_MIN, NOTE_DAY_MAX, Reporter, Symptom
 from tracker.extensions import db
 
 if TYPE_CHECKING:
@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 class PostSessionNote(db.Model):
     __tablename__ = "post_session_notes"
     __table_args__ = (
-        CheckConstraint("day_after BETWEEN 0 AND 30", name="day_after_range"),
-        CheckConstraint("redness BETWEEN 0 AND 3", name="redness_grade"),
-        CheckConstraint("swelling BETWEEN 0 AND 3", name="swelling_grade"),
+        CheckConstraint(f"day_after BETWEEN 0 AND {NOTE_DAY_MAX}", name="day_after_range"),
+        CheckConstraint(f"redness BETWEEN {GRADE_MIN} AND {GRADE_MAX}", name="redness_grade"),
+        CheckConstraint(f"swelling BETWEEN {GRADE_MIN} AND {GRADE_MAX}", name="swelling_grade"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

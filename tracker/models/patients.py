@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import utcnow
-from tracker.domain import Fitzpatrick
+from tracker.domain import FITZPATRICK_MAX, FITZPATRICK_MIN, Fitzpatrick
 from tracker.extensions import db
 
 if TYPE_CHECKING:
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 class Patient(db.Model):
     __tablename__ = "patients"
     __table_args__ = (
-        CheckConstraint("fitzpatrick_type BETWEEN 1 AND 6", name="fitzpatrick_range"),
+        CheckConstraint(f"fitzpatrick_type BETWEEN {FITZPATRICK_MIN} AND {FITZPATRICK_MAX}",
+                        name="fitzpatrick_range"),
         CheckConstraint("length(chart_number) > 0", name="chart_number_not_empty"),
         Index("ix_patients_last_first", "last_name", "first_name"),
     )

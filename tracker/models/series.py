@@ -9,7 +9,17 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import enum_column, utcnow
-from tracker.domain import Area, Concern, SeriesStatus
+from tracker.domain import (
+    GOODMAN_BARON_MAX,
+    GOODMAN_BARON_MIN,
+    INTERVAL_DAYS_MAX,
+    INTERVAL_DAYS_MIN,
+    PLANNED_SESSIONS_MAX,
+    PLANNED_SESSIONS_MIN,
+    Area,
+    Concern,
+    SeriesStatus,
+)
 from tracker.extensions import db
 
 if TYPE_CHECKING:
@@ -21,11 +31,18 @@ if TYPE_CHECKING:
 class TreatmentSeries(db.Model):
     __tablename__ = "treatment_series"
     __table_args__ = (
-        CheckConstraint("planned_sessions BETWEEN 1 AND 20", name="planned_sessions_range"),
         CheckConstraint(
-            "interval_min_days >= 1 AND interval_min_days <= interval_target_days"
-            " AND interval_target_days <= interval_max_days AND interval_max_days <= 365",
+            f"planned_sessions BETWEEN {PLANNED_SESSIONS_MIN} AND {PLANNED_SESSIONS_MAX}",
+            name="planned_sessions_range",
+        ),
+        CheckConstraint(
+            f"interval_min_days >= {INTERVAL_DAYS_MIN} AND interval_min_days <= "
+            "interval_target_days AND interval_target_days <= interval_max_days AND "
+            f"interval_max_days <= {INTERVAL_DAYS_MAX}",
             name="interval_window_ordered",
+        ),
+        CheckConstraint(
+            "completion_note IS NULL OR status = 'completed'", name="completion_note_status"
         ),
         CheckConstraint(
             "(status = 'discontinued') = (discontinued_reason IS NOT NULL)",
@@ -35,7 +52,10 @@ class TreatmentSeries(db.Model):
             "(status IN ('completed', 'discontinued')) = (ended_on IS NOT NULL)",
             name="ended_series_has_end_date",
         ),
-        CheckConstraint("baseline_goodman_baron BETWEEN 1 AND 4", name="baseline_goodman_baron"),
+        CheckConstraint(
+            f"baseline_goodman_baron BETWEEN {GOODMAN_BARON_MIN} AND {GOODMAN_BARON_MAX}",
+            name="baseline_goodman_baron",
+        ),
         Index("ix_treatment_series_status", "status"),
     )
 
@@ -61,6 +81,8 @@ class TreatmentSeries(db.Model):
     #: The day the series was completed or discontinued.
     ended_on: Mapped[date | None]
     discontinued_reason: Mapped[str | None] = mapped_column(Text)
+    #: Why a series was completed with fewer sessions than planned (shown on its page).
+    completion_note: Mapped[str | None] = mapped_column(Text)
     baseline_assessment: Mapped[str | None] = mapped_column(Text)
     #: Goodman & Baron grade (1–4) at baseline, for acne scars.
     baseline_goodman_baron: Mapped[int | None]

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker import domain
 from tracker.db import enum_column, utcnow
 from tracker.domain import Area, Endpoint
 from tracker.extensions import db
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
     from tracker.models.notes import PostSessionNote
     from tracker.models.series import TreatmentSeries
     from tracker.models.users import User
+
+
+def _between(low: int, high: int) -> str:
+    return f"{low} AND {high}"
+
+
+GRADE = _between(domain.GRADE_MIN, domain.GRADE_MAX)
+SCORE = _between(domain.SCORE_MIN, domain.SCORE_MAX)
+GAIS = _between(domain.GAIS_MIN, domain.GAIS_MAX)
+GOODMAN_BARON = _between(domain.GOODMAN_BARON_MIN, domain.GOODMAN_BARON_MAX)
 
 
 class TreatmentSession(db.Model):
@@ -36,14 +47,16 @@ class TreatmentSession(db.Model):
 
     __tablename__ = "treatment_sessions"
     __table_args__ = (
-        CheckConstraint("immediate_redness BETWEEN 0 AND 3", name="immediate_redness_grade"),
-        CheckConstraint("immediate_swelling BETWEEN 0 AND 3", name="immediate_swelling_grade"),
-        CheckConstraint("pain_score BETWEEN 0 AND 10", name="pain_score_range"),
-        CheckConstraint("gais_clinician BETWEEN 1 AND 5", name="gais_clinician_range"),
-        CheckConstraint("gais_patient BETWEEN 1 AND 5", name="gais_patient_range"),
-        CheckConstraint("goodman_baron_grade BETWEEN 1 AND 4", name="goodman_baron_range"),
-        CheckConstraint("satisfaction BETWEEN 0 AND 10", name="satisfaction_range"),
-        CheckConstraint("anaesthetic_minutes BETWEEN 0 AND 180", name="anaesthetic_minutes"),
+        CheckConstraint(f"immediate_redness BETWEEN {GRADE}", name="immediate_redness_grade"),
+        CheckConstraint(f"immediate_swelling BETWEEN {GRADE}", name="immediate_swelling_grade"),
+        CheckConstraint(f"pain_score BETWEEN {SCORE}", name="pain_score_range"),
+        CheckConstraint(f"gais_clinician BETWEEN {GAIS}", name="gais_clinician_range"),
+        CheckConstraint(f"gais_patient BETWEEN {GAIS}", name="gais_patient_range"),
+        CheckConstraint(f"goodman_baron_grade BETWEEN {GOODMAN_BARON}",
+                        name="goodman_baron_range"),
+        CheckConstraint(f"satisfaction BETWEEN {SCORE}", name="satisfaction_range"),
+        CheckConstraint(f"anaesthetic_minutes BETWEEN 0 AND {domain.ANAESTHETIC_MINUTES_MAX}",
+                        name="anaesthetic_minutes"),
         Index("ix_treatment_sessions_series_performed", "series_id", "performed_at"),
     )
 
@@ -81,6 +94,8 @@ class TreatmentSession(db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
     #: Warnings the practitioner saw and confirmed when saving (depth, interval), one a line.
     acknowledged_warnings: Mapped[str | None] = mapped_column(Text)
+    #: The practitioner's reason for a depth far above the area's chart (typed, required).
+    depth_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -108,8 +123,12 @@ class SessionArea(db.Model):
 
     __tablename__ = "session_areas"
     __table_args__ = (
-        CheckConstraint("depth_mm >= 0.1 AND depth_mm <= 3.0", name="depth_mm_range"),
-        CheckConstraint("passes BETWEEN 1 AND 10", name="passes_range"),
+        CheckConstraint(
+            f"depth_mm >= {domain.DEPTH_MIN_MM} AND depth_mm <= {domain.DEPTH_MAX_MM}",
+            name="depth_mm_range",
+        ),
+        CheckConstraint(f"passes BETWEEN {domain.PASSES_MIN} AND {domain.PASSES_MAX}",
+                        name="passes_range"),
         UniqueConstraint("session_id", "area", name="uq_session_areas_session_area"),
     )
 

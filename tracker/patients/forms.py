@@ -1,17 +1,22 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, EmailField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, EmailField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from tracker import clock
-from tracker.domain import Fitzpatrick
+from tracker.domain import BIRTH_DATE_EARLIEST, Fitzpatrick
 from tracker.extensions import db
-from tracker.forms import IntSelectField, blank_to_none, strip_filter
+from tracker.forms import (
+    BoundedDateField,
+    IntSelectField,
+    blank_to_none,
+    check_date_between,
+    strip_filter,
+)
 from tracker.models import Patient
 
 FITZPATRICK_LABELS = {member.value: member.label for member in Fitzpatrick}
@@ -32,7 +37,7 @@ class PatientForm(FlaskForm):
                              validators=[DataRequired("Enter the first name."), Length(max=80)])
     last_name = StringField("Last name", filters=[strip_filter],
                             validators=[DataRequired("Enter the last name."), Length(max=80)])
-    date_of_birth = DateField("Date of birth",
+    date_of_birth = BoundedDateField("Date of birth",
                               validators=[DataRequired("Enter a valid date of birth.")])
     email = EmailField("Email", filters=[blank_to_none],
                        validators=[Optional(), Email("Enter a valid email address."),
@@ -46,7 +51,7 @@ class PatientForm(FlaskForm):
                               validators=[Optional(), Length(max=2000)])
     medical_notes = TextAreaField("Medical notes", filters=[blank_to_none],
                                   validators=[Optional(), Length(max=5000)])
-    consent_on = DateField("Treatment consent signed on", validators=[Optional()],
+    consent_on = BoundedDateField("Treatment consent signed on", validators=[Optional()],
                            description="Leave empty until the signed consent is on file.")
     is_archived = BooleanField("Archived (hidden from the patient list)")
     submit = SubmitField("Save patient")
@@ -62,20 +67,20 @@ class PatientForm(FlaskForm):
         if db.session.scalar(statement) is not None:
             raise ValidationError("Another patient already has this chart number.")
 
-    def validate_date_of_birth(self, field: DateField) -> None:
-        today = clock.today()
-        if field.data > today:
-            raise ValidationError("The date of birth cannot be in the future.")
-        if field.data < today - timedelta(days=365 * 120):
-            raise ValidationError("Check the year: that is more than 120 years ago.")
+    def validate_date_of_birth(self, field: BoundedDateField) -> None:
+        check_date_between(
+            field.data, BIRTH_DATE_EARLIEST, clock.today(),
+            too_early=f"Check the year: dates of birth start at {BIRTH_DATE_EARLIEST.year}.",
+            too_late="The date of birth cannot be in the future.",
+        )
 
-    def validate_consent_on(self, field: DateField) -> None:
-        if field.data is None:
-            return
-        if field.data > clock.today():
-            raise ValidationError("The consent date cannot be in the future.")
-        if self.date_of_birth.data and field.data < self.date_of_birth.data:
-            raise ValidationError("The consent date cannot be before the date of birth.")
+    def validate_consent_on(self, field: BoundedDateField) -> None:
+        earliest = self.date_of_birth.data or BIRTH_DATE_EARLIEST
+        check_date_between(
+            field.data, earliest, clock.today(),
+            too_early="The consent date cannot be before the date of birth.",
+            too_late="The consent date cannot be in the future.",
+        )
 
 
 PATIENT_FIELDS = (

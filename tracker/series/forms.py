@@ -1,13 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    DateField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,10 +25,17 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from tracker import domain
+from tracker import clock, domain
 from tracker.domain import Area, Concern, Role
 from tracker.extensions import db
-from tracker.forms import IntSelectField, blank_to_none, choices
+from tracker.forms import (
+    BoundedDateField,
+    IntSelectField,
+    WholeNumberField,
+    blank_to_none,
+    check_date_between,
+    choices,
+)
 from tracker.models import User
 
 CONCERN_CHOICES = choices((concern.value, concern.label) for concern in Concern)
@@ -50,6 +57,11 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _interval_range() -> NumberRange:
+    low, high = domain.INTERVAL_DAYS_MIN, domain.INTERVAL_DAYS_MAX
+    return NumberRange(low, high, f"Use {low} to {high} days.")
+
+
 class SeriesForm(FlaskForm):
     concern = SelectField("Concern", choices=CONCERN_CHOICES,
                           validators=[DataRequired("Choose the concern.")])
@@ -59,21 +71,27 @@ class SeriesForm(FlaskForm):
     )
     areas = CheckboxListField("Treatment areas", choices=AREA_CHOICES,
                               validators=[DataRequired("Tick at least one treatment area.")])
-    planned_sessions = IntegerField(
+    planned_sessions = WholeNumberField(
         "Planned sessions",
-        validators=[InputRequired("Enter the number of planned sessions (1–20)."),
-                    NumberRange(1, 20, "Plan between 1 and 20 sessions.")],
+        validators=[
+            InputRequired(f"Enter the number of planned sessions "
+                          f"({domain.PLANNED_SESSIONS_MIN}–{domain.PLANNED_SESSIONS_MAX})."),
+            NumberRange(domain.PLANNED_SESSIONS_MIN, domain.PLANNED_SESSIONS_MAX,
+                        f"Plan between {domain.PLANNED_SESSIONS_MIN} and "
+                        f"{domain.PLANNED_SESSIONS_MAX} sessions."),
+        ],
     )
-    interval_min_days = IntegerField(
+    interval_min_days = WholeNumberField(
         "Earliest (days)", validators=[InputRequired("Enter the minimum interval in days."),
-                                       NumberRange(1, 365, "Use 1 to 365 days.")])
-    interval_target_days = IntegerField(
+                                       _interval_range()])
+    interval_target_days = WholeNumberField(
         "Target (days)", validators=[InputRequired("Enter the target interval in days."),
-                                     NumberRange(1, 365, "Use 1 to 365 days.")])
-    interval_max_days = IntegerField(
+                                     _interval_range()])
+    interval_max_days = WholeNumberField(
         "Latest (days)", validators=[InputRequired("Enter the maximum interval in days."),
-                                     NumberRange(1, 365, "Use 1 to 365 days.")])
-    start_on = DateField("Start date", validators=[DataRequired("Enter a valid start date.")])
+                                     _interval_range()])
+    start_on = BoundedDateField("Start date",
+                                validators=[DataRequired("Enter a valid start date.")])
     lead_practitioner_id = SelectField("Lead practitioner", coerce=int,
                                        validators=[DataRequired("Choose the lead practitioner.")])
     baseline_assessment = TextAreaField("Baseline assessment", filters=[blank_to_none],
@@ -86,7 +104,8 @@ class SeriesForm(FlaskForm):
     submit = SubmitField("Save series")
 
     def __init__(self, *args: Any, sessions_done: int = 0, current_lead: User | None = None,
-                 **kwargs: Any) -> None:
+                 first_session_on: date | None = None, concern_graded: bool = False,
+                 saved_concern: Concern | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lead_practitioner_id.choices = practitioner_choices()
         if current_lead is not None and current_lead.id not in {
@@ -98,18 +117,48 @@ class SeriesForm(FlaskForm):
                 SelectChoice(current_lead.id, f"{current_lead.name} (inactive)")
             )
         self._sessions_done = sessions_done
+        self._first_session_on = first_session_on
+        self._concern_graded = concern_graded
+        self._saved_concern = saved_concern
 
-    def validate_interval_target_days(self, field: IntegerField) -> None:
+    def validate_concern(self, field: SelectField) -> None:
+        if (self._concern_graded and self._saved_concern is not None
+                and field.data != self._saved_concern.value):
+            raise ValidationError(
+                f"Goodman & Baron grades are logged for this {self._saved_concern.label.lower()} "
+                "series; its concern can no longer change. Open a new series instead."
+            )
+
+    def validate_start_on(self, field: BoundedDateField) -> None:
+        config = current_app.config
+        today = clock.today()
+        check_date_between(
+            field.data,
+            clock.add_days(today, -int(config["SERIES_START_PAST_DAYS"])),
+            clock.add_days(today, int(config["SERIES_START_FUTURE_DAYS"])),
+            too_early="Check the year: that start date is further back than the clinic "
+            "keeps records for.",
+            too_late=f"Check the year: a series can be planned up to "
+            f"{config['SERIES_START_FUTURE_DAYS']} days ahead.",
+        )
+        if (field.data is not None and self._first_session_on is not None
+                and field.data > self._first_session_on):
+            raise ValidationError(
+                f"The first session was on {self._first_session_on.day} "
+                f"{self._first_session_on:%b %Y}; the series cannot start after it."
+            )
+
+    def validate_interval_target_days(self, field: WholeNumberField) -> None:
         low = self.interval_min_days.data
         if low is not None and field.data is not None and field.data < low:
             raise ValidationError("The target cannot be shorter than the earliest interval.")
 
-    def validate_interval_max_days(self, field: IntegerField) -> None:
+    def validate_interval_max_days(self, field: WholeNumberField) -> None:
         target = self.interval_target_days.data
         if target is not None and field.data is not None and field.data < target:
             raise ValidationError("The latest interval cannot be shorter than the target.")
 
-    def validate_planned_sessions(self, field: IntegerField) -> None:
+    def validate_planned_sessions(self, field: WholeNumberField) -> None:
         if field.data is not None and field.data < self._sessions_done:
             raise ValidationError(
                 f"{self._sessions_done} sessions are already logged; plan at least that many."
@@ -121,7 +170,22 @@ class SeriesForm(FlaskForm):
 
 
 class CompleteSeriesForm(FlaskForm):
+    reason = TextAreaField(
+        "Why is the series complete early?", filters=[blank_to_none],
+        validators=[Length(max=2000)],
+        description="e.g. the patient is satisfied with the result after fewer sessions.",
+    )
     submit = SubmitField("Mark series complete")
+
+    def __init__(self, *args: Any, sessions_done: int = 0, planned: int = 0,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._early = sessions_done < planned
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if self._early and not field.data:
+            raise ValidationError("Fewer sessions than planned were given: say why the "
+                                  "series is complete.")
 
 
 class DiscontinueSeriesForm(FlaskForm):

@@ -1,4 +1,8 @@
-"""Changes to treatment series (the caller commits)."""
+"""Changes to treatment series (the caller commits).
+
+Each change checks its state rule itself (:mod:`tracker.rules`), so a request that raced
+another one, or a caller other than a view, cannot slip past it.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from typing import Any
 from tracker.domain import Area, Concern, SeriesStatus
 from tracker.extensions import db
 from tracker.models import Patient, SeriesArea, TreatmentSeries
+from tracker.rules import (
+    ensure_can_complete,
+    ensure_patient_active,
+    ensure_series_changeable,
+)
 from tracker.series.forms import SERIES_FIELDS
-
-
-class SeriesStateError(ValueError):
-    """The series is not in a state that allows this change."""
 
 
 def _apply(series: TreatmentSeries, data: dict[str, Any]) -> None:
@@ -26,6 +31,7 @@ def _apply(series: TreatmentSeries, data: dict[str, Any]) -> None:
 
 
 def create_series(patient: Patient, data: dict[str, Any]) -> TreatmentSeries:
+    ensure_patient_active(patient)
     series = TreatmentSeries(patient=patient, status=SeriesStatus.PLANNED)
     _apply(series, data)
     db.session.add(series)
@@ -33,21 +39,21 @@ def create_series(patient: Patient, data: dict[str, Any]) -> TreatmentSeries:
 
 
 def update_series(series: TreatmentSeries, data: dict[str, Any]) -> None:
-    if not series.status.is_open:
-        raise SeriesStateError("A completed or discontinued series can no longer be edited.")
+    ensure_series_changeable(series)
     _apply(series, data)
 
 
-def complete_series(series: TreatmentSeries, today: date) -> None:
-    if not series.status.is_open:
-        raise SeriesStateError("This series is already closed.")
+def complete_series(series: TreatmentSeries, today: date, sessions_done: int,
+                    reason: str | None) -> None:
+    """Close a series as complete; ``reason`` explains an early completion."""
+    ensure_can_complete(series, sessions_done)
     series.status = SeriesStatus.COMPLETED
+    series.completion_note = reason if sessions_done < series.planned_sessions else None
     series.ended_on = today
 
 
 def discontinue_series(series: TreatmentSeries, reason: str, today: date) -> None:
-    if not series.status.is_open:
-        raise SeriesStateError("This series is already closed.")
+    ensure_series_changeable(series)
     series.status = SeriesStatus.DISCONTINUED
     series.discontinued_reason = reason
     series.ended_on = today

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from tracker import clock
 from tracker.models import TreatmentSeries
@@ -83,18 +83,19 @@ def compute_progress(
     if done >= series.planned_sessions:
         return Progress(done, series.planned_sessions, last_performed_at, None, None, None,
                         DueState.ALL_DONE)
+    # add_days holds at the calendar's ends: a stored date near 9999-12-31 or 0001-01-01
+    # must never take a page down.
     if last_performed_at is None:
         opens = target = series.start_on
-        closes = series.start_on + timedelta(
-            days=series.interval_max_days - series.interval_min_days
-        )
-        lapsed_after = series.start_on + timedelta(days=series.interval_max_days * 2)
+        closes = clock.add_days(series.start_on,
+                                series.interval_max_days - series.interval_min_days)
+        lapsed_after = clock.add_days(series.start_on, series.interval_max_days * 2)
     else:
         last_day = clock.local_date(last_performed_at)
-        opens = last_day + timedelta(days=series.interval_min_days)
-        target = last_day + timedelta(days=series.interval_target_days)
-        closes = last_day + timedelta(days=series.interval_max_days)
-        lapsed_after = last_day + timedelta(days=series.interval_max_days * 2)
+        opens = clock.add_days(last_day, series.interval_min_days)
+        target = clock.add_days(last_day, series.interval_target_days)
+        closes = clock.add_days(last_day, series.interval_max_days)
+        lapsed_after = clock.add_days(last_day, series.interval_max_days * 2)
     if today > lapsed_after:
         state = DueState.LAPSED
     elif today > closes:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import abort, current_app
@@ -62,6 +64,28 @@ def progress_of(series: TreatmentSeries) -> Progress:
     return compute_progress(
         series, done, last_at, clock.today(), current_app.config["DUE_SOON_DAYS"]
     )
+
+
+@dataclass(frozen=True)
+class RecordedFacts:
+    """What the sessions already logged fix about a series' plan."""
+
+    sessions_done: int
+    first_session_on: date | None
+    goodman_baron_graded: bool
+
+
+def recorded_facts(series_id: int) -> RecordedFacts:
+    """Sessions done, the first one's clinic date and whether acne-scar grades were logged
+    (one aggregate statement)."""
+    done, first_at, graded = db.session.execute(
+        select(
+            func.count(TreatmentSession.id),
+            func.min(TreatmentSession.performed_at),
+            func.count(TreatmentSession.goodman_baron_grade),
+        ).where(TreatmentSession.series_id == series_id)
+    ).one()
+    return RecordedFacts(done, clock.local_date(first_at) if first_at else None, graded > 0)
 
 
 def series_of_patient(patient_id: int) -> list[tuple[TreatmentSeries, Progress]]:

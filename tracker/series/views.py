@@ -14,6 +14,7 @@ from tracker.domain import SERIES_DEFAULTS, Concern
 from tracker.extensions import db
 from tracker.models import TreatmentSeries
 from tracker.patients.queries import get_patient_or_404
+from tracker.rules import ensure_can_complete, ensure_patient_active, ensure_series_changeable
 from tracker.series import charts, operations, queries
 from tracker.series.forms import (
     SERIES_FIELDS,
@@ -43,9 +44,7 @@ def _defaults_for(concern: Concern) -> dict[str, Any]:
 @practitioner_required
 def create(patient_id: int) -> Response | str:
     patient = get_patient_or_404(patient_id)
-    if patient.is_archived:
-        flash("Restore the patient from the archive before opening a series.", "warning")
-        return redirect(url_for("patients.show", patient_id=patient.id))
+    ensure_patient_active(patient)
     concern_code = request.args.get("concern")
     if request.method == "GET" and concern_code not in {c.value for c in Concern}:
         return render_template("series/choose_concern.html", patient=patient)
@@ -86,14 +85,15 @@ def _form_data(series: TreatmentSeries) -> dict[str, Any]:
 @practitioner_required
 def edit(series_id: int) -> Response | str:
     series = queries.get_series_or_404(series_id)
-    if not series.status.is_open:
-        flash("A completed or discontinued series can no longer be edited.", "warning")
-        return redirect(url_for("series.show", series_id=series.id))
-    progress = queries.progress_of(series)
+    ensure_series_changeable(series)
+    facts = queries.recorded_facts(series.id)
     form = SeriesForm(
         data=_form_data(series) if request.method == "GET" else None,
-        sessions_done=progress.done,
+        sessions_done=facts.sessions_done,
         current_lead=series.lead_practitioner,
+        first_session_on=facts.first_session_on,
+        concern_graded=facts.goodman_baron_graded,
+        saved_concern=series.concern,
     )
     if form.validate_on_submit():
         operations.update_series(series, form.data)
@@ -106,25 +106,24 @@ def edit(series_id: int) -> Response | str:
 @bp.route("/series/<id:series_id>/complete", methods=["GET", "POST"])
 @practitioner_required
 def complete(series_id: int) -> Response | str:
-    series = _open_series_or_redirect(series_id)
-    if isinstance(series, Response):
-        return series
-    form = CompleteSeriesForm()
+    series = queries.get_series_or_404(series_id)
+    progress = queries.progress_of(series)
+    ensure_can_complete(series, progress.done)
+    form = CompleteSeriesForm(sessions_done=progress.done, planned=progress.planned)
     if form.validate_on_submit():
-        operations.complete_series(series, clock.today())
+        operations.complete_series(series, clock.today(), progress.done, form.reason.data)
         db.session.commit()
         flash("The series is complete. Plan follow-up assessments at 1 and 3 months.", "success")
         return redirect(url_for("series.show", series_id=series.id))
     return render_template("series/complete.html", form=form, series=series,
-                           patient=series.patient, progress=queries.progress_of(series))
+                           patient=series.patient, progress=progress)
 
 
 @bp.route("/series/<id:series_id>/discontinue", methods=["GET", "POST"])
 @practitioner_required
 def discontinue(series_id: int) -> Response | str:
-    series = _open_series_or_redirect(series_id)
-    if isinstance(series, Response):
-        return series
+    series = queries.get_series_or_404(series_id)
+    ensure_series_changeable(series)
     form = DiscontinueSeriesForm()
     if form.validate_on_submit():
         operations.discontinue_series(series, form.reason.data, clock.today())
@@ -133,12 +132,3 @@ def discontinue(series_id: int) -> Response | str:
         return redirect(url_for("series.show", series_id=series.id))
     return render_template("series/discontinue.html", form=form, series=series,
                            patient=series.patient, progress=queries.progress_of(series))
-
-
-def _open_series_or_redirect(series_id: int) -> TreatmentSeries | Response:
-    series = queries.get_series_or_404(series_id)
-    if not series.status.is_open:
-        flash(f"This series is already {series.status.value}.", "warning")
-        return redirect(url_for("series.show", series_id=series.id))
-    return series
-

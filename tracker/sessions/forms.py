@@ -1,23 +1,29 @@
+"""The log-session form (rows of areas and products, warnings to confirm) and the
+post-session note form."""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -28,35 +34,60 @@ from wtforms.validators import (
 )
 
 from tracker import clock, domain
+from tracker.clock import LocalTimeKind
 from tracker.domain import Area, Concern, Endpoint, Reporter, Symptom
-from tracker.forms import IntSelectField, blank_to_none, choices
+from tracker.forms import (
+    IntSelectField,
+    StrictDecimalField,
+    WholeNumberField,
+    blank_to_none,
+    choices,
+)
 from tracker.series.forms import CheckboxListField, practitioner_choices
 
-AREA_CHOICES = choices([("", "Choose area…")] + [(area.value, area.label) for area in Area])
 ENDPOINT_CHOICES = choices([("", "Not recorded")] + [(e.value, e.label) for e in Endpoint])
-PAIN_LABELS = {value: str(value) for value in range(11)}
+PAIN_LABELS = {value: str(value) for value in range(domain.SCORE_MIN, domain.SCORE_MAX + 1)}
 MAX_AREA_ROWS = len(Area)
 MAX_PRODUCT_ROWS = 8
+DEPTH_MESSAGE = f"Depth must be between {domain.DEPTH_MIN_MM} and {domain.DEPTH_MAX_MM} mm."
+PASSES_MESSAGE = f"Passes must be between {domain.PASSES_MIN} and {domain.PASSES_MAX}."
+
+
+def area_choices(planned: list[Area]) -> list[SelectChoice]:
+    """The series' planned areas first, marked, then every other area."""
+    others = [area for area in Area if area not in planned]
+    return choices(
+        [("", "Choose area…")]
+        + [(area.value, f"{area.label} (planned)") for area in planned]
+        + [(area.value, area.label) for area in others]
+    )
 
 
 class AreaRowForm(Form):
-    area = SelectField("Area", choices=AREA_CHOICES, validators=[DataRequired("Choose an area.")])
-    depth_mm = DecimalField(
-        "Depth (mm)", places=2,
+    area = SelectField("Area", choices=area_choices([]),
+                       validators=[DataRequired("Choose an area.")])
+    depth_mm = StrictDecimalField(
+        "Depth (mm)", places=domain.DEPTH_PLACES,
         validators=[InputRequired("Enter the needle depth in mm."),
-                    NumberRange(domain.DEPTH_MIN_MM, domain.DEPTH_MAX_MM,
-                                "Depth must be between 0.1 and 3.0 mm.")],
+                    NumberRange(domain.DEPTH_MIN_MM, domain.DEPTH_MAX_MM, DEPTH_MESSAGE)],
     )
-    passes = IntegerField(
+    passes = WholeNumberField(
         "Passes",
         validators=[InputRequired("Enter the number of passes."),
-                    NumberRange(domain.PASSES_MIN, domain.PASSES_MAX,
-                                "Passes must be between 1 and 10.")],
+                    NumberRange(domain.PASSES_MIN, domain.PASSES_MAX, PASSES_MESSAGE)],
     )
 
-    def validate_depth_mm(self, field: DecimalField) -> None:
-        if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
+    def validate_depth_mm(self, field: StrictDecimalField) -> None:
+        if field.errors or field.data is None:
+            return
+        step = Decimal(1).scaleb(-domain.DEPTH_PLACES)
+        if field.data != field.data.quantize(step):
             raise ValidationError("Use at most two decimals, e.g. 0.25.")
+
+    def is_blank(self) -> bool:
+        """A row the practitioner added but left empty."""
+        return not any(str(raw).strip() for field in (self.area, self.depth_mm, self.passes)
+                       for raw in (field.raw_data or []))
 
 
 class ProductRowForm(Form):
@@ -69,11 +100,34 @@ class ProductRowForm(Form):
             raise ValidationError("Name the product this lot belongs to.")
 
 
+@dataclass(frozen=True)
+class SessionWarning:
+    """Something the practitioner confirms before saving, and the field it is about."""
+
+    message: str
+    #: The id of the form field the warning marks, or None for the session as a whole.
+    field_id: str | None = None
+    #: A tick is not enough: the practitioner must type why (depth far above the chart).
+    needs_reason: bool = False
+    #: A shorter text for beside the field, where the full sentence would crowd a row.
+    short: str | None = None
+
+    @property
+    def mark(self) -> str:
+        return self.short or self.message
+
+
+FOLD_CHOICES = choices([("0", "The first time (before the clocks went back)"),
+                        ("1", "The second time (after the clocks went back)")])
+
+
 class SessionForm(FlaskForm):
     performed_at = DateTimeLocalField(
         "Date and time", format="%Y-%m-%dT%H:%M",
         validators=[DataRequired("Enter the session's date and time.")],
     )
+    #: Asked only when the time typed happened twice (clocks going back).
+    performed_at_fold = RadioField("Which one?", choices=FOLD_CHOICES, validate_choice=False)
     practitioner_id = SelectField("Practitioner", coerce=int,
                                   validators=[DataRequired("Choose the practitioner.")])
     device = StringField("Device", filters=[blank_to_none],
@@ -91,9 +145,11 @@ class SessionForm(FlaskForm):
                                     validators=[Optional(), Length(max=120)])
     anaesthetic_strength = StringField("Strength", filters=[blank_to_none],
                                        validators=[Optional(), Length(max=60)])
-    anaesthetic_minutes = IntegerField(
+    anaesthetic_minutes = WholeNumberField(
         "Contact time (min)",
-        validators=[Optional(), NumberRange(0, 180, "Use 0 to 180 minutes.")],
+        validators=[Optional(),
+                    NumberRange(0, domain.ANAESTHETIC_MINUTES_MAX,
+                                f"Use 0 to {domain.ANAESTHETIC_MINUTES_MAX} minutes.")],
     )
     endpoint = SelectField("Clinical endpoint", choices=ENDPOINT_CHOICES,
                            filters=[blank_to_none], validators=[Optional()])
@@ -115,27 +171,92 @@ class SessionForm(FlaskForm):
     notes = TextAreaField("Notes", filters=[blank_to_none],
                           validators=[Optional(), Length(max=5000)])
     confirm_warnings = BooleanField("I have reviewed these warnings and want to save the session.")
+    depth_reason = TextAreaField(
+        "Why is the depth so far above the reference range?", filters=[blank_to_none],
+        validators=[Optional(), Length(max=2000)],
+        description="Kept with the session, e.g. thick scar tissue tested on a small area.",
+    )
     warnings_digest = HiddenField()
     submit = SubmitField("Save session")
 
-    def __init__(self, *args: Any, concern: Concern, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, concern: Concern, series_start: Any = None,
+                 planned_areas: list[Area] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.practitioner_id.choices = practitioner_choices()
         self._concern = concern
+        self._series_start = series_start
+        planned = area_choices(planned_areas or [])
+        for row in self.areas:
+            row.form.area.choices = planned
+        self._planned_choices = planned
+        #: True once the typed time turned out to happen twice: the page asks which.
+        self.asks_fold = False
+
+    def add_area_row(self) -> None:
+        self.areas.append_entry()
+        self.areas[-1].form.area.choices = self._planned_choices
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Rows left entirely empty are dropped first, so a spare row is no error."""
+        kept = [row for row in self.areas.entries if not row.form.is_blank()]
+        if kept:
+            self.areas.entries = kept
+        else:
+            self.areas.entries = self.areas.entries[:1]
+        return super().validate(extra_validators)
 
     def validate_performed_at(self, field: DateTimeLocalField) -> None:
         if field.data is None:
             return
-        moment = clock.from_local(field.data)
-        if (moment - clock.now_utc()).total_seconds() > 15 * 60:
-            raise ValidationError("The session cannot be in the future.")
-        if moment.year < 2000:
-            raise ValidationError("Check the year.")
+        typed = field.data
+        if self._series_start is not None and typed < datetime.combine(self._series_start,
+                                                                       time.min):
+            raise ValidationError(
+                f"The series started on {self._series_start.day} "
+                f"{self._series_start:%b %Y}; a session cannot be before it."
+            )
+        limit = int(current_app.config["SESSION_FUTURE_LIMIT_MINUTES"])
+        latest = clock.to_local(clock.now_utc() + timedelta(minutes=limit)).replace(tzinfo=None)
+        if typed > latest:
+            raise ValidationError("The session cannot be in the future: check the date and "
+                                  "time.")
+        kind = clock.classify_local(typed)
+        if kind is LocalTimeKind.NONEXISTENT:
+            raise ValidationError(
+                f"{typed:%H:%M} did not exist on {typed.day} {typed:%b %Y}: the clocks went "
+                "forward. Check the time."
+            )
+        if kind is LocalTimeKind.AMBIGUOUS:
+            self.asks_fold = True
+            if self.performed_at_fold.data not in ("0", "1"):
+                raise ValidationError(
+                    f"{typed:%H:%M} happened twice on {typed.day} {typed:%b %Y} because the "
+                    "clocks went back: choose which one below."
+                )
+
+    def performed_at_utc(self) -> datetime:
+        """The typed wall-clock time as a UTC moment (valid forms only)."""
+        fold = 1 if self.asks_fold and self.performed_at_fold.data == "1" else 0
+        return clock.from_local(self.performed_at.data, fold=fold)
 
     def validate_areas(self, field: FieldList) -> None:
-        chosen = [row.form.area.data for row in field if row.form.area.data]
-        if len(chosen) != len(set(chosen)):
-            raise ValidationError("Each area can appear only once; combine the rows.")
+        first_row: dict[str, int] = {}
+        duplicated = False
+        for number, row in enumerate(field, start=1):
+            code = row.form.area.data
+            if not code or row.form.area.errors:
+                continue
+            if code in first_row:
+                label = Area(code).label
+                row.form.area.errors.append(
+                    f"{label} is already in row {first_row[code]}; combine the rows."
+                )
+                duplicated = True
+            else:
+                first_row[code] = number
+        if duplicated:
+            # The messages sit on the rows; the list must still count as invalid.
+            field.errors[:] = [row.errors for row in field.entries]
 
     def validate_goodman_baron_grade(self, field: IntSelectField) -> None:
         if field.data is not None and self._concern is not Concern.ACNE_SCARS:
@@ -144,7 +265,7 @@ class SessionForm(FlaskForm):
     def area_rows(self) -> list[dict[str, Any]]:
         return [
             {"area": Area(row.form.area.data), "depth_mm": row.form.depth_mm.data,
-             "passes": row.form.passes.data}
+             "passes": row.form.passes.data, "field_prefix": row.form.area.id.removesuffix("area")}
             for row in self.areas
         ]
 
@@ -167,10 +288,11 @@ REPORTER_CHOICES = choices((reporter.value, reporter.label) for reporter in Repo
 
 
 class NoteForm(FlaskForm):
-    day_after = IntegerField(
+    day_after = WholeNumberField(
         "Day after session",
         validators=[InputRequired("Enter the day after the session (0 = day of treatment)."),
-                    NumberRange(0, domain.NOTE_DAY_MAX, "Use a day from 0 to 30.")],
+                    NumberRange(0, domain.NOTE_DAY_MAX,
+                                f"Use a day from 0 to {domain.NOTE_DAY_MAX}.")],
         description="0 is the day of treatment; usual check-ins are days 0, 1, 3 and 7.",
     )
     reported_by = SelectField("Graded by", choices=REPORTER_CHOICES,
@@ -179,8 +301,8 @@ class NoteForm(FlaskForm):
                              validators=[InputRequired("Grade the redness (0–3).")])
     swelling = IntSelectField("Swelling", domain.GRADE_LABELS, blank="Choose…",
                               validators=[InputRequired("Grade the swelling (0–3).")])
-    symptoms = CheckboxListField("Other symptoms", choices=SYMPTOM_CHOICES,
-                                 validators=[Optional()])
+    # No Optional(): it would clear the choice check's error for a blank value.
+    symptoms = CheckboxListField("Other symptoms", choices=SYMPTOM_CHOICES)
     # No Optional() here: it would stop the chain on a blank value before
     # validate_other_symptom could ask for the description "other" needs.
     other_symptom = StringField("Other symptom", filters=[blank_to_none],
@@ -192,7 +314,7 @@ class NoteForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self._latest_day = latest_day
 
-    def validate_day_after(self, field: IntegerField) -> None:
+    def validate_day_after(self, field: WholeNumberField) -> None:
         if field.data is not None and field.data > self._latest_day:
             raise ValidationError(
                 f"Day {field.data} has not come yet: today is day {self._latest_day}."

@@ -9,53 +9,55 @@ from werkzeug.wrappers import Response
 from tracker import clock, domain
 from tracker.authz import practitioner_required, staff_required
 from tracker.extensions import db
+from tracker.forms import parse_whole_number
 from tracker.models import TreatmentSeries, TreatmentSession
+from tracker.rules import can_add_note, ensure_can_add_note, ensure_series_changeable
 from tracker.series.queries import get_series_or_404, progress_of
 from tracker.sessions import operations, queries
-from tracker.sessions.forms import NoteForm, SessionForm
+from tracker.sessions.forms import NoteForm, SessionForm, SessionWarning
 from tracker.sessions.recovery import session_recovery_flags
 
 bp = Blueprint("sessions", __name__)
 
 
-def _closed_series_redirect(series: TreatmentSeries) -> Response | None:
-    if not series.status.is_open:
-        flash(f"This series is {series.status.value}; no more sessions can be logged.", "warning")
-        return redirect(url_for("series.show", series_id=series.id))
-    if series.patient.is_archived:
-        flash("The patient is archived; restore the record before logging a session.", "warning")
-        return redirect(url_for("series.show", series_id=series.id))
-    return None
+def _row_index(value: str, rows: int) -> int | None:
+    """The row a Remove button names, when it names one that exists."""
+    number = parse_whole_number(value)
+    return number if number is not None and number < rows else None
 
 
-def _handle_row_buttons(form: SessionForm) -> bool:
-    """Add or remove an area/product row without saving; True when one was pressed."""
+def _handle_row_buttons(form: SessionForm) -> str | None:
+    """Add or remove an area/product row without saving. Returns the id of the field to
+    focus next ('' when nothing needs focus), or None when no row button was pressed."""
     if "add_area" in request.form:
         if len(form.areas) < form.areas.max_entries:
-            form.areas.append_entry()
-        return True
+            form.add_area_row()
+            return form.areas[-1].form.area.id
+        return ""
     if "add_product" in request.form:
         if len(form.products) < form.products.max_entries:
             form.products.append_entry()
-        return True
+            return form.products[-1].form["name"].id
+        return ""
     for field, button in ((form.areas, "remove_area"), (form.products, "remove_product")):
         if button in request.form:
-            index = request.form.get(button, "")
-            if index.isdigit() and int(index) < len(field.entries) and len(field.entries) > 1:
-                field.entries.pop(int(index))
-            return True
-    return False
+            index = _row_index(request.form.get(button, ""), len(field.entries))
+            if index is not None and len(field.entries) > 1:
+                field.entries.pop(index)
+            return ""
+    return None
 
 
 @bp.route("/series/<id:series_id>/sessions/new", methods=["GET", "POST"])
 @practitioner_required
 def create(series_id: int) -> Response | str:
     series = get_series_or_404(series_id)
-    if (closed := _closed_series_redirect(series)) is not None:
-        return closed
+    ensure_series_changeable(series)
     progress = progress_of(series)
-    form = SessionForm(concern=series.concern)
-    warnings: list[str] = []
+    form = SessionForm(concern=series.concern, series_start=series.start_on,
+                       planned_areas=series.area_codes)
+    warnings: list[SessionWarning] = []
+    focus: str | None = None
     if request.method == "GET":
         form.performed_at.data = clock.to_local(clock.now_utc()).replace(
             second=0, microsecond=0, tzinfo=None
@@ -64,17 +66,21 @@ def create(series_id: int) -> Response | str:
         _prefill_from_latest(form, series)
         for index, area in enumerate(series.area_codes[: form.areas.max_entries]):
             if index >= len(form.areas):
-                form.areas.append_entry()
+                form.add_area_row()
             form.areas[index].form.area.data = area.value
-    elif _handle_row_buttons(form):
+    elif (focus := _handle_row_buttons(form)) is not None:
         pass
     elif form.validate_on_submit():
-        performed_at = clock.from_local(form.performed_at.data)
+        performed_at = form.performed_at_utc()
         area_rows = form.area_rows()
         warnings = operations.session_warnings(series, performed_at, area_rows, progress.done)
         digest = operations.warnings_digest(warnings)
         confirmed = form.confirm_warnings.data and form.warnings_digest.data == digest
-        if not warnings or confirmed:
+        reason_missing = any(w.needs_reason for w in warnings) and not form.depth_reason.data
+        if confirmed and reason_missing:
+            form.depth_reason.errors = ["Say why the depth is so far above the reference "
+                                        "range; the reason is kept with the session."]
+        if not warnings or (confirmed and not reason_missing):
             session = operations.log_session(
                 series, form.data, performed_at, area_rows, form.product_rows(),
                 acknowledged=warnings, author=current_user,
@@ -85,9 +91,21 @@ def create(series_id: int) -> Response | str:
             return redirect(url_for("sessions.show", session_id=session.id))
         form.warnings_digest.data = digest
         form.confirm_warnings.data = False
-    return render_template("sessions/form.html", form=form, series=series,
-                           patient=series.patient, progress=progress, warnings=warnings,
-                           pigmentation_risk=series.patient.skin_type.has_pigmentation_risk)
+    return render_template(
+        "sessions/form.html", form=form, series=series, patient=series.patient,
+        progress=progress, warnings=warnings, focus=focus,
+        warnings_by_field=_warnings_by_field(warnings),
+        needs_reason=any(w.needs_reason for w in warnings),
+        pigmentation_risk=series.patient.skin_type.has_pigmentation_risk,
+    )
+
+
+def _warnings_by_field(warnings: list[SessionWarning]) -> dict[str, list[str]]:
+    marked: dict[str, list[str]] = {}
+    for warning in warnings:
+        if warning.field_id:
+            marked.setdefault(warning.field_id, []).append(warning.mark)
+    return marked
 
 
 def _prefill_from_latest(form: SessionForm, series: TreatmentSeries) -> None:
@@ -122,7 +140,7 @@ def _render_session(session: TreatmentSession, note_form: NoteForm | None) -> st
 @staff_required
 def show(session_id: int) -> str:
     session = queries.get_session_or_404(session_id)
-    note_form = _note_form(session) if current_user.role is domain.Role.PRACTITIONER else None
+    note_form = _note_form(session) if can_add_note(current_user, session) else None
     return _render_session(session, note_form)
 
 
@@ -130,6 +148,7 @@ def show(session_id: int) -> str:
 @practitioner_required
 def add_note(session_id: int) -> Response | tuple[str, int]:
     session = queries.get_session_or_404(session_id)
+    ensure_can_add_note(session)
     form = _note_form(session)
     if form.validate_on_submit():
         operations.add_note(session, form.data, current_user)

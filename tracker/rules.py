@@ -1,0 +1,97 @@
+"""The state rules of clinical records: one guard per rule, used by every route and
+operation it concerns, and the ``can_*`` checks templates use to hide what they refuse.
+
+A guard raises :class:`StateConflict`; the error handler answers 409 with the guard's own
+message and a link back to the record, so the user learns why and where to go.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker.domain import Role
+from tracker.models import Patient, TreatmentSeries, TreatmentSession
+
+
+class StateConflict(Exception):  # noqa: N818 - reads as what happened: a conflict of states
+    """The record's state forbids the action."""
+
+    def __init__(self, message: str, back_to: tuple[str, dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        #: (endpoint, values) of the page that explains the state, for the "back" link.
+        self.back_to = back_to
+
+
+def _series_page(series: TreatmentSeries) -> tuple[str, dict[str, Any]]:
+    return ("series.show", {"series_id": series.id})
+
+
+def ensure_patient_active(patient: Patient) -> None:
+    """Archived patients' records are read-only until restored."""
+    if patient.is_archived:
+        raise StateConflict(
+            f"{patient.full_name} is archived: restore the record (Edit details) before "
+            "changing their treatment.",
+            ("patients.show", {"patient_id": patient.id}),
+        )
+
+
+def ensure_series_open(series: TreatmentSeries) -> None:
+    """Completed and discontinued series are closed records."""
+    if not series.status.is_open:
+        raise StateConflict(
+            f"This series is {series.status.value}; it can no longer be changed and no "
+            "sessions can be logged in it.",
+            _series_page(series),
+        )
+
+
+def ensure_series_changeable(series: TreatmentSeries) -> None:
+    """Editing, completing, discontinuing a series or logging a session in it."""
+    ensure_patient_active(series.patient)
+    ensure_series_open(series)
+
+
+def ensure_can_complete(series: TreatmentSeries, sessions_done: int) -> None:
+    """A series is complete only once at least one session was given."""
+    ensure_series_changeable(series)
+    if sessions_done == 0:
+        raise StateConflict(
+            "No session has been logged in this series, so it cannot be complete. "
+            "Discontinue it with a reason if the patient will not be treated.",
+            _series_page(series),
+        )
+
+
+def ensure_can_add_note(session: TreatmentSession) -> None:
+    """Recovery notes go on after a series closes, but not on an archived record."""
+    ensure_patient_active(session.series.patient)
+
+
+def _is_practitioner(user: Any) -> bool:
+    return bool(user.is_authenticated and user.role is Role.PRACTITIONER)
+
+
+def can_change_series(user: Any, series: TreatmentSeries) -> bool:
+    return _is_practitioner(user) and series.status.is_open and not series.patient.is_archived
+
+
+def can_complete_series(user: Any, series: TreatmentSeries, sessions_done: int) -> bool:
+    return can_change_series(user, series) and sessions_done > 0
+
+
+def can_add_note(user: Any, session: TreatmentSession) -> bool:
+    return _is_practitioner(user) and not session.series.patient.is_archived
+
+
+def can_open_series(user: Any, patient: Patient) -> bool:
+    return _is_practitioner(user) and not patient.is_archived
+
+
+TEMPLATE_CHECKS = {
+    "can_change_series": can_change_series,
+    "can_complete_series": can_complete_series,
+    "can_add_note": can_add_note,
+    "can_open_series": can_open_series,
+}
