@@ -40,7 +40,16 @@ from sqlalchemy import func, select
 
 from tests.conftest import Database, login
 from tests.factories import PASSWORD, make_note, make_patient, make_series, make_session, make_user
-from tests.formscan import Control, Scan, ScannedForm, crawl, fill_value, read_page, with_query
+from tests.formscan import (
+    Control,
+    Scan,
+    ScannedForm,
+    Site,
+    crawl,
+    fill_value,
+    read_page,
+    with_query,
+)
 from tracker import clock, create_app
 from tracker.extensions import db
 
@@ -244,7 +253,9 @@ class FormUnderTest:
 
     app: Flask
     endpoint: str
-    site: object
+    site: Site
+    #: GET endpoint -> the role shown it; where stored text is looked for after saving.
+    pages: dict[str, str]
     world: World | None = None
     page_url: str = ""
     action_url: str = ""
@@ -373,8 +384,15 @@ def try_field(under_test: FormUnderTest, name: str, value: str | None,
     if response.status_code in (301, 302, 303):
         # Accepted: what was stored must render escaped where it lands.
         landing = under_test.client.get(response.headers["Location"])
-        under_test.world = None
         check_response(landing, f"{label} (page after saving)", value, error_log)
+        if value and live_markers(value):
+            # ... and on every other page that may show it.
+            world, role = under_test.world, under_test.site.role
+            for endpoint in sorted(e for e, shown_to in under_test.pages.items()
+                                   if shown_to == role):
+                page = world.clients[role].get(world.url(role, endpoint))
+                check_response(page, f"{label} (then GET {endpoint})", value, error_log)
+        under_test.world = None
         return
     after = row_counts(app)
     allowed = WRITTEN_WHEN_REJECTED.get(under_test.endpoint, set())
@@ -407,7 +425,7 @@ def test_every_form_survives_hostile_values_in_each_field(app, database, endpoin
         f"POST route {endpoint} has no form on any page the roles {ROLES} can open: link "
         f"its page from another page, or give this test a way to reach it"
     )
-    under_test = FormUnderTest(app, endpoint, site)
+    under_test = FormUnderTest(app, endpoint, site, scan.pages)
     learn_valid_submission(under_test)
 
     if os.environ.get("HOSTILE_SWEEP"):
@@ -460,9 +478,10 @@ def test_every_choice_field_refuses_what_it_does_not_offer(app, database, endpoi
     """A select or a checkbox list sent a value it does not list: refused, nothing stored.
     Deterministic, unlike the drawn values above: 'None' once passed a required grade
     through to the database's NOT NULL check (500)."""
-    site = scan_app(app, database, build_world(app)).forms.get(endpoint)
+    scan = scan_app(app, database, build_world(app))
+    site = scan.forms.get(endpoint)
     assert site is not None, f"POST route {endpoint} has no form on any page"
-    under_test = FormUnderTest(app, endpoint, site)
+    under_test = FormUnderTest(app, endpoint, site, scan.pages)
     learn_valid_submission(under_test)
     names = [control.name for control in under_test.form.controls
              if control.tag == "select" or (control.kind == "checkbox" and sum(
