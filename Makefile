@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+CHROMIUM := /usr/bin/chromium
+NO_CHROMIUM := echo "NOTE: $(CHROMIUM) is missing, so the end-to-end browser tests (tests/e2e) were SKIPPED. Install it with: apt-get install -y chromium"
 
-.PHONY: run test lint serve-prod clean
+.PHONY: run test test-e2e lint serve-prod clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tracker needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -28,9 +30,17 @@ run: $(VENV)/.installed
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# The whole suite, with the browser tests when Chromium is installed (says so when not).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	  [ -x $(CHROMIUM) ] || $(NO_CHROMIUM); exit $$status
+
+# Only the end-to-end tests: the app in Chromium, per role, at phone/tablet/desktop widths.
+# Screenshots land in tests/e2e/artefacts/.
+test-e2e: $(VENV)/.installed-test
+	@[ -x $(CHROMIUM) ] || { $(NO_CHROMIUM) >&2; exit 1; }
+	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

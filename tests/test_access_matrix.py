@@ -31,6 +31,7 @@ STAFF_WRITE = {"anonymous": LOGIN, "practitioner": ACCEPTED, "manager": ACCEPTED
 CLINICAL_READ = {"anonymous": LOGIN, "practitioner": 200, "manager": 403, "patient": 403}
 CLINICAL_WRITE = {"anonymous": LOGIN, "practitioner": ACCEPTED, "manager": 403, "patient": 403}
 PATIENT_ONLY = {"anonymous": LOGIN, "practitioner": 403, "manager": 403, "patient": 200}
+PUBLIC = {"anonymous": 200, "practitioner": 200, "manager": 200, "patient": 200}
 
 EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
     ("auth.login", "GET"): {"anonymous": 200, "practitioner": "-> /", "manager": "-> /",
@@ -43,10 +44,16 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
                                        "manager": ACCEPTED, "patient": ACCEPTED},
     ("auth.logout", "POST"): {"anonymous": LOGIN, "practitioner": "-> /login",
                               "manager": "-> /login", "patient": "-> /login"},
+    ("drafts.keepalive", "POST"): {"anonymous": 401, "practitioner": 204, "manager": 204,
+                                   "patient": 204},
+    ("drafts.discard", "POST"): {"anonymous": LOGIN, "practitioner": "-> /",
+                                 "manager": "-> /", "patient": "-> /"},
     ("main.home", "GET"): {"anonymous": LOGIN, "practitioner": 200, "manager": 200,
                            "patient": "-> /me"},
     ("main.my_treatment", "GET"): PATIENT_ONLY,
     ("main.my_series", "GET"): PATIENT_ONLY,
+    ("main.favicon", "GET"): PUBLIC,
+    ("main.manifest", "GET"): PUBLIC,
     ("patients.index", "GET"): STAFF_READ,
     ("patients.create", "GET"): STAFF_READ,
     ("patients.create", "POST"): STAFF_WRITE,
@@ -168,6 +175,7 @@ def test_access(app, client, login_as, world, endpoint, method, role):
     sign_in(client, login_as, world, role)
     url = url_for_case(app, endpoint, world)
     response = request_as(client, method, url, role)
+    response.close()  # a file sent as it is (the favicon) stays open until closed
     check_outcome(response, url, EXPECTATIONS[(endpoint, method)][role])
 
 

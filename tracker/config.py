@@ -15,6 +15,9 @@ class DefaultConfig:
     #: plays no part and is not set here.
     IDLE_TIMEOUT_MINUTES = 15
     SESSION_ABSOLUTE_HOURS = 12
+    #: A form posted after the session ended is kept this long for its user to finish
+    #: after signing in again.
+    DRAFT_LIFETIME_MINUTES = 120
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "tracker_session"

@@ -8,6 +8,7 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from tracker import drafts
 from tracker.extensions import db, login_manager
 from tracker.models import User
 
@@ -36,8 +37,16 @@ def _enforce_session_lifetime() -> Response | None:
     idle = now - last_seen > config["IDLE_TIMEOUT_MINUTES"] * 60
     too_old = now - signed_in_at > config["SESSION_ABSOLUTE_HOURS"] * 3600
     if idle or too_old:
+        if request.endpoint == "drafts.keepalive":
+            # Left as it is, so that the form on the page can still be kept when saved.
+            return Response(status=401, headers={"X-Session-Ended": "timeout"})
+        kept_page = drafts.keep_timed_out_post(current_user._get_current_object())
         logout_user()
         session.clear()
+        if kept_page is not None:
+            flash("You were signed out after a period of inactivity. What you typed was "
+                  "kept: sign in again to finish it.", "info")
+            return redirect(url_for("auth.login", next=kept_page))
         flash("You were signed out after a period of inactivity. Please sign in again.", "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     session["last_seen"] = now

@@ -1,5 +1,6 @@
 """All models, importable from one place."""
 
+from tracker.models.drafts import FormDraft
 from tracker.models.notes import NoteSymptom, PostSessionNote
 from tracker.models.patients import Patient
 from tracker.models.series import SeriesArea, TreatmentSeries
@@ -7,6 +8,7 @@ from tracker.models.sessions import SessionArea, SessionProduct, TreatmentSessio
 from tracker.models.users import LoginFailure, User
 
 __all__ = [
+    "FormDraft",
     "LoginFailure",
     "NoteSymptom",
     "Patient",

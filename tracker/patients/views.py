@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from tracker import drafts
 from tracker.authz import staff_required
 from tracker.extensions import db
 from tracker.pagination import page_arg
@@ -40,6 +41,7 @@ def create() -> Response | str:
         if _commit(form):
             flash(f"{patient.full_name} was added.", "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
+    drafts.restore(form)
     return render_template("patients/form.html", form=form, patient=None)
 
 
@@ -61,6 +63,7 @@ def edit(patient_id: int) -> Response | str:
         if _commit(form):
             flash("The patient's details were saved.", "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
+    drafts.restore(form)
     return render_template("patients/form.html", form=form, patient=patient)
 
 

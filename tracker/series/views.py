@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from tracker import clock
+from tracker import clock, drafts
 from tracker.authz import practitioner_required, staff_required
 from tracker.domain import SERIES_DEFAULTS, Concern
 from tracker.extensions import db
@@ -56,6 +56,7 @@ def create(patient_id: int) -> Response | str:
         db.session.commit()
         flash("The series was opened. Log the first session when the patient is here.", "success")
         return redirect(url_for("series.show", series_id=series.id))
+    drafts.restore(form)
     return render_template("series/form.html", form=form, patient=patient, series=None)
 
 
@@ -100,6 +101,7 @@ def edit(series_id: int) -> Response | str:
         db.session.commit()
         flash("The series was updated.", "success")
         return redirect(url_for("series.show", series_id=series.id))
+    drafts.restore(form)
     return render_template("series/form.html", form=form, patient=series.patient, series=series)
 
 
@@ -130,5 +132,6 @@ def discontinue(series_id: int) -> Response | str:
         db.session.commit()
         flash("The series was discontinued.", "success")
         return redirect(url_for("series.show", series_id=series.id))
+    drafts.restore(form)
     return render_template("series/discontinue.html", form=form, series=series,
                            patient=series.patient, progress=queries.progress_of(series))

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from tracker import clock, domain
+from tracker import clock, domain, drafts
 from tracker.authz import practitioner_required, staff_required
 from tracker.extensions import db
 from tracker.forms import parse_whole_number
@@ -91,6 +91,7 @@ def create(series_id: int) -> Response | str:
             return redirect(url_for("sessions.show", session_id=session.id))
         form.warnings_digest.data = digest
         form.confirm_warnings.data = False
+    drafts.restore(form)
     return render_template(
         "sessions/form.html", form=form, series=series, patient=series.patient,
         progress=progress, warnings=warnings, focus=focus,
@@ -124,6 +125,7 @@ def _note_form(session: TreatmentSession) -> NoteForm:
     form = NoteForm(latest_day=latest_day)
     if request.method == "GET":
         form.day_after.data = latest_day
+    drafts.restore(form, action=url_for("sessions.add_note", session_id=session.id))
     return form
 
 
