@@ -55,9 +55,13 @@ class _ControlReader(HTMLParser):
         self._form: ScannedForm | None = None
         self._select: Control | None = None
         self.links: list[str] = []
+        #: Same-site paths named in data-* attributes: URLs a page's script posts to.
+        self.script_targets: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {key: value or "" for key, value in attrs}
+        self.script_targets += [value for key, value in attributes.items()
+                                if key.startswith("data-") and value.startswith("/")]
         if tag == "a" and attributes.get("href"):
             self.links.append(attributes["href"])
         elif tag == "form":
@@ -88,6 +92,7 @@ class Page:
     html: str
     forms: list[ScannedForm]
     links: list[str]
+    script_targets: list[str]
 
 
 def read_page(html: str) -> Page:
@@ -95,7 +100,7 @@ def read_page(html: str) -> Page:
     reader.feed(html)
     for scanned, sent in zip(reader.forms, sent_values(html), strict=True):
         scanned.values = list(sent["fields"])  # type: ignore[arg-type]
-    return Page(html, reader.forms, reader.links)
+    return Page(html, reader.forms, reader.links, reader.script_targets)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,9 @@ class Site:
     page_endpoint: str
     page_query: str
     action_endpoint: str
+    #: Posted by the page's script (a data-* URL), not by a form: it sends the page's
+    #: CSRF token and nothing else.
+    scripted: bool = False
 
 
 @dataclass
@@ -166,6 +174,11 @@ def crawl(get: Callable[[str, str], tuple[int, str]], roles: Iterable[str],
                 if target is not None:
                     scan.forms.setdefault(target[0], Site(role, matched[0], parts.query,
                                                           target[0]))
+            for path in page.script_targets:
+                target = endpoint_of(adapter, urlsplit(path).path, "POST")
+                if target is not None:
+                    scan.forms.setdefault(target[0], Site(role, matched[0], parts.query,
+                                                          target[0], scripted=True))
     return scan
 
 
