@@ -9,19 +9,27 @@ PORT ?= 5000
 CHROMIUM := /usr/bin/chromium
 NO_CHROMIUM := echo "NOTE: $(CHROMIUM) is missing, so the end-to-end browser tests (tests/e2e) were SKIPPED. Install it with: apt-get install -y chromium"
 
-.PHONY: run test test-e2e lint serve-prod clean
+# Exact versions with hashes (pip-tools); setup.cfg keeps the ranges. `make lock` after
+# changing a dependency in setup.cfg.
+LOCK := requirements.lock
+TEST_LOCK := requirements-test.lock
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+
+.PHONY: run test test-e2e lint check-migrations serve-prod lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tracker needs Python 3.11 or newer; found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed: $(BIN)/python $(LOCK) setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed $(TEST_LOCK)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(TEST_LOCK)
 	@touch $@
 
 run: $(VENV)/.installed
@@ -33,6 +41,7 @@ run: $(VENV)/.installed
 # The whole suite, with the browser tests when Chromium is installed (says so when not).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	@$(MAKE) --no-print-directory check-migrations
 	@status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	  [ -x $(CHROMIUM) ] || $(NO_CHROMIUM); exit $$status
 
@@ -42,13 +51,27 @@ test-e2e: $(VENV)/.installed-test
 	@[ -x $(CHROMIUM) ] || { $(NO_CHROMIUM) >&2; exit 1; }
 	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
+# The migrations build what the models describe (`flask db check` on a fresh database at
+# head): a model change without its migration fails here.
+check-migrations: $(VENV)/.installed
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	export DATABASE_URL="sqlite:///$$dir/check.sqlite" TRACKER_INSTANCE_PATH="$$dir" \
+		TRACKER_ENV_NAME=development && \
+	out=$$($(FLASK) db upgrade 2>&1) || { echo "$$out"; exit 1; } && $(FLASK) db check
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-# Production-like serving: PostgreSQL via DATABASE_URL, several gunicorn workers.
+# Production serving: PostgreSQL via DATABASE_URL, gunicorn with deploy/gunicorn.conf.py
+# (BIND, default 127.0.0.1:8000, and WORKERS, default 4, from the environment).
 serve-prod: $(VENV)/.installed
 	$(FLASK) db upgrade
-	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $(HOST):$(PORT) wsgi:app
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
+
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(PIP_COMPILE) -o $(LOCK) setup.cfg
+	$(PIP_COMPILE) --extra test -o $(TEST_LOCK) setup.cfg
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -33,7 +33,11 @@ CLINICAL_WRITE = {"anonymous": LOGIN, "practitioner": ACCEPTED, "manager": 403, 
 PATIENT_ONLY = {"anonymous": LOGIN, "practitioner": 403, "manager": 403, "patient": 200}
 PUBLIC = {"anonymous": 200, "practitioner": 200, "manager": 200, "patient": 200}
 
+EVERYONE = {"anonymous": 200, "practitioner": 200, "manager": 200, "patient": 200}
+
 EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
+    ("health.liveness", "GET"): EVERYONE,
+    ("health.readiness", "GET"): EVERYONE,
     ("auth.login", "GET"): {"anonymous": 200, "practitioner": "-> /", "manager": "-> /",
                             "patient": "-> /"},
     ("auth.login", "POST"): {"anonymous": 200, "practitioner": "-> /", "manager": "-> /",

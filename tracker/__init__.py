@@ -42,19 +42,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
 
-    from tracker import auth, cli, drafts, errors, filters, security
+    from tracker import auth, cli, drafts, errors, filters, observability, security
+    from tracker.health.views import bp as health_bp
     from tracker.main.views import bp as main_bp
     from tracker.patients.views import bp as patients_bp
     from tracker.series.views import bp as series_bp
     from tracker.sessions.views import bp as sessions_bp
 
+    observability.init_app(app)  # first: every later hook sees the request id
     security.init_app(app)
     auth.init_app(app)
     drafts.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    for blueprint in (auth.bp, drafts.bp, main_bp, patients_bp, series_bp, sessions_bp):
+    for blueprint in (health_bp, auth.bp, drafts.bp, main_bp, patients_bp, series_bp,
+                      sessions_bp):
         app.register_blueprint(blueprint)
     return app
 
@@ -81,8 +84,17 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+ENV_NAMES = ("development", "production")
+
+
 def _finish_config(app: Flask) -> None:
-    production = app.config["ENV_NAME"] == "production"
+    env_name = app.config["ENV_NAME"]
+    if env_name not in ENV_NAMES:
+        # A misspelt "Production" must not quietly run with development's weaker settings.
+        raise ConfigurationError(
+            f"TRACKER_ENV_NAME {env_name!r} is not one of {', '.join(ENV_NAMES)}."
+        )
+    production = env_name == "production"
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         if production:
@@ -90,6 +102,13 @@ def _finish_config(app: Flask) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         uri = f"sqlite:///{Path(app.instance_path) / 'tracker.sqlite'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+
+    # SQL parameters are patients' data: never let an error message or echo print them,
+    # whatever the configuration says.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        "hide_parameters": True,
+    }
 
     if not app.config.get("SECRET_KEY"):
         if production:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -63,6 +65,43 @@ def seed_demo_command(if_empty: bool) -> None:
     click.echo(demo.sign_in_help())
 
 
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: instance/backups/tracker-<UTC time>.sqlite|.dump).")
+@with_appcontext
+def backup_command(output: Path | None) -> None:
+    """Back up the database while the app runs; writes FILE (mode 600) and FILE.sha256."""
+    from tracker import backup
+
+    destination = output or backup.default_backup_path(
+        Path(current_app.instance_path) / "backups", db.engine)
+    try:
+        result = backup.backup(db.engine, destination)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {result.path}\nsha256 {result.sha256} "
+               f"(in {result.checksum_path.name})")
+
+
+@click.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace the contents of a database that already holds tables.")
+@with_appcontext
+def restore_command(backup_file: Path, force: bool) -> None:
+    """Restore BACKUP_FILE after checking it against BACKUP_FILE.sha256. Stop the app first."""
+    from tracker import backup
+
+    try:
+        backup.restore(db.engine, backup_file, force=force)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {backup_file}. Run `flask --app wsgi db upgrade` if the backup "
+               "is older than this version of tracker.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -6,7 +6,9 @@ class DefaultConfig:
     #: ``development`` (the default) or ``production``; production demands a real
     #: SECRET_KEY and DATABASE_URL, sets secure cookies and refuses demo data.
     ENV_NAME = "development"
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}  # noqa: RUF012 - Flask config, read-only
+    #: ``hide_parameters`` keeps patients' data out of SQL error messages and logs; it is
+    #: enforced by :func:`tracker.create_app` even if this setting is overridden.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}  # noqa: RUF012
     CLINIC_NAME = "Demo Skin Clinic"
     CLINIC_TIMEZONE = "Europe/London"
     #: Signed-in users are signed out after this many idle minutes, and in any case

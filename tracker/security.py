@@ -63,7 +63,8 @@ def _set_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_user.is_authenticated and request.endpoint != "static":
+    if request.endpoint != "static" and request.blueprint != "health" and (
+            current_user.is_authenticated):
         headers["Cache-Control"] = "no-store"
     if request.is_secure or _is_production():
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
@@ -80,6 +81,9 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        # Host and port too: the CSRF referrer check and redirects must see the address the
+        # browser used, not the upstream address nginx connects to.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
     app.before_request(_refuse_nul_characters)
     app.after_request(_set_headers)

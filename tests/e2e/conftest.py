@@ -74,12 +74,12 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                DATABASE_URL=f"sqlite:///{folder / 'tracker.sqlite'}")
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     for command in (["db", "upgrade"], ["seed-demo", "--if-empty"]):
-        subprocess.run(flask + command, cwd=PROJECT_ROOT, env=env, check=True,  # noqa: S603
+        subprocess.run(flask + command, cwd=PROJECT_ROOT, env=env, check=True,
                        capture_output=True)
     port = free_port()
     log = folder / "server.log"
     with log.open("w") as output:
-        server = subprocess.Popen(  # noqa: S603 - our own fixed command line
+        server = subprocess.Popen(
             [*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
             cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:

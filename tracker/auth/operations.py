@@ -22,27 +22,20 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None.
+def sign_in_candidate(email: str) -> tuple[int | None, str]:
+    """The id and password hash of the active account with this email, or ``None`` and a
+    dummy hash, so that an unknown account costs the same hash check as a known one."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_active:
+        return None, DUMMY_HASH
+    return user.id, user.password_hash
 
-    Unknown accounts still cost one hash verification, so the answer takes as long
-    for a wrong email as for a wrong password. Call it with no pending changes: the
-    read transaction ends before the hash check, which takes tens of milliseconds and
-    must not hold SQLite's write lock (every transaction there begins IMMEDIATE), or
-    each sign-in would stall every writer of the clinic meanwhile.
-    """
-    account = db.session.execute(
-        select(User.id, User.password_hash, User.is_active)
-        .where(User.email == normalise_email(email))
-    ).first()
-    db.session.rollback()
-    if account is None or not account.is_active:
-        verify_password(DUMMY_HASH, password)
+
+def authenticate(user_id: int | None, password_hash: str, password: str) -> User | None:
+    """The user, if ``password`` matches; run it outside any transaction (see the view)."""
+    if not verify_password(password_hash, password) or user_id is None:
         return None
-    if not verify_password(account.password_hash, password):
-        return None
-    user = db.session.get(User, account.id)
-    return user if user is not None and user.is_active else None  # unchanged meanwhile
+    return db.session.get(User, user_id)
 
 
 def _failure_keys(email: str, address: str) -> tuple[str, str]:

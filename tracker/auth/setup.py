@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from tracker import drafts
 from tracker.extensions import db, login_manager
 from tracker.models import User
+from tracker.observability import note_user
 
 
 @login_manager.user_loader
@@ -22,12 +23,16 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_part))
     if user is None or not user.is_active or not user.token_matches(token):
         return None
+    note_user(user)
     return user
 
 
 def _enforce_session_lifetime() -> Response | None:
     """Sign out after IDLE_TIMEOUT_MINUTES without a request, or SESSION_ABSOLUTE_HOURS."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    # Health checks never load the user: liveness must not depend on the database.
+    if request.endpoint == "static" or request.blueprint == "health":
+        return None
+    if not current_user.is_authenticated:
         return None
     now = time.time()
     config = current_app.config

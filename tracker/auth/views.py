@@ -38,7 +38,12 @@ def login() -> Response | str:
         retry_after = operations.throttle_retry_after(form.email.data, address)
         if retry_after is not None:
             return _too_many_attempts(retry_after)
-        user = operations.authenticate(form.email.data, form.password.data)
+        user_id, password_hash = operations.sign_in_candidate(form.email.data)
+        # End the reads before the deliberately slow Argon2 check: on SQLite every
+        # transaction holds the write lock, and concurrent sign-ins queued behind each
+        # other's hash checks until the busy timeout gave up (503).
+        db.session.rollback()
+        user = operations.authenticate(user_id, password_hash, form.password.data)
         if user is None:
             operations.record_failure(form.email.data, address)
             db.session.commit()
