@@ -50,12 +50,17 @@ def drop_postgres_schema(schema: str) -> None:
     engine.dispose()
 
 
+#: CI runs the suite a second time with the clinic far from UTC (Pacific/Kiritimati,
+#: UTC+14), so date logic that only holds in London fails there.
+CLINIC_TIMEZONE = os.environ.get("TEST_CLINIC_TIMEZONE", "Europe/London")
+
+
 def make_test_config(database_url: str, instance_path: Path, **extra: object) -> dict[str, object]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "CLINIC_TIMEZONE": "Europe/London",
+        "CLINIC_TIMEZONE": CLINIC_TIMEZONE,
         **extra,
     }
 

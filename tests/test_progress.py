@@ -4,7 +4,7 @@ list of series that need a session."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -29,7 +29,8 @@ def clinic_app(tmp_path_factory):
 
 @pytest.fixture
 def clinic(clinic_app):
-    """An app context for the clinic's clock (Europe/London); no database is used."""
+    """An app context for the clinic's clock (Europe/London unless TEST_CLINIC_TIMEZONE
+    says otherwise); no database is used."""
     with clinic_app.app_context():
         yield
 
@@ -109,11 +110,14 @@ def test_due_soon_follows_the_setting(clinic):
 
 
 def test_window_counts_from_the_clinic_date_of_the_last_session(clinic):
-    # 23:30 UTC on 1 June is 00:30 on 2 June in London (summer time).
-    late = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)
+    # A session just after midnight at the clinic (just before it west of Greenwich) falls
+    # on another UTC date: 00:30 on 2 June in London (summer time) is 23:30 UTC on 1 June.
+    east = clock.clinic_zone().utcoffset(datetime(2026, 6, 2)) >= timedelta(0)
+    typed = datetime(2026, 6, 2, 0, 30) if east else datetime(2026, 6, 1, 23, 30)
+    late = clock.from_local(typed)
     progress = compute_progress(plan(), 1, late, date(2026, 6, 10), SOON)
-    assert progress.window_opens_on == date(2026, 6, 2) + timedelta(days=MIN)
-    assert progress.window_closes_on == date(2026, 6, 2) + timedelta(days=MAX)
+    assert progress.window_opens_on == typed.date() + timedelta(days=MIN)
+    assert progress.window_closes_on == typed.date() + timedelta(days=MAX)
 
 
 @pytest.mark.parametrize("done", [4, 5])

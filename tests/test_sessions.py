@@ -169,14 +169,17 @@ def test_only_the_required_fields(client, app, series, practitioner):
 
 
 def test_clinic_local_time_is_stored_as_utc(client, app, series, practitioner):
-    # 10:30 in London in July is 09:30 UTC (British Summer Time).
-    response = post(client, new_url(series), session_form(
-        app, practitioner, at=datetime(2026, 7, 1, 9, 30, tzinfo=UTC)))
+    # Typed as the clinic's wall-clock time (10:30 in London in July, British Summer
+    # Time; 23:30 in Kiritimati, UTC+14), stored as 09:30 UTC, shown back as typed.
+    moment = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
+    response = post(client, new_url(series), session_form(app, practitioner, at=moment))
     assert response.status_code == 302
     with app.app_context():
         stored = db.session.scalar(db.select(TreatmentSession.performed_at))
-    assert stored == datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
-    assert "1 Jul 2026, 10:30" in text(client.get(response.headers["Location"]))
+        local = clock.to_local(moment)
+    assert stored == moment
+    shown = f"{local.day} {local:%b %Y, %H:%M}"
+    assert shown in text(client.get(response.headers["Location"]))
 
 
 def test_session_for_another_practitioner(client, app, records, series, practitioner):

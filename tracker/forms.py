@@ -49,10 +49,13 @@ def blank_to_none(value: Any) -> Any:
 
 
 def optional_int(value: Any) -> int | None:
-    """Coerce a select's value to int, with '' meaning 'not recorded'."""
+    """Coerce a select's value to int, with '' meaning 'not recorded'.
+
+    Only '' is blank: the text 'None' once counted too, so a required grade sent as
+    'None' passed InputRequired, became None and hit the NOT NULL column (500)."""
     if value is None or isinstance(value, int):
         return value
-    if value in ("", "None"):
+    if value == "":
         return None
     number = parse_whole_number(str(value))
     if number is None:
