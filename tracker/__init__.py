@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
 
-    from tracker import auth, cli, drafts, errors, filters, security
+    from tracker import audit, auth, cli, drafts, errors, filters, security
     from tracker.main.views import bp as main_bp
     from tracker.patients.views import bp as patients_bp
     from tracker.series.views import bp as series_bp
@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     drafts.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
+    audit.init_app(app)
     cli.init_app(app)
     for blueprint in (auth.bp, drafts.bp, main_bp, patients_bp, series_bp, sessions_bp):
         app.register_blueprint(blueprint)

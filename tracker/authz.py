@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from flask import abort, current_app
 from flask_login import current_user
 
+from tracker import audit
 from tracker.domain import Role
 from tracker.extensions import login_manager
 
@@ -31,6 +32,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
                     "access denied: user %s (%s) to %s", current_user.id, current_user.role,
                     view.__name__,
                 )
+                audit.denied()
                 abort(403)
             return view(*args, **kwargs)
 

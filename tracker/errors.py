@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from tracker import audit
 from tracker.extensions import db
 from tracker.rules import StateConflict
 
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
+        audit.store_denial()
         return _render(error.code or 500)
 
     @app.errorhandler(StateConflict)

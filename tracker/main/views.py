@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from tracker import audit
 from tracker.authz import patient_required
 from tracker.domain import Role
 from tracker.series.queries import (
@@ -47,6 +48,7 @@ def home() -> Response | str:
 @patient_required
 def my_treatment() -> str:
     patient = current_user.patient
+    audit.record(audit.AuditAction.VIEW_OWN_RECORD, patient)
     return render_template("main/my_treatment.html", patient=patient,
                            series_rows=series_of_patient(patient.id))
 
@@ -55,6 +57,7 @@ def my_treatment() -> str:
 @patient_required
 def my_series(series_id: int) -> str:
     series = get_series_or_404(series_id, patient_id=current_user.patient_id)
+    audit.record(audit.AuditAction.VIEW_OWN_SERIES, series)
     return render_template("main/my_series.html", series=series,
                            sessions=sessions_of_series(series.id))
 

@@ -6,9 +6,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from tracker import drafts
+from tracker import audit, drafts
 from tracker.authz import staff_required
 from tracker.extensions import db
+from tracker.models import Patient
 from tracker.pagination import page_arg
 from tracker.patients import operations, queries
 from tracker.patients.forms import PatientForm
@@ -38,7 +39,7 @@ def create() -> Response | str:
         form.chart_number.data = queries.suggest_chart_number()
     if form.validate_on_submit():
         patient = operations.create_patient(form.data)
-        if _commit(form):
+        if _commit(form, audit.AuditAction.CREATE_PATIENT, patient):
             flash(f"{patient.full_name} was added.", "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
     drafts.restore(form)
@@ -49,6 +50,7 @@ def create() -> Response | str:
 @staff_required
 def show(patient_id: int) -> str:
     patient = queries.get_patient_or_404(patient_id)
+    audit.record(audit.AuditAction.VIEW_PATIENT, patient)
     return render_template("patients/show.html", patient=patient,
                            series_rows=series_of_patient(patient.id))
 
@@ -60,16 +62,18 @@ def edit(patient_id: int) -> Response | str:
     form = PatientForm(obj=patient, patient=patient)
     if form.validate_on_submit():
         operations.update_patient(patient, form.data)
-        if _commit(form):
+        if _commit(form, audit.AuditAction.UPDATE_PATIENT, patient):
             flash("The patient's details were saved.", "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
     drafts.restore(form)
     return render_template("patients/form.html", form=form, patient=patient)
 
 
-def _commit(form: PatientForm) -> bool:
-    """Commit, or roll back and explain when another request took the chart number."""
+def _commit(form: PatientForm, action: audit.AuditAction, patient: Patient) -> bool:
+    """Audit and commit, or roll back and explain when another request took the chart
+    number (the audit row's flush is the first to find out)."""
     try:
+        audit.record(action, patient)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

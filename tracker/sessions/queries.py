@@ -8,8 +8,10 @@ from flask import abort
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker import audit
 from tracker.extensions import db
 from tracker.models import PostSessionNote, TreatmentSeries, TreatmentSession
+from tracker.models.audit import AuditObject
 
 
 def session_details() -> tuple[Any, ...]:
@@ -42,6 +44,10 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
         )
     session = db.session.scalar(statement)
     if session is None:
+        if patient_id is not None:
+            audit.denied(AuditObject.SESSION, session_id, db.session.scalar(
+                select(TreatmentSeries.patient_id).join(TreatmentSession.series)
+                .where(TreatmentSession.id == session_id)))
         abort(404)
     return session
 
