@@ -73,6 +73,8 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
     ("sessions.create", "POST"): CLINICAL_WRITE,
     ("sessions.show", "GET"): STAFF_READ,
     ("sessions.add_note", "POST"): CLINICAL_WRITE,
+    ("audit_log.index", "GET"): {"anonymous": LOGIN, "practitioner": 403, "manager": 200,
+                                 "patient": 403},
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import login, post
 from tests.factories import PASSWORD, make_patient, make_series, make_session, make_user
-from tracker import audit
+from tracker import audit, clock
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import AuditEvent, TreatmentSeries
@@ -196,3 +196,102 @@ def test_the_database_refuses_to_change_or_remove_audit_rows(app, records, state
         db.session.rollback()
     [row] = events(app)
     assert row.outcome is AuditOutcome.OK
+
+
+# ---------- What managers see ----------
+
+def test_the_manager_sees_a_patients_access_history_on_the_patient_page(app, client, records,
+                                                                        login_as):
+    with records():
+        manager = make_user("manager", name="Maud Manager")
+        practitioner = make_user("practitioner", name="Dr Pryce")
+        patient = make_patient()
+    login_as(practitioner)
+    client.get(f"/patients/{patient.id}")
+    post(client, "/logout")
+    login_as(manager)
+    page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert "Access history" in page
+    assert "Dr Pryce" in page and "View patient" in page
+    assert f"/audit/?patient={patient.id}" in page
+
+
+def test_a_practitioner_sees_no_access_history(app, client, records, practitioner):
+    with records():
+        patient = make_patient()
+    page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert "Access history" not in page
+    assert "/audit/" not in page
+
+
+@pytest.fixture
+def manager(records, login_as):
+    with records():
+        user = make_user("manager", name="Maud Manager")
+    return login_as(user)
+
+
+def test_the_log_filters_by_patient_action_user_and_day(app, client, records, manager):
+    with records():
+        one, other = make_patient(chart_number="MN-1"), make_patient(chart_number="MN-2")
+        reader = make_user("practitioner", name="Dr Reader")
+    with app.test_request_context("/"):
+        for target in (one, one, other):
+            audit.record(AuditAction.VIEW_PATIENT, target, user=reader)
+        audit.record(AuditAction.UPDATE_PATIENT, one, user=reader)
+        db.session.commit()
+
+    def total(query: str) -> str:
+        page = client.get(f"/audit/?{query}")
+        assert page.status_code == 200
+        return page.get_data(as_text=True).split('class="subtitle muted">', 1)[1].split(" ")[0]
+
+    assert total(f"patient={one.id}") == "3"
+    assert total("chart=MN-2") == "1"
+    assert total(f"patient={one.id}&action=update_patient") == "1"
+    assert total(f"user={reader.id}") == "4"
+    with app.app_context():
+        day = clock.today()
+    assert total(f"user={reader.id}&from={day.isoformat()}&to={day.isoformat()}") == "4"
+    assert total(f"user={reader.id}&to={(day.replace(year=day.year - 1)).isoformat()}") == "0"
+
+
+@pytest.mark.parametrize("query, message", [
+    ("from=2026-13-01", "Give a date as YYYY-MM-DD"),
+    ("from=%2B2026-01-01", "Give a date as YYYY-MM-DD"),
+    ("chart=NOPE-1", "No patient has chart number NOPE-1."),
+    ("from=2026-02-01&to=2026-01-01", "The end date is before the start date"),
+    ("user=abc", "Not a valid choice"),
+])
+def test_odd_filters_are_explained_not_a_500(client, manager, query, message):
+    response = client.get(f"/audit/?{query}")
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+
+
+def test_the_log_is_paginated_and_its_queries_do_not_grow(app, client, records, manager):
+    from tests.conftest import count_queries
+
+    def add(count: int) -> None:
+        with records():
+            patient = make_patient()
+        with app.test_request_context("/"):
+            for _ in range(count):
+                audit.record(AuditAction.VIEW_PATIENT, patient, user=None)
+            db.session.commit()
+
+    add(5)
+    client.get("/audit/")
+    with count_queries(app) as small:
+        client.get("/audit/")
+    add(120)
+    with count_queries(app) as large:
+        page = client.get("/audit/").get_data(as_text=True)
+    assert len(small) == len(large)
+    assert "Page 1 of 3" in page
+    assert page.count("<tr>") == 1 + app.config["AUDIT_EVENTS_PER_PAGE"]
+
+
+def test_reading_the_log_is_itself_recorded(app, client, manager):
+    client.get("/audit/")
+    assert events(app, action=AuditAction.VIEW_AUDIT_LOG, user_id=manager.id)

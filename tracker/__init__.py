@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from tracker import audit, auth, cli, drafts, errors, filters, security
+    from tracker.audit_log.views import bp as audit_log_bp
     from tracker.main.views import bp as main_bp
     from tracker.patients.views import bp as patients_bp
     from tracker.series.views import bp as series_bp
@@ -55,7 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     audit.init_app(app)
     cli.init_app(app)
-    for blueprint in (auth.bp, drafts.bp, main_bp, patients_bp, series_bp, sessions_bp):
+    for blueprint in (auth.bp, drafts.bp, main_bp, patients_bp, series_bp, sessions_bp,
+                      audit_log_bp):
         app.register_blueprint(blueprint)
     return app
 

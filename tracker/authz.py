@@ -44,6 +44,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 staff_required = roles_required(*STAFF)
 practitioner_required = roles_required(Role.PRACTITIONER)
 patient_required = roles_required(Role.PATIENT)
+manager_required = roles_required(Role.MANAGER)
 
 
 def can_edit_patients(user: Any) -> bool:
@@ -56,7 +57,13 @@ def can_treat(user: Any) -> bool:
     return bool(user.is_authenticated and user.role is Role.PRACTITIONER)
 
 
+def can_view_audit_log(user: Any) -> bool:
+    """Managers oversee the clinic: the audit log and each patient's access history."""
+    return bool(user.is_authenticated and user.role is Role.MANAGER)
+
+
 TEMPLATE_CHECKS = {
+    "can_view_audit_log": can_view_audit_log,
     "can_edit_patients": can_edit_patients,
     "can_treat": can_treat,
 }

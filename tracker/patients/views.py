@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from tracker import audit, drafts
-from tracker.authz import staff_required
+from tracker.audit_log import queries as audit_log
+from tracker.authz import can_view_audit_log, staff_required
 from tracker.extensions import db
 from tracker.models import Patient
 from tracker.pagination import page_arg
@@ -52,7 +54,9 @@ def show(patient_id: int) -> str:
     patient = queries.get_patient_or_404(patient_id)
     audit.record(audit.AuditAction.VIEW_PATIENT, patient)
     return render_template("patients/show.html", patient=patient,
-                           series_rows=series_of_patient(patient.id))
+                           series_rows=series_of_patient(patient.id),
+                           access_history=audit_log.recent_for_patient(patient.id)
+                           if can_view_audit_log(current_user) else None)
 
 
 @bp.route("/<id:patient_id>/edit", methods=["GET", "POST"])
