@@ -10,7 +10,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import post
-from tests.factories import make_note, make_patient, make_series, make_session, make_user
+from tests.factories import (
+    make_adverse_event,
+    make_note,
+    make_patient,
+    make_series,
+    make_session,
+    make_user,
+)
 
 # Authorisation, not hashing, is under test here: see fast_password_check.
 pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
@@ -73,6 +80,13 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
     ("sessions.create", "POST"): CLINICAL_WRITE,
     ("sessions.show", "GET"): STAFF_READ,
     ("sessions.add_note", "POST"): CLINICAL_WRITE,
+    ("adverse_events.report", "GET"): CLINICAL_READ,
+    ("adverse_events.report", "POST"): CLINICAL_WRITE,
+    ("adverse_events.index", "GET"): {"anonymous": LOGIN, "practitioner": 403,
+                                      "manager": 200, "patient": 403},
+    ("adverse_events.show", "GET"): STAFF_READ,
+    ("adverse_events.review", "POST"): {"anonymous": LOGIN, "practitioner": 403,
+                                        "manager": ACCEPTED, "patient": 403},
     ("audit_log.index", "GET"): {"anonymous": LOGIN, "practitioner": 403, "manager": 200,
                                  "patient": 403},
 }
@@ -107,6 +121,7 @@ class World:
     other_patient: object
     series: object
     session: object
+    adverse_event: object = None
 
 
 @pytest.fixture
@@ -120,13 +135,14 @@ def world(records) -> World:
         series = make_series(patient=other_patient, lead=practitioner)
         session = make_session(series)
         make_note(session)
+        adverse_event = make_adverse_event(session, reported_by=practitioner)
     return World(practitioner, manager, patient_user, own_series, other_patient, series,
-                 session)
+                 session, adverse_event)
 
 
 def url_for_case(app, endpoint: str, world: World) -> str:
     ids = {"patient_id": world.other_patient.id, "series_id": world.series.id,
-           "session_id": world.session.id}
+           "session_id": world.session.id, "event_id": world.adverse_event.id}
     if endpoint == "main.my_series":
         ids["series_id"] = world.own_series.id
     rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)

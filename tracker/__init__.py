@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from tracker import audit, auth, cli, drafts, errors, filters, security
+    from tracker.adverse_events.views import bp as adverse_events_bp
     from tracker.audit_log.views import bp as audit_log_bp
     from tracker.main.views import bp as main_bp
     from tracker.patients.views import bp as patients_bp
@@ -57,7 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     audit.init_app(app)
     cli.init_app(app)
     for blueprint in (auth.bp, drafts.bp, main_bp, patients_bp, series_bp, sessions_bp,
-                      audit_log_bp):
+                      audit_log_bp, adverse_events_bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -20,7 +20,14 @@ from flask_login import current_user
 from sqlalchemy import event
 
 from tracker.extensions import db
-from tracker.models import Patient, PostSessionNote, TreatmentSeries, TreatmentSession, User
+from tracker.models import (
+    AdverseEvent,
+    Patient,
+    PostSessionNote,
+    TreatmentSeries,
+    TreatmentSession,
+    User,
+)
 from tracker.models.audit import AuditAction, AuditEvent, AuditObject, AuditOutcome
 
 __all__ = ["AuditAction", "AuditObject", "AuditOutcome", "denied", "record"]
@@ -31,6 +38,7 @@ _OBJECT_TYPES: dict[type, AuditObject] = {
     TreatmentSession: AuditObject.SESSION,
     PostSessionNote: AuditObject.NOTE,
     User: AuditObject.USER,
+    AdverseEvent: AuditObject.ADVERSE_EVENT,
 }
 
 

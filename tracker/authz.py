@@ -62,7 +62,21 @@ def can_view_audit_log(user: Any) -> bool:
     return bool(user.is_authenticated and user.role is Role.MANAGER)
 
 
+def can_report_adverse_events(user: Any) -> bool:
+    """Practitioners report what went wrong after their treatment."""
+    return can_treat(user)
+
+
+def can_review_adverse_events(user: Any, event: Any | None = None) -> bool:
+    """Managers review and close adverse events; a closed one takes no further review."""
+    if not (user.is_authenticated and user.role is Role.MANAGER):
+        return False
+    return event is None or event.status.value == "open"
+
+
 TEMPLATE_CHECKS = {
+    "can_report_adverse_events": can_report_adverse_events,
+    "can_review_adverse_events": can_review_adverse_events,
     "can_view_audit_log": can_view_audit_log,
     "can_edit_patients": can_edit_patients,
     "can_treat": can_treat,

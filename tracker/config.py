@@ -27,6 +27,7 @@ class DefaultConfig:
     LOGIN_THROTTLE_MINUTES = 15
     PATIENTS_PER_PAGE = 25
     AUDIT_EVENTS_PER_PAGE = 50
+    ADVERSE_EVENTS_PER_PAGE = 25
     #: Series whose next window opens within this many days count as "due soon".
     DUE_SOON_DAYS = 7
     #: How far back and ahead of today a series may start (records entered late, plans

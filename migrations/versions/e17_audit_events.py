@@ -22,6 +22,7 @@ depends_on = None
 ROLES = ('practitioner', 'manager', 'patient')
 ACTIONS = (
     'view_patient', 'view_series', 'view_session', 'view_own_record', 'view_own_series',
+    'view_adverse_event',
     'export', 'photo_download', 'create_patient', 'update_patient', 'create_series',
     'update_series', 'complete_series', 'discontinue_series', 'log_session', 'update_session',
     'sign_session', 'amend_session', 'add_note', 'record_screening', 'record_consent',

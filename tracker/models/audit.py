@@ -26,6 +26,7 @@ class AuditAction(enum.StrEnum):
     VIEW_SESSION = "view_session"
     VIEW_OWN_RECORD = "view_own_record"
     VIEW_OWN_SERIES = "view_own_series"
+    VIEW_ADVERSE_EVENT = "view_adverse_event"
     EXPORT = "export"
     PHOTO_DOWNLOAD = "photo_download"
     CREATE_PATIENT = "create_patient"

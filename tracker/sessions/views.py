@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from tracker import audit, clock, domain, drafts
+from tracker.adverse_events import queries as adverse_events
 from tracker.authz import practitioner_required, staff_required
 from tracker.extensions import db
 from tracker.forms import parse_whole_number
@@ -136,6 +137,7 @@ def _render_session(session: TreatmentSession, note_form: NoteForm | None) -> st
         patient=session.series.patient, number=queries.session_number(session),
         note_form=note_form, expected_downtime=domain.expected_downtime(session.max_depth_mm),
         recovery_flags=session_recovery_flags(session),
+        adverse_events=adverse_events.events_of_session(session.id),
     )
 
 
