@@ -194,3 +194,43 @@ def test_the_database_refuses_a_closed_event_nobody_reviewed(app, records, sessi
             make_adverse_event(treated, status=AdverseStatus.CLOSED)
         db.session.rollback()
         assert db.session.scalar(select(func.count(AdverseEvent.id))) == 0
+
+
+def test_discontinuing_for_an_adverse_event_links_it(app, client, records, session):
+    with records():
+        from tracker.models import TreatmentSession
+
+        event = make_adverse_event(db.session.get(TreatmentSession, session.id),
+                                   type=AdverseEventType.BACTERIAL_INFECTION)
+    url = f"/series/{session.series_id}/discontinue"
+    page = client.get(url).get_data(as_text=True)
+    assert "Because of an adverse event?" in page and "Bacterial infection, moderate" in page
+    response = post(client, url, {"reason": "infection after session 1", "confirm": "y",
+                                  "adverse_event": str(event.id)})
+    assert response.status_code == 302
+    [stored] = stored_events(app)
+    assert stored.led_to_discontinuation
+    assert "Discontinued because of this event" in client.get(
+        f"/adverse-events/{event.id}").get_data(as_text=True)
+
+
+def test_an_event_of_another_series_cannot_be_linked(app, client, records, session,
+                                                     practitioner):
+    with records():
+        elsewhere = make_session(make_series(lead=practitioner))
+        foreign = make_adverse_event(elsewhere)
+    url = f"/series/{session.series_id}/discontinue"
+    response = post(client, url, {"reason": "stop", "confirm": "y",
+                                  "adverse_event": str(foreign.id)})
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert not stored_events(app)[0].led_to_discontinuation
+    with app.app_context():
+        from tracker.models import TreatmentSeries
+
+        assert db.session.get(TreatmentSeries, session.series_id).discontinued_reason is None
+
+
+def test_without_adverse_events_the_discontinue_form_asks_nothing_more(client, session):
+    page = client.get(f"/series/{session.series_id}/discontinue").get_data(as_text=True)
+    assert "Because of an adverse event?" not in page

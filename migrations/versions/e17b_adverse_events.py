@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
     sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('review_note', sa.Text(), nullable=True),
+    sa.Column('led_to_discontinuation', sa.Boolean(), nullable=False),
     sa.CheckConstraint("status = 'open' OR reviewed_by_id IS NOT NULL", name=op.f('ck_adverse_events_closed_only_when_reviewed')),
     sa.CheckConstraint('(reviewed_by_id IS NULL AND reviewed_at IS NULL) OR (reviewed_by_id IS NOT NULL AND reviewed_at IS NOT NULL)', name=op.f('ck_adverse_events_review_who_and_when')),
     sa.ForeignKeyConstraint(['reported_by_id'], ['users.id'], name=op.f('fk_adverse_events_reported_by_id_users'), ondelete='RESTRICT'),

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from tracker import clock
+from tracker.adverse_events.queries import events_of_series
 from tracker.domain import AdverseEventType, AdverseOutcome, AdverseSeverity
 from tracker.forms import blank_to_none
 
@@ -62,3 +63,15 @@ class ReviewForm(FlaskForm):
                                 validators=[Optional(), Length(max=2000)])
     close = BooleanField("Close the event (reviewed, nothing more to follow)")
     submit = SubmitField("Save review")
+
+
+def adverse_event_choices(form: Any, series: Any) -> dict[str, Any]:
+    """Offer the series' adverse events on the discontinue form; answers them by choice
+    value so the view links the one picked (a value not offered fails validation)."""
+    events = {str(event.id): event for event in events_of_series(series.id)}
+    form.adverse_event.choices = [SelectChoice("", "No")] + [
+        SelectChoice(key, f"{event.type.label}, {event.severity.label.lower()}, onset "
+                          f"{event.onset_on.day} {event.onset_on:%b %Y}")
+        for key, event in events.items()
+    ]
+    return events

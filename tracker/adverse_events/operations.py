@@ -33,6 +33,11 @@ def report_adverse_event(session: TreatmentSession, report: AdverseEventReport,
     return event
 
 
+def link_to_discontinuation(event: AdverseEvent) -> None:
+    """The series this event's session belongs to is discontinued because of it."""
+    event.led_to_discontinuation = True
+
+
 def review_adverse_event(event: AdverseEvent, outcome: AdverseOutcome, note: str | None,
                          close: bool, actor: User) -> None:
     """Record the manager's review (who and when); optionally close the event."""

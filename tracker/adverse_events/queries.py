@@ -47,6 +47,14 @@ def get_adverse_event_or_404(event_id: int) -> AdverseEvent:
     return event
 
 
+def events_of_series(series_id: int) -> list[AdverseEvent]:
+    """The series' adverse events, for the discontinue form's choice."""
+    return list(db.session.scalars(
+        select(AdverseEvent).join(AdverseEvent.session)
+        .where(TreatmentSession.series_id == series_id)
+        .order_by(AdverseEvent.onset_on.desc(), AdverseEvent.id.desc())))
+
+
 def events_of_session(session_id: int) -> list[AdverseEvent]:
     return list(db.session.scalars(
         select(AdverseEvent).where(AdverseEvent.session_id == session_id)

@@ -53,6 +53,8 @@ class AdverseEvent(db.Model):
         ForeignKey("users.id", ondelete="RESTRICT"))
     reviewed_at: Mapped[datetime | None]
     review_note: Mapped[str | None] = mapped_column(Text)
+    #: The series was discontinued because of this event.
+    led_to_discontinuation: Mapped[bool] = mapped_column(default=False)
 
     session: Mapped[TreatmentSession] = relationship()
     reported_by: Mapped[User] = relationship(foreign_keys=[reported_by_id])

@@ -9,6 +9,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from tracker import audit, clock, drafts
+from tracker.adverse_events.forms import adverse_event_choices
+from tracker.adverse_events.operations import link_to_discontinuation
 from tracker.authz import practitioner_required, staff_required
 from tracker.domain import SERIES_DEFAULTS, Concern
 from tracker.extensions import db
@@ -131,8 +133,11 @@ def discontinue(series_id: int) -> Response | str:
     series = queries.get_series_or_404(series_id)
     ensure_series_changeable(series)
     form = DiscontinueSeriesForm()
+    events = adverse_event_choices(form, series)
     if form.validate_on_submit():
         operations.discontinue_series(series, form.reason.data, clock.today())
+        if form.adverse_event.data:
+            link_to_discontinuation(events[form.adverse_event.data])
         audit.record(audit.AuditAction.DISCONTINUE_SERIES, series)
         db.session.commit()
         flash("The series was discontinued.", "success")
