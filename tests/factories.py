@@ -11,6 +11,9 @@ from tracker import clock
 from tracker.db import utcnow
 from tracker.domain import (
     SERIES_DEFAULTS,
+    AdverseEventType,
+    AdverseOutcome,
+    AdverseSeverity,
     Area,
     Concern,
     ConsentKind,
@@ -20,6 +23,7 @@ from tracker.domain import (
 )
 from tracker.extensions import db
 from tracker.models import (
+    AdverseEvent,
     Patient,
     PatientConsent,
     PostSessionNote,
@@ -136,3 +140,19 @@ def make_note(session: TreatmentSession, day_after: int = 1, **fields: Any) -> P
     db.session.add(note)
     db.session.flush()
     return note
+
+
+def make_adverse_event(session: TreatmentSession, **fields: Any) -> AdverseEvent:
+    values: dict[str, Any] = {
+        "session": session,
+        "type": AdverseEventType.REDNESS,
+        "severity": AdverseSeverity.MODERATE,
+        "onset_on": clock.local_date(session.performed_at),
+        "outcome": AdverseOutcome.ONGOING,
+        "reported_by": session.practitioner,
+    }
+    values.update(fields)
+    event = AdverseEvent(**values)
+    db.session.add(event)
+    db.session.flush()
+    return event

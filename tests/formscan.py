@@ -205,7 +205,9 @@ def fill_value(control: Control, today: str, now: str, known: dict[str, str]) ->
         if control.attributes.get("step") == "any":
             return str(middle.quantize(Decimal("0.01")))
         return str(int(middle))
-    if control.kind == "checkbox":
+    if control.kind == "radio" and control.attributes.get("value") in ("yes", "no"):
+        return "no"  # a checklist question: the benign answer
+    if control.kind in ("checkbox", "radio"):
         return control.attributes.get("value", "on")
     if control.kind == "email":
         return "someone@example.com"

@@ -11,7 +11,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import post
-from tests.factories import make_note, make_patient, make_series, make_session, make_user
+from tests.factories import (
+    make_adverse_event,
+    make_note,
+    make_patient,
+    make_series,
+    make_session,
+    make_user,
+)
 from tracker.db import utcnow
 from tracker.domain import Reporter
 
@@ -93,6 +100,15 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
     ("sessions.create", "POST"): CLINICAL_WRITE,
     ("sessions.show", "GET"): STAFF_READ,
     ("sessions.add_note", "POST"): CLINICAL_WRITE,
+    ("adverse_events.report", "GET"): CLINICAL_READ,
+    ("adverse_events.report", "POST"): CLINICAL_WRITE,
+    ("adverse_events.index", "GET"): {"anonymous": LOGIN, "practitioner": 403,
+                                      "manager": 200, "patient": 403},
+    ("adverse_events.show", "GET"): STAFF_READ,
+    ("adverse_events.review", "POST"): {"anonymous": LOGIN, "practitioner": 403,
+                                        "manager": ACCEPTED, "patient": 403},
+    ("audit_log.index", "GET"): {"anonymous": LOGIN, "practitioner": 403, "manager": 200,
+                                 "patient": 403},
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -127,6 +143,7 @@ class World:
     session: object
     own_session: object
     own_entry: object
+    adverse_event: object = None
 
 
 @pytest.fixture
@@ -143,13 +160,15 @@ def world(records) -> World:
         own_session = make_session(own_series, performed_at=utcnow() - timedelta(days=2))
         own_entry = make_note(own_session, reported_by=Reporter.PATIENT,
                               recorded_by=patient_user, recorded_at=utcnow())
+        adverse_event = make_adverse_event(session, reported_by=practitioner)
     return World(practitioner, manager, patient_user, own_series, other_patient, series,
-                 session, own_session, own_entry)
+                 session, own_session, own_entry, adverse_event)
 
 
 def url_for_case(app, endpoint: str, world: World) -> str:
     ids = {"patient_id": world.other_patient.id, "series_id": world.series.id,
-           "session_id": world.session.id, "token": "not-a-live-token"}
+           "session_id": world.session.id, "token": "not-a-live-token",
+           "event_id": world.adverse_event.id}
     if endpoint.startswith("portal."):
         ids.update(series_id=world.own_series.id, session_id=world.own_session.id,
                    note_id=world.own_entry.id)

@@ -78,7 +78,7 @@ def store_records(app: Flask, edge: Edge) -> dict[str, object]:
         patient_user = make_user("patient")
         patient = patient_user.patient
         patient.date_of_birth = birth
-        patient.consent_on = birth
+        patient.consents[0].signed_on = birth
         patient.fitzpatrick_type = edge.fitzpatrick
         patient.first_name = _text(min(edge.text_length, 80))
         patient.allergies = patient.medical_notes = _text(edge.text_length)

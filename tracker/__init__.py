@@ -42,7 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
 
-    from tracker import auth, cli, drafts, errors, filters, observability, security
+    from tracker import audit, auth, cli, drafts, errors, filters, observability, security
+    from tracker.adverse_events.views import bp as adverse_events_bp
+    from tracker.audit_log.views import bp as audit_log_bp
     from tracker.health.views import bp as health_bp
     from tracker.invitations.views import bp as invitations_bp
     from tracker.main.views import bp as main_bp
@@ -57,9 +59,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     drafts.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
+    audit.init_app(app)
     cli.init_app(app)
     for blueprint in (health_bp, auth.bp, drafts.bp, invitations_bp, main_bp, patients_bp,
-                      portal_bp, series_bp, sessions_bp):
+                      portal_bp, series_bp, sessions_bp, audit_log_bp, adverse_events_bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from flask import abort, current_app
 from flask_login import current_user
 
+from tracker import audit
 from tracker.domain import Role
 from tracker.extensions import login_manager
 
@@ -31,6 +32,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
                     "access denied: user %s (%s) to %s", current_user.id, current_user.role,
                     view.__name__,
                 )
+                audit.denied()
                 abort(403)
             return view(*args, **kwargs)
 
@@ -42,6 +44,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 staff_required = roles_required(*STAFF)
 practitioner_required = roles_required(Role.PRACTITIONER)
 patient_required = roles_required(Role.PATIENT)
+manager_required = roles_required(Role.MANAGER)
 
 
 def can_edit_patients(user: Any) -> bool:
@@ -54,7 +57,27 @@ def can_treat(user: Any) -> bool:
     return bool(user.is_authenticated and user.role is Role.PRACTITIONER)
 
 
+def can_view_audit_log(user: Any) -> bool:
+    """Managers oversee the clinic: the audit log and each patient's access history."""
+    return bool(user.is_authenticated and user.role is Role.MANAGER)
+
+
+def can_report_adverse_events(user: Any) -> bool:
+    """Practitioners report what went wrong after their treatment."""
+    return can_treat(user)
+
+
+def can_review_adverse_events(user: Any, event: Any | None = None) -> bool:
+    """Managers review and close adverse events; a closed one takes no further review."""
+    if not (user.is_authenticated and user.role is Role.MANAGER):
+        return False
+    return event is None or event.status.value == "open"
+
+
 TEMPLATE_CHECKS = {
+    "can_report_adverse_events": can_report_adverse_events,
+    "can_review_adverse_events": can_review_adverse_events,
+    "can_view_audit_log": can_view_audit_log,
     "can_edit_patients": can_edit_patients,
     "can_treat": can_treat,
 }

@@ -37,6 +37,8 @@ class DefaultConfig:
     PATIENTS_PER_PAGE = 25
     #: Rows per page of Today's list of series needing attention.
     ATTENTION_PER_PAGE = 25
+    AUDIT_EVENTS_PER_PAGE = 50
+    ADVERSE_EVENTS_PER_PAGE = 25
     #: Series whose next window opens within this many days count as "due soon".
     DUE_SOON_DAYS = 7
     #: Screening asks about isotretinoin taken within this many months (the drug label

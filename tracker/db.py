@@ -106,8 +106,19 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+#: Pages that write although they are fetched with GET: each view of a patient's record
+#: (or of the audit log) appends its audit row in the request's transaction. They begin
+#: IMMEDIATE like any write, so that the append never meets a stale read snapshot
+#: ("database is locked" at once, without the busy timeout).
+AUDITED_READ_ENDPOINTS = frozenset({
+    "patients.show", "series.show", "sessions.show", "portal.home", "portal.series",
+    "adverse_events.show", "audit_log.index",
+})
+
+
 def _read_only_request() -> bool:
-    return has_request_context() and request.method in READ_ONLY_METHODS
+    return (has_request_context() and request.method in READ_ONLY_METHODS
+            and request.endpoint not in AUDITED_READ_ENDPOINTS)
 
 
 @event.listens_for(Engine, "begin")

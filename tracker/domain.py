@@ -429,3 +429,72 @@ class Allergy(enum.StrEnum):
     @property
     def short(self) -> str:
         return "Anaesthetic" if self is Allergy.ANAESTHETIC else "Metal"
+class AdverseEventType(enum.StrEnum):
+    """Adverse events worth recording (shared/domain.md): the expected, transient ones
+    first, then the less common ones."""
+
+    REDNESS = "redness"
+    SWELLING = "swelling"
+    PAIN_BURNING = "pain_burning"
+    PINPOINT_BLEEDING = "pinpoint_bleeding"
+    BRUISING = "bruising"
+    DRYNESS = "dryness"
+    FLAKING = "flaking"
+    TIGHTNESS = "tightness"
+    ITCHING = "itching"
+    HYPERPIGMENTATION = "hyperpigmentation"
+    ACNE_FLARE = "acne_flare"
+    TRAM_TRACK_SCARRING = "tram_track_scarring"
+    HERPES_REACTIVATION = "herpes_reactivation"
+    BACTERIAL_INFECTION = "bacterial_infection"
+    CONTACT_DERMATITIS = "contact_dermatitis"
+    GRANULOMA = "granuloma"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _ADVERSE_LABELS.get(self, self.value.replace("_", " ").capitalize())
+
+    @property
+    def is_expected(self) -> bool:
+        """Expected and transient after microneedling (still recorded when it persists)."""
+        return self in _EXPECTED_ADVERSE
+
+
+_ADVERSE_LABELS = {
+    AdverseEventType.PAIN_BURNING: "Pain or burning",
+    AdverseEventType.HYPERPIGMENTATION: "Hyperpigmentation (PIH)",
+    AdverseEventType.HERPES_REACTIVATION: "Herpes reactivation",
+    AdverseEventType.GRANULOMA: "Granulomas",
+}
+_EXPECTED_ADVERSE = frozenset(list(AdverseEventType)[:9])
+
+
+class AdverseSeverity(enum.StrEnum):
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class AdverseOutcome(enum.StrEnum):
+    ONGOING = "ongoing"
+    RESOLVED = "resolved"
+    RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae"
+
+    @property
+    def label(self) -> str:
+        return {"resolved_with_sequelae": "Resolved with lasting effects"}.get(
+            self.value, self.value.capitalize())
+
+
+class AdverseStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()

@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from tracker import audit
 from tracker.extensions import db
 from tracker.observability import log_error, note_user, request_id
 from tracker.rules import StateConflict
@@ -62,6 +63,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
+        audit.store_denial()
         return _render(error.code or 500)
 
     @app.errorhandler(StateConflict)

@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from tracker import audit
 from tracker.auth import operations
 from tracker.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from tracker.extensions import db
@@ -46,11 +47,13 @@ def login() -> Response | str:
         user = operations.authenticate(user_id, password_hash, form.password.data)
         if user is None:
             operations.record_failure(form.email.data, address)
+            audit.record(audit.AuditAction.SIGN_IN, outcome=audit.AuditOutcome.FAILED)
             db.session.commit()
             form.form_errors.append("The email or password is not correct.")
             form.password.data = ""
             return make_response(render_template("auth/login.html", form=form), 200)
         operations.clear_failures(form.email.data)
+        audit.record(audit.AuditAction.SIGN_IN, user, user=user)
         db.session.commit()
         target = form.next.data if is_safe_next(form.next.data) else url_for("main.home")
         session.clear()
@@ -66,6 +69,7 @@ def logout() -> Response:
     form = EmptyForm()
     if form.validate_on_submit():
         current_user.revoke_sessions()
+        audit.record(audit.AuditAction.SIGN_OUT)
         db.session.commit()
         logout_user()
         session.clear()
@@ -85,11 +89,13 @@ def change_password() -> Response | str:
             # Guessing the current password from a borrowed session counts as a failed
             # sign-in, so the same throttle applies.
             operations.record_failure(current_user.email, address)
+            audit.record(audit.AuditAction.CHANGE_PASSWORD, outcome=audit.AuditOutcome.FAILED)
             db.session.commit()
             form.current_password.errors.append("The current password is not correct.")
         else:
             user = current_user._get_current_object()
             operations.change_password(user, form.new_password.data)
+            audit.record(audit.AuditAction.CHANGE_PASSWORD, user)
             db.session.commit()
             # The token changed: sign this browser in again under it, others stay out.
             login_user(user, remember=False)

@@ -1,5 +1,7 @@
 """All models, importable from one place."""
 
+from tracker.models.adverse_events import AdverseEvent
+from tracker.models.audit import AuditEvent
 from tracker.models.drafts import FormDraft
 from tracker.models.invitations import SignupLink
 from tracker.models.notes import NoteSymptom, PostSessionNote
@@ -15,6 +17,8 @@ from tracker.models.sessions import SessionArea, SessionProduct, TreatmentSessio
 from tracker.models.users import LoginFailure, User
 
 __all__ = [
+    "AdverseEvent",
+    "AuditEvent",
     "FormDraft",
     "LoginFailure",
     "NoteSymptom",

@@ -7,8 +7,9 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from tracker import drafts
-from tracker.authz import staff_required
+from tracker import audit, drafts
+from tracker.audit_log import queries as audit_log
+from tracker.authz import can_view_audit_log, staff_required
 from tracker.domain import ConsentKind
 from tracker.extensions import db
 from tracker.models import Patient
@@ -42,7 +43,7 @@ def create() -> Response | str:
         form.chart_number.data = queries.suggest_chart_number()
     if form.validate_on_submit():
         patient = operations.create_patient(form.data)
-        if _commit(form):
+        if _commit(form, audit.AuditAction.CREATE_PATIENT, patient):
             flash(f"{patient.full_name} was added.", "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
     drafts.restore(form)
@@ -53,6 +54,7 @@ def create() -> Response | str:
 @staff_required
 def show(patient_id: int) -> str:
     patient = queries.get_patient_or_404(patient_id)
+    audit.record(audit.AuditAction.VIEW_PATIENT, patient)
     return _render_patient(patient, ConsentForm(patient=patient))
 
 
@@ -60,7 +62,9 @@ def _render_patient(patient: Patient, consent_form: ConsentForm) -> str:
     drafts.restore(consent_form, action=url_for("patients.record_consent",
                                                 patient_id=patient.id))
     return render_template("patients/show.html", patient=patient, consent_form=consent_form,
-                           series_rows=series_of_patient(patient.id))
+                           series_rows=series_of_patient(patient.id),
+                           access_history=audit_log.recent_for_patient(patient.id)
+                           if can_view_audit_log(current_user) else None)
 
 
 @bp.post("/<id:patient_id>/consents")
@@ -86,16 +90,18 @@ def edit(patient_id: int) -> Response | str:
     form = PatientForm(obj=patient, patient=patient)
     if form.validate_on_submit():
         operations.update_patient(patient, form.data)
-        if _commit(form):
+        if _commit(form, audit.AuditAction.UPDATE_PATIENT, patient):
             flash("The patient's details were saved.", "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
     drafts.restore(form)
     return render_template("patients/form.html", form=form, patient=patient)
 
 
-def _commit(form: PatientForm) -> bool:
-    """Commit, or roll back and explain when another request took the chart number."""
+def _commit(form: PatientForm, action: audit.AuditAction, patient: Patient) -> bool:
+    """Audit and commit, or roll back and explain when another request took the chart
+    number (the audit row's flush is the first to find out)."""
     try:
+        audit.record(action, patient)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker import drafts
+from tracker import audit, drafts
 from tracker.authz import patient_required
 from tracker.domain import Reporter
 from tracker.extensions import db
@@ -40,6 +40,7 @@ def _clinic() -> dict[str, str]:
 @patient_required
 def home() -> str:
     patient = current_user.patient
+    audit.record(audit.AuditAction.VIEW_OWN_RECORD, patient)
     summaries = queries.sessions_by_series(patient.id, current_user.id)
     cards = [
         (series, progress, wording.series_words(series.status, progress),
@@ -56,6 +57,7 @@ def home() -> str:
 @patient_required
 def series(series_id: int) -> str:
     series = get_series_or_404(series_id, patient_id=current_user.patient_id)
+    audit.record(audit.AuditAction.VIEW_OWN_SERIES, series)
     progress = progress_of(series)
     sessions = queries.own_sessions(current_user.patient_id, series.id)
     summaries = queries.summarise(sessions, current_user.id)

@@ -194,6 +194,9 @@ class DiscontinueSeriesForm(FlaskForm):
         validators=[DataRequired("Say why the series is discontinued."), Length(max=2000)],
         description="e.g. patient moved away; adverse reaction; satisfied with result.",
     )
+    adverse_event = SelectField(
+        "Because of an adverse event?", choices=[SelectChoice("", "No")], default="",
+        description="Link the event when the series stops because of it.")
     confirm = BooleanField("I understand no further sessions can be logged in this series.",
                            validators=[DataRequired("Tick the box to confirm.")])
     submit = SubmitField("Discontinue series")

@@ -10,7 +10,7 @@ from flask import abort, current_app
 from sqlalchemy import Date, Select, Subquery, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from tracker import clock
+from tracker import audit, clock
 from tracker.db import add_days
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
@@ -18,6 +18,7 @@ from tracker.models import (
     TreatmentSeries,
     TreatmentSession,
 )
+from tracker.models.audit import AuditObject
 from tracker.series.progress import DueState, Progress, compute_progress
 from tracker.sessions.queries import session_details
 
@@ -264,8 +265,16 @@ def get_series_or_404(series_id: int, patient_id: int | None = None) -> Treatmen
                 "access denied: patient %s asked for series %s outside their record",
                 patient_id, series_id,
             )
+            audit.denied(AuditObject.SERIES, series_id, _owner_of_series(series_id))
         abort(404)
     return series
+
+
+def _owner_of_series(series_id: int) -> int | None:
+    """Whose series was asked for (only on a refusal: it goes in that patient's history)."""
+    return db.session.scalar(
+        select(TreatmentSeries.patient_id).where(TreatmentSeries.id == series_id)
+    )
 
 
 def sessions_of_series(series_id: int) -> list[TreatmentSession]:

@@ -8,7 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from tracker import clock, drafts
+from tracker import audit, clock, drafts
+from tracker.adverse_events.forms import adverse_event_choices
+from tracker.adverse_events.operations import link_to_discontinuation
 from tracker.authz import practitioner_required, staff_required
 from tracker.domain import SERIES_DEFAULTS, Concern
 from tracker.extensions import db
@@ -53,6 +55,7 @@ def create(patient_id: int) -> Response | str:
     )
     if form.validate_on_submit():
         series = operations.create_series(patient, form.data)
+        audit.record(audit.AuditAction.CREATE_SERIES, series)
         db.session.commit()
         flash("The series was opened. Log the first session when the patient is here.", "success")
         return redirect(url_for("series.show", series_id=series.id))
@@ -64,6 +67,7 @@ def create(patient_id: int) -> Response | str:
 @staff_required
 def show(series_id: int) -> str:
     series = queries.get_series_or_404(series_id)
+    audit.record(audit.AuditAction.VIEW_SERIES, series)
     sessions = queries.sessions_of_series(series.id)
     progress = queries.progress_of(series)
     return render_template(
@@ -98,6 +102,7 @@ def edit(series_id: int) -> Response | str:
     )
     if form.validate_on_submit():
         operations.update_series(series, form.data)
+        audit.record(audit.AuditAction.UPDATE_SERIES, series)
         db.session.commit()
         flash("The series was updated.", "success")
         return redirect(url_for("series.show", series_id=series.id))
@@ -114,6 +119,7 @@ def complete(series_id: int) -> Response | str:
     form = CompleteSeriesForm(sessions_done=progress.done, planned=progress.planned)
     if form.validate_on_submit():
         operations.complete_series(series, clock.today(), progress.done, form.reason.data)
+        audit.record(audit.AuditAction.COMPLETE_SERIES, series)
         db.session.commit()
         flash("The series is complete. Plan follow-up assessments at 1 and 3 months.", "success")
         return redirect(url_for("series.show", series_id=series.id))
@@ -127,8 +133,12 @@ def discontinue(series_id: int) -> Response | str:
     series = queries.get_series_or_404(series_id)
     ensure_series_changeable(series)
     form = DiscontinueSeriesForm()
+    events = adverse_event_choices(form, series)
     if form.validate_on_submit():
         operations.discontinue_series(series, form.reason.data, clock.today())
+        if form.adverse_event.data:
+            link_to_discontinuation(events[form.adverse_event.data])
+        audit.record(audit.AuditAction.DISCONTINUE_SERIES, series)
         db.session.commit()
         flash("The series was discontinued.", "success")
         return redirect(url_for("series.show", series_id=series.id))

@@ -9,6 +9,7 @@ from flask import abort
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker import audit
 from tracker.db import utcnow
 from tracker.domain import Reporter
 from tracker.extensions import db
@@ -18,6 +19,7 @@ from tracker.models import (
     TreatmentSeries,
     TreatmentSession,
 )
+from tracker.models.audit import AuditObject
 from tracker.sessions.recovery import GradedDay, recovery_flags, session_recovery_flags
 
 
@@ -54,6 +56,10 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
         )
     session = db.session.scalar(statement)
     if session is None:
+        if patient_id is not None:
+            audit.denied(AuditObject.SESSION, session_id, db.session.scalar(
+                select(TreatmentSeries.patient_id).join(TreatmentSession.series)
+                .where(TreatmentSession.id == session_id)))
         abort(404)
     return session
 

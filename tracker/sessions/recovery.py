@@ -48,10 +48,21 @@ def _rebound_day(days: Sequence[GradedDay], grade_name: str) -> GradedDay | None
     return None
 
 
-def recovery_flags(max_depth_mm: Decimal | None, days: Sequence[GradedDay]) -> list[str]:
-    """Sentences for the practitioner about reaction notes that need a look."""
+@dataclass(frozen=True)
+class RecoveryFinding:
+    """One flag: which grade, from which day, how high, and the sentence shown."""
+
+    grade_name: str
+    day_after: int
+    grade: int
+    sentence: str
+
+
+def recovery_findings(max_depth_mm: Decimal | None,
+                      days: Sequence[GradedDay]) -> list[RecoveryFinding]:
+    """The reaction notes that need a look, each as a finding (a report can start from one)."""
     ordered = sorted(days, key=lambda day: day.day_after)
-    flags: list[str] = []
+    findings: list[RecoveryFinding] = []
     downtime = expected_downtime(max_depth_mm)
     if downtime is not None:
         for grade_name in ("redness", "swelling"):
@@ -59,19 +70,33 @@ def recovery_flags(max_depth_mm: Decimal | None, days: Sequence[GradedDay]) -> l
                     and getattr(day, grade_name) >= PERSISTENT_GRADE]
             if late:
                 day = late[0]
-                flags.append(
-                    f"{grade_name.capitalize()} still {GRADE_LABELS[getattr(day, grade_name)]} "
+                grade = getattr(day, grade_name)
+                findings.append(RecoveryFinding(grade_name, day.day_after, grade, (
+                    f"{grade_name.capitalize()} still {GRADE_LABELS[grade]} "
                     f"on day {day.day_after}, past the {downtime.label} expected for "
                     f"{max_depth_mm} mm."
-                )
+                )))
     for grade_name in ("redness", "swelling"):
         day = _rebound_day(days, grade_name)
         if day is not None:
-            flags.append(
+            findings.append(RecoveryFinding(grade_name, day.day_after, getattr(day, grade_name), (
                 f"{grade_name.capitalize()} rose again on day {day.day_after} after falling: "
                 "check for infection or contact dermatitis."
-            )
-    return flags
+            )))
+    return findings
+
+
+def recovery_flags(max_depth_mm: Decimal | None, days: Sequence[GradedDay]) -> list[str]:
+    """Sentences for the practitioner about reaction notes that need a look."""
+    return [finding.sentence for finding in recovery_findings(max_depth_mm, days)]
+
+
+def session_recovery_findings(session: TreatmentSession) -> list[RecoveryFinding]:
+    """Findings for a session whose reaction notes are loaded."""
+    return recovery_findings(
+        session.max_depth_mm,
+        [GradedDay(note.day_after, note.redness, note.swelling) for note in session.post_notes],
+    )
 
 
 def session_recovery_flags(session: TreatmentSession) -> list[str]:

@@ -6,7 +6,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from tracker import clock, domain, drafts
+from tracker import audit, clock, domain, drafts
+from tracker.adverse_events import queries as adverse_events
 from tracker.authz import practitioner_required, staff_required
 from tracker.extensions import db
 from tracker.forms import parse_whole_number
@@ -95,6 +96,7 @@ def create(series_id: int) -> Response | str:
                 series, form.data, performed_at, area_rows, form.product_rows(),
                 acknowledged=warnings, author=current_user, screening=screening,
             )
+            audit.record(audit.AuditAction.LOG_SESSION, session)
             db.session.commit()
             flash("The session was saved. Add redness and swelling notes on the days after.",
                   "success")
@@ -158,6 +160,7 @@ def _render_session(session: TreatmentSession, note_form: NoteForm | None) -> st
         note_form=note_form, expected_downtime=domain.expected_downtime(session.max_depth_mm),
         recovery_flags=session_recovery_flags(session),
         isotretinoin_months=current_app.config["ISOTRETINOIN_LOOKBACK_MONTHS"],
+        adverse_events=adverse_events.events_of_session(session.id),
     )
 
 
@@ -165,6 +168,7 @@ def _render_session(session: TreatmentSession, note_form: NoteForm | None) -> st
 @staff_required
 def show(session_id: int) -> str:
     session = queries.get_session_or_404(session_id)
+    audit.record(audit.AuditAction.VIEW_SESSION, session)
     note_form = _note_form(session) if can_add_note(current_user, session) else None
     return _render_session(session, note_form)
 
@@ -176,7 +180,8 @@ def add_note(session_id: int) -> Response | tuple[str, int]:
     ensure_can_add_note(session)
     form = _note_form(session)
     if form.validate_on_submit():
-        operations.add_note(session, form.data, current_user)
+        note = operations.add_note(session, form.data, current_user)
+        audit.record(audit.AuditAction.ADD_NOTE, note)
         db.session.commit()
         flash("The note was added.", "success")
         return redirect(url_for("sessions.show", session_id=session.id, _anchor="notes"))

@@ -1,0 +1,297 @@
+"""The audit trail: one row per look at or change to a patient's record, sign-ins and
+refusals included; written in the same transaction as the change; never rewritten."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from tests.conftest import login, post
+from tests.factories import PASSWORD, make_patient, make_series, make_session, make_user
+from tracker import audit, clock
+from tracker.domain import SeriesStatus
+from tracker.extensions import db
+from tracker.models import AuditEvent, TreatmentSeries
+from tracker.models.audit import AuditAction, AuditObject, AuditOutcome
+
+pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
+
+
+def events(app, **filters) -> list[AuditEvent]:
+    with app.app_context():
+        statement = select(AuditEvent).filter_by(**filters).order_by(AuditEvent.id)
+        return list(db.session.scalars(statement))
+
+
+def count_events(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(AuditEvent.id)))
+
+
+def test_viewing_a_patient_page_writes_exactly_one_row(app, client, records, practitioner):
+    with records():
+        patient = make_patient()
+    before = count_events(app)
+    assert client.get(f"/patients/{patient.id}").status_code == 200
+    assert count_events(app) == before + 1
+    [row] = events(app, action=AuditAction.VIEW_PATIENT)
+    assert (row.user_id, row.role.value, row.patient_id) == (practitioner.id, "practitioner",
+                                                              patient.id)
+    assert (row.object_type, row.object_id) == (AuditObject.PATIENT, patient.id)
+    assert row.outcome is AuditOutcome.OK
+    assert row.source_address == "127.0.0.1"
+    assert row.endpoint == "patients.show"
+    assert row.at.tzinfo is not None
+
+
+def test_series_and_session_pages_are_recorded_for_their_patient(app, client, records,
+                                                                 practitioner):
+    with records():
+        series = make_series()
+        session = make_session(series)
+    assert client.get(f"/series/{series.id}").status_code == 200
+    assert client.get(f"/sessions/{session.id}").status_code == 200
+    rows = events(app, patient_id=series.patient_id)
+    assert [(r.action, r.object_id) for r in rows] == [
+        (AuditAction.VIEW_SERIES, series.id), (AuditAction.VIEW_SESSION, session.id)]
+
+
+def test_a_change_and_its_audit_row_commit_together(app, client, records, practitioner):
+    with records():
+        series = make_series(lead=make_user("practitioner"), status=SeriesStatus.ACTIVE)
+    response = post(client, f"/series/{series.id}/discontinue",
+                    {"reason": "moved away", "confirm": "y"})
+    assert response.status_code == 302
+    [row] = events(app, action=AuditAction.DISCONTINUE_SERIES)
+    assert (row.object_id, row.patient_id, row.user_id) == (series.id, series.patient_id,
+                                                           practitioner.id)
+
+
+def test_a_failure_after_the_flush_leaves_neither_the_change_nor_its_audit_row(
+        app, client, records, practitioner, monkeypatch):
+    with records():
+        series = make_series(status=SeriesStatus.ACTIVE)
+    real_record = audit.record
+
+    def record_then_fail(*args, **kwargs):
+        real_record(*args, **kwargs)
+        db.session.flush()  # both rows reach the database...
+        raise RuntimeError("disk full")  # ...and then the request fails before its commit
+
+    monkeypatch.setattr(audit, "record", record_then_fail)
+    before = count_events(app)
+    response = post(client, f"/series/{series.id}/discontinue",
+                    {"reason": "moved away", "confirm": "y"})
+    assert response.status_code == 500
+    assert count_events(app) == before
+    with app.app_context():
+        stored = db.session.get(TreatmentSeries, series.id)
+        assert stored.status is SeriesStatus.ACTIVE and stored.discontinued_reason is None
+
+
+def test_record_outside_a_view_is_part_of_the_callers_transaction(app, records):
+    with records():
+        patient = make_patient()
+    with app.test_request_context("/"):
+        audit.record(AuditAction.VIEW_PATIENT, patient, user=None)
+        db.session.flush()
+        db.session.rollback()
+    assert count_events(app) == 0
+
+
+def test_a_failed_sign_in_is_recorded_without_a_user(app, client, records):
+    with records():
+        user = make_user("practitioner")
+    response = login(client, user.email, "not-the-password")
+    assert response.status_code == 200
+    [row] = events(app, action=AuditAction.SIGN_IN)
+    assert row.outcome is AuditOutcome.FAILED
+    assert row.user_id is None and row.role is None
+    assert row.source_address == "127.0.0.1"
+
+
+def test_sign_in_sign_out_and_password_change_are_recorded(app, client, records):
+    with records():
+        user = make_user("manager")
+    assert login(client, user.email, PASSWORD).status_code == 302
+    response = post(client, "/account/password",
+                    {"current_password": "wrong-one", "new_password": "x" * 20,
+                     "confirm_password": "x" * 20}, token_from="/account/password")
+    assert response.status_code == 200
+    assert post(client, "/logout").status_code == 302
+    rows = [(r.action, r.outcome, r.user_id) for r in events(app)]
+    assert rows == [
+        (AuditAction.SIGN_IN, AuditOutcome.OK, user.id),
+        (AuditAction.CHANGE_PASSWORD, AuditOutcome.FAILED, user.id),
+        (AuditAction.SIGN_OUT, AuditOutcome.OK, user.id),
+    ]
+
+
+def test_a_403_is_recorded_as_a_denied_access(app, client, records, login_as):
+    with records():
+        patient_user = make_user("patient")
+    login_as(patient_user)
+    assert client.get("/patients/").status_code == 403
+    [row] = events(app, action=AuditAction.ACCESS)
+    assert row.outcome is AuditOutcome.DENIED
+    assert (row.user_id, row.role.value, row.endpoint) == (patient_user.id, "patient",
+                                                           "patients.index")
+
+
+def test_another_patients_series_is_a_recorded_404(app, client, records, login_as):
+    with records():
+        patient_user = make_user("patient")
+        other = make_series()
+    login_as(patient_user)
+    response = client.get(f"/me/series/{other.id}")
+    assert response.status_code == 404
+    [row] = events(app, action=AuditAction.ACCESS)
+    assert row.outcome is AuditOutcome.DENIED
+    assert (row.object_type, row.object_id) == (AuditObject.SERIES, other.id)
+    # It shows in the history of the patient whose record was asked for.
+    assert row.patient_id == other.patient_id
+    assert not events(app, action=AuditAction.VIEW_OWN_SERIES)
+
+
+def test_a_denial_that_cannot_be_stored_still_shows_the_error_page(app, client, records,
+                                                                   login_as, monkeypatch):
+    with records():
+        patient_user = make_user("patient")
+    login_as(patient_user)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(audit, "record", broken)
+    response = client.get("/patients/")
+    assert response.status_code == 403
+    assert "Not allowed" in response.get_data(as_text=True)
+
+
+def test_the_own_record_pages_are_recorded(app, client, records, login_as):
+    with records():
+        patient_user = make_user("patient")
+        series = make_series(patient=patient_user.patient)
+    login_as(patient_user)
+    assert client.get("/me").status_code == 200
+    assert client.get(f"/me/series/{series.id}").status_code == 200
+    rows = events(app, patient_id=patient_user.patient_id)
+    assert [r.action for r in rows][-2:] == [AuditAction.VIEW_OWN_RECORD,
+                                            AuditAction.VIEW_OWN_SERIES]
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_events SET outcome = 'denied'",
+    "DELETE FROM audit_events",
+])
+def test_the_database_refuses_to_change_or_remove_audit_rows(app, records, statement):
+    with records():
+        patient = make_patient()
+    with app.test_request_context("/"):
+        audit.record(AuditAction.VIEW_PATIENT, patient)
+        db.session.commit()
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+    [row] = events(app)
+    assert row.outcome is AuditOutcome.OK
+
+
+# ---------- What managers see ----------
+
+def test_the_manager_sees_a_patients_access_history_on_the_patient_page(app, client, records,
+                                                                        login_as):
+    with records():
+        manager = make_user("manager", name="Maud Manager")
+        practitioner = make_user("practitioner", name="Dr Pryce")
+        patient = make_patient()
+    login_as(practitioner)
+    client.get(f"/patients/{patient.id}")
+    post(client, "/logout")
+    login_as(manager)
+    page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert "Access history" in page
+    assert "Dr Pryce" in page and "View patient" in page
+    assert f"/audit/?patient={patient.id}" in page
+
+
+def test_a_practitioner_sees_no_access_history(app, client, records, practitioner):
+    with records():
+        patient = make_patient()
+    page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert "Access history" not in page
+    assert "/audit/" not in page
+
+
+@pytest.fixture
+def manager(records, login_as):
+    with records():
+        user = make_user("manager", name="Maud Manager")
+    return login_as(user)
+
+
+def test_the_log_filters_by_patient_action_user_and_day(app, client, records, manager):
+    with records():
+        one, other = make_patient(chart_number="MN-1"), make_patient(chart_number="MN-2")
+        reader = make_user("practitioner", name="Dr Reader")
+    with app.test_request_context("/"):
+        for target in (one, one, other):
+            audit.record(AuditAction.VIEW_PATIENT, target, user=reader)
+        audit.record(AuditAction.UPDATE_PATIENT, one, user=reader)
+        db.session.commit()
+
+    def total(query: str) -> str:
+        page = client.get(f"/audit/?{query}")
+        assert page.status_code == 200
+        return page.get_data(as_text=True).split('class="subtitle muted">', 1)[1].split(" ")[0]
+
+    assert total(f"patient={one.id}") == "3"
+    assert total("chart=MN-2") == "1"
+    assert total(f"patient={one.id}&action=update_patient") == "1"
+    assert total(f"user={reader.id}") == "4"
+    with app.app_context():
+        day = clock.today()
+    assert total(f"user={reader.id}&from={day.isoformat()}&to={day.isoformat()}") == "4"
+    assert total(f"user={reader.id}&to={(day.replace(year=day.year - 1)).isoformat()}") == "0"
+
+
+@pytest.mark.parametrize("query, message", [
+    ("from=2026-13-01", "Give a date as YYYY-MM-DD"),
+    ("from=%2B2026-01-01", "Give a date as YYYY-MM-DD"),
+    ("chart=NOPE-1", "No patient has chart number NOPE-1."),
+    ("from=2026-02-01&to=2026-01-01", "The end date is before the start date"),
+    ("user=abc", "Not a valid choice"),
+])
+def test_odd_filters_are_explained_not_a_500(client, manager, query, message):
+    response = client.get(f"/audit/?{query}")
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+
+
+def test_the_log_is_paginated_and_its_queries_do_not_grow(app, client, records, manager):
+    from tests.conftest import count_queries
+
+    def add(count: int) -> None:
+        with records():
+            patient = make_patient()
+        with app.test_request_context("/"):
+            for _ in range(count):
+                audit.record(AuditAction.VIEW_PATIENT, patient, user=None)
+            db.session.commit()
+
+    add(5)
+    client.get("/audit/")
+    with count_queries(app) as small:
+        client.get("/audit/")
+    add(120)
+    with count_queries(app) as large:
+        page = client.get("/audit/").get_data(as_text=True)
+    assert len(small) == len(large)
+    assert "Page 1 of 3" in page
+    assert page.count("<tr>") == 1 + app.config["AUDIT_EVENTS_PER_PAGE"]
+
+
+def test_reading_the_log_is_itself_recorded(app, client, manager):
+    client.get("/audit/")
+    assert events(app, action=AuditAction.VIEW_AUDIT_LOG, user_id=manager.id)

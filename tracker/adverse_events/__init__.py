@@ -1,0 +1,1 @@
+"""Adverse events register: practitioners report, managers review and close."""

@@ -1,0 +1,177 @@
+"""Writing the audit trail (``tracker.models.audit``).
+
+:func:`record` adds a row to the caller's transaction, so the view's single commit
+stores the change and its audit row together, and a rollback drops both. A view that
+only reads (a patient's page) commits nothing itself: the row it recorded is committed
+when its response is ready (:func:`_commit_recorded_reads`).
+
+A refusal (403, or a scoped lookup answering 404) aborts the request, and with it the
+request's transaction; :func:`denied` notes it and the error handler stores it on its own
+(:func:`store_denial`), in a way that never turns the error page into a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from flask.wrappers import Response
+from flask_login import current_user
+from sqlalchemy import event
+
+from tracker.extensions import db
+from tracker.models import (
+    AdverseEvent,
+    Patient,
+    PostSessionNote,
+    TreatmentSeries,
+    TreatmentSession,
+    User,
+)
+from tracker.models.audit import AuditAction, AuditEvent, AuditObject, AuditOutcome
+
+__all__ = ["AuditAction", "AuditObject", "AuditOutcome", "denied", "record"]
+
+_OBJECT_TYPES: dict[type, AuditObject] = {
+    Patient: AuditObject.PATIENT,
+    TreatmentSeries: AuditObject.SERIES,
+    TreatmentSession: AuditObject.SESSION,
+    PostSessionNote: AuditObject.NOTE,
+    User: AuditObject.USER,
+    AdverseEvent: AuditObject.ADVERSE_EVENT,
+}
+
+
+def _patient_id_of(target: Any) -> int | None:
+    if isinstance(target, Patient):
+        return target.id
+    if isinstance(target, TreatmentSeries):
+        return target.patient_id
+    if isinstance(target, TreatmentSession):
+        return target.series.patient_id
+    if isinstance(target, PostSessionNote):
+        return target.session.series.patient_id
+    if isinstance(target, User):
+        return target.patient_id
+    return getattr(target, "patient_id", None)
+
+
+def _object_type_of(target: Any) -> AuditObject | None:
+    for cls, object_type in _OBJECT_TYPES.items():
+        if isinstance(target, cls):
+            return object_type
+    return getattr(target, "audit_object_type", None)
+
+
+def _actor(user: Any | None) -> Any | None:
+    if user is not None:
+        return user
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user
+    return None
+
+
+def _request_facts() -> tuple[str | None, str | None]:
+    """The client's address and the route asked for, outside a request neither."""
+    if not has_request_context():
+        return None, None
+    return (request.remote_addr or "")[:45] or None, (request.endpoint or "")[:80] or None
+
+
+def record(
+    action: AuditAction,
+    target: Any | None = None,
+    *,
+    outcome: AuditOutcome = AuditOutcome.OK,
+    user: Any | None = None,
+    patient_id: int | None = None,
+    object_type: AuditObject | None = None,
+    object_id: int | None = None,
+) -> AuditEvent:
+    """Add one audit row to the current transaction (the caller commits).
+
+    ``target`` is the record acted on (a patient, series, session, note or user): its
+    type, id and patient are read from it, flushing first when it is new. ``user`` is
+    who acted, by default the signed-in user (none for anonymous visitors).
+    """
+    if target is not None:
+        if getattr(target, "id", None) is None:
+            db.session.flush()
+        object_type = object_type or _object_type_of(target)
+        object_id = object_id if object_id is not None else target.id
+        if patient_id is None:
+            patient_id = _patient_id_of(target)
+    actor = _actor(user)
+    address, endpoint = _request_facts()
+    entry = AuditEvent(
+        action=action,
+        outcome=outcome,
+        user_id=actor.id if actor is not None else None,
+        role=actor.role if actor is not None else None,
+        patient_id=patient_id,
+        object_type=object_type,
+        object_id=object_id,
+        source_address=address,
+        endpoint=endpoint,
+    )
+    db.session.add(entry)
+    if has_request_context():
+        g.audit_uncommitted = True
+    return entry
+
+
+def denied(object_type: AuditObject = AuditObject.PAGE, object_id: int | None = None,
+           patient_id: int | None = None) -> None:
+    """Note a refused access; the error handler stores it once the request is aborted."""
+    g.audit_denial = {"object_type": object_type, "object_id": object_id,
+                      "patient_id": patient_id}
+
+
+def store_denial() -> None:
+    """Store the refusal noted by :func:`denied`, in a transaction of its own.
+
+    Called by the 403/404 error handlers. Whatever the request had pending is rolled
+    back first. A failure here is logged and swallowed: the error page must still show.
+    """
+    denial = g.pop("audit_denial", None)
+    if denial is None:
+        return
+    try:
+        db.session.rollback()
+        record(AuditAction.ACCESS, outcome=AuditOutcome.DENIED, **denial)
+        db.session.commit()
+    except Exception:
+        current_app.logger.exception("could not store an audit row for a refused access")
+        try:
+            db.session.rollback()
+        except Exception:
+            current_app.logger.exception("rollback after a failed audit write failed")
+    finally:
+        g.pop("audit_uncommitted", None)
+
+
+def _commit_recorded_reads(response: Response) -> Response:
+    """Commit the audit rows a read-only view recorded but did not commit itself."""
+    if not g.pop("audit_uncommitted", False) or response.status_code >= 400:
+        return response
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("could not store the audit row of a page view")
+        raise
+    return response
+
+
+def _forget_flag(session: Any, *args: Any) -> None:
+    if has_request_context():
+        g.pop("audit_uncommitted", None)
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_commit_recorded_reads)
+    # A commit stores the rows recorded so far; a rollback drops them: either way nothing
+    # is left for the end of the request to commit.
+    if not event.contains(db.session, "after_commit", _forget_flag):
+        event.listen(db.session, "after_commit", _forget_flag)
+        event.listen(db.session, "after_rollback", _forget_flag)

@@ -1,0 +1,1 @@
+"""The audit log pages: the whole log with filters, for managers."""
