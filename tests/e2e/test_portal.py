@@ -9,6 +9,7 @@ import re
 from urllib.parse import urlsplit
 
 from tests.e2e.test_practitioner import (
+    answer_screening_no,
     create_patient,
     open_stretch_mark_series,
     save_confirming_warnings,
@@ -26,6 +27,7 @@ def test_a_patient_signs_up_and_keeps_their_recovery_diary_on_a_phone(browse):
     patient_path = tab.path
     open_stretch_mark_series(tab)
     tab.click("Log session 1", check=False)
+    answer_screening_no(tab)
     form = tab.page.locator("main form")
     form.get_by_label("Date and time").fill(yesterday().strftime("%Y-%m-%dT%H:%M"))
     form.get_by_label("Device").fill("Dermapen 4")
