@@ -321,3 +321,14 @@ def test_error_summary_names_each_missing_field(client, app, practitioner):
     assert '<a href="#first_name">First name</a>: Enter the first name.' in summary
     assert '<a href="#last_name">Last name</a>: Enter the last name.' in summary
     assert patient_count(app) == 0
+
+
+def test_patient_page_title_names_the_patient_only(client, records, practitioner):
+    """The browser tab reads the patient's name, not a page section that slipped into it."""
+    with records():
+        patient = make_patient(first_name="Ines", last_name="Duarte")
+    page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Ines Duarte")
+    assert "<" not in title and "Consents" not in title
+    assert page.count('id="consents"') == 1
