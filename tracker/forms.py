@@ -63,53 +63,46 @@ def optional_int(value: Any) -> int | None:
     return number
 
 
-class _OneMessageOnBadText:
-    """A value that could not be read gets its own message only, not also the "required"
-    message of a validator that sees no data."""
+class _StrictNumber:
+    """Reads the typed text with ``parse``; anything it refuses gets ``message`` alone, not
+    also the "required" message of a validator that sees no data."""
 
     process_errors: list[Any]
+    data: Any
+    parse: Any
+    message: str
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        raw = valuelist[0]
+        if raw is None or raw == "":
+            self.data = None
+            return
+        self.data = type(self).parse(str(raw))
+        if self.data is None:
+            raise ValueError(self.message)
 
     def pre_validate(self, form: Any) -> None:
         if self.process_errors:
             raise StopValidation()
 
 
-class WholeNumberField(_OneMessageOnBadText, IntegerField):
+class WholeNumberField(_StrictNumber, IntegerField):
     """An integer typed with the digits 0–9 only; anything else gets a clear message."""
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
-            return
-        raw = valuelist[0]
-        if raw is None or raw == "":
-            self.data = None
-            return
-        number = parse_whole_number(str(raw))
-        if number is None:
-            self.data = None
-            raise ValueError("Enter a whole number using the digits 0–9 only.")
-        self.data = number
+    parse = staticmethod(parse_whole_number)
+    message = "Enter a whole number using the digits 0–9 only."
 
 
-class StrictDecimalField(_OneMessageOnBadText, DecimalField):
+class StrictDecimalField(_StrictNumber, DecimalField):
     """A decimal typed with the digits 0–9 and at most one decimal point."""
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
-            return
-        raw = valuelist[0]
-        if raw is None or raw == "":
-            self.data = None
-            return
-        number = parse_decimal(str(raw))
-        if number is None:
-            self.data = None
-            raise ValueError("Enter a number using the digits 0–9 and a decimal point, "
-                             "e.g. 0.25.")
-        self.data = number
+    parse = staticmethod(parse_decimal)
+    message = "Enter a number using the digits 0–9 and a decimal point, e.g. 0.25."
 
 
-class BoundedDateField(_OneMessageOnBadText, DateField):
+class BoundedDateField(DateField):
     """A date field whose impossible or far-off values get one readable message."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
@@ -122,6 +115,10 @@ class BoundedDateField(_OneMessageOnBadText, DateField):
         except ValueError:
             self.data = None
             raise ValueError("Enter a real date as day, month and year.") from None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            raise StopValidation()  # the message above alone, not also "required"
 
 
 def check_date_between(value: date | None, earliest: date, latest: date,
