@@ -42,5 +42,5 @@ def test_the_response_streams_rows_as_they_come():
         assert pulled == []
         assert response.is_streamed
         assert response.headers["Content-Disposition"] == 'attachment; filename="list.csv"'
-        assert b"".join(response.response).decode() == "n\r\n0\r\n1\r\n2\r\n"
+        assert b"".join(response.iter_encoded()).decode() == "n\r\n0\r\n1\r\n2\r\n"
     assert pulled == [0, 1, 2]
