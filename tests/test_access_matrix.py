@@ -20,7 +20,7 @@ from tests.factories import (
     make_user,
 )
 from tracker.db import utcnow
-from tracker.domain import Reporter
+from tracker.domain import Endpoint, Reporter
 
 # Authorisation, not hashing, is under test here: see fast_password_check.
 pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
@@ -100,6 +100,9 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
     ("sessions.create", "POST"): CLINICAL_WRITE,
     ("sessions.show", "GET"): STAFF_READ,
     ("sessions.add_note", "POST"): CLINICAL_WRITE,
+    ("sessions.edit", "GET"): CLINICAL_READ,
+    ("sessions.edit", "POST"): CLINICAL_WRITE,
+    ("sessions.sign", "POST"): CLINICAL_WRITE,
     ("adverse_events.report", "GET"): CLINICAL_READ,
     ("adverse_events.report", "POST"): CLINICAL_WRITE,
     ("adverse_events.index", "GET"): {"anonymous": LOGIN, "practitioner": 403,
@@ -155,7 +158,8 @@ def world(records) -> World:
         own_series = make_series(patient=patient_user.patient, lead=practitioner)
         other_patient = make_patient(first_name="Ottoline", last_name="Quarrington")
         series = make_series(patient=other_patient, lead=practitioner)
-        session = make_session(series)
+        session = make_session(series, endpoint=Endpoint.UNIFORM_ERYTHEMA, pain_score=3,
+                               goodman_baron_grade=3)
         make_note(session)
         own_session = make_session(own_series, performed_at=utcnow() - timedelta(days=2))
         own_entry = make_note(own_session, reported_by=Reporter.PATIENT,

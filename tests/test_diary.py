@@ -50,6 +50,7 @@ def test_a_diary_entry_is_saved_as_the_patients_own_report(app, client, login_as
     [note] = notes(app)
     assert (note.day_after, note.redness, note.swelling) == (3, 2, 1)
     assert note.reported_by is Reporter.PATIENT and note.recorded_by_id == user.id
+    assert note.signed_by_id == user.id and note.signed_at == note.recorded_at
     assert note.other_symptom == "tingling"
     with app.app_context():
         codes = db.session.get(PostSessionNote, note.id).symptom_codes

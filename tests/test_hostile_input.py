@@ -60,7 +60,7 @@ from tests.formscan import (
 )
 from tracker import clock, create_app
 from tracker.db import utcnow
-from tracker.domain import Reporter
+from tracker.domain import Endpoint, Reporter
 from tracker.drafts.operations import keep_draft
 from tracker.extensions import db
 
@@ -205,7 +205,9 @@ def build_world(app: Flask) -> World:
                               recorded_by=patient_user, recorded_at=utcnow())
         patient = make_patient()
         series = make_series(patient=patient, lead=practitioner)
-        session = make_session(series)
+        # Complete, so that its page offers the "Sign session" form to crawl.
+        session = make_session(series, endpoint=Endpoint.UNIFORM_ERYTHEMA, pain_score=3,
+                               goodman_baron_grade=3)
         make_note(session)
         event = make_adverse_event(session, reported_by=practitioner)
         # A form the manager posted after being signed out, kept for them: its page

@@ -309,3 +309,36 @@ def test_screening_migration_turns_warning_text_into_rows(empty_database, tmp_pa
                 (1, "treatment", "2025-12-01", None)]
         finally:
             db.engine.dispose()
+
+
+def test_signing_migration_keeps_the_demo_clinic_and_signs_each_note_by_its_author(
+        empty_database, tmp_path):
+    """i17 upgrades a database holding the demo clinic without losing a row: every note
+    is signed by whoever recorded it, when they did; sessions signed by nobody stay
+    unsigned rather than being given a signature nobody made."""
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        try:
+            upgrade()
+            seed_demo(date(2026, 11, 25))
+            db.session.commit()
+            db.session.remove()
+            downgrade(revision="e17b_adverse_events")
+            kept_tables = ("treatment_sessions", "session_areas", "session_products",
+                           "post_session_notes", "note_symptoms")
+            before = {table: _count(table) for table in kept_tables}
+
+            upgrade()
+
+            assert {table: _count(table) for table in kept_tables} == before
+            with db.engine.connect() as connection:
+                assert connection.execute(text(
+                    "SELECT count(*) FROM post_session_notes WHERE signed_by_id <> "
+                    "recorded_by_id OR signed_at <> recorded_at")).scalar_one() == 0
+                assert connection.execute(text(
+                    "SELECT count(*) FROM treatment_sessions WHERE signed_at IS NOT NULL"
+                )).scalar_one() == 0
+            assert differences() == []
+        finally:
+            db.session.remove()
+            db.engine.dispose()

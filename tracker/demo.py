@@ -362,6 +362,7 @@ def _series(rng: random.Random, patient: Patient, concern: Concern, plan: str, l
         session = _session(rng, series, index, day, areas, performer)
         if rng.random() < 0.85 or patient.account is not None or index == 0:
             _notes(rng, session, day, today, performer)
+        _sign(rng, session, day, today)
 
 
 def _depth(rng: random.Random, area: Area, progress: float) -> Decimal:
@@ -426,6 +427,15 @@ def _session(rng: random.Random, series: TreatmentSeries, index: int, day: date,
     return session
 
 
+def _sign(rng: random.Random, session: TreatmentSession, day: date, today: date) -> None:
+    """Practitioners sign at the end of the day; a few of the last days' sessions wait,
+    and now and then one is forgotten (the Today page lists it after 72 hours)."""
+    if rng.random() < (0.5 if (today - day).days <= 3 else 0.985):
+        session.signed_by = session.practitioner
+        session.signed_at = min(clock.now_utc(),
+                                session.performed_at + timedelta(hours=rng.randint(2, 8)))
+
+
 def _notes(rng: random.Random, session: TreatmentSession, day: date, today: date,
            recorder: User) -> None:
     """Check-in notes on days 0, 1, 3 and 7 (those already past), the grades settling."""
@@ -453,7 +463,8 @@ def _notes(rng: random.Random, session: TreatmentSession, day: date, today: date
             reported_by=reporter,
             text=text,
             recorded_by=recorder,
-            recorded_at=session.performed_at + timedelta(days=day_after,
-                                                         minutes=rng.randint(15, 240)),
+            recorded_at=(recorded_at := session.performed_at
+                         + timedelta(days=day_after, minutes=rng.randint(15, 240))),
+            signed_at=recorded_at,
             symptoms=[NoteSymptom(symptom=symptom) for symptom in sorted(set(symptoms))],
         ))

@@ -282,6 +282,13 @@ class Symptom(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class RevisionKind(enum.StrEnum):
+    """An edit by the author before signing, or an amendment (with a reason) after."""
+
+    EDIT = "edit"
+    AMENDMENT = "amendment"
+
+
 class Reporter(enum.StrEnum):
     CLINICIAN = "clinician"
     PATIENT = "patient"

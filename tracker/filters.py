@@ -9,6 +9,7 @@ from flask import Flask
 
 from tracker import clock, domain, rules
 from tracker.authz import TEMPLATE_CHECKS
+from tracker.sessions import revisions
 
 
 def format_datetime(moment: datetime | None) -> str:
@@ -52,6 +53,8 @@ def init_app(app: Flask) -> None:
         "today": clock.today,
         "field_attrs": field_attrs,
         "form_error_list": form_error_list,
+        "revision_field_label": revisions.field_label,
+        "revision_value": revisions.display_value,
     }
     app.jinja_env.globals.update(globals_)
     app.jinja_env.globals["clinic_name"] = app.config["CLINIC_NAME"]

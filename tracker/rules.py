@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.domain import Role
+from tracker.domain import Concern, Role
 from tracker.models import Patient, TreatmentSeries, TreatmentSession
 
 
@@ -81,12 +81,62 @@ def ensure_can_add_note(session: TreatmentSession) -> None:
     ensure_patient_active(session.series.patient)
 
 
+def _session_page(session: TreatmentSession) -> tuple[str, dict[str, Any]]:
+    return ("sessions.show", {"session_id": session.id})
+
+
+def is_session_author(user: Any, session: TreatmentSession) -> bool:
+    """The practitioner who gave the session or the one who logged it."""
+    return bool(user.is_authenticated
+                and user.id in (session.practitioner_id, session.created_by_id))
+
+
+def missing_for_signing(session: TreatmentSession) -> list[str]:
+    """What must be filled before the session can be signed (labels, in form order)."""
+    missing = []
+    if session.endpoint is None:
+        missing.append("Clinical endpoint")
+    if session.pain_score is None:
+        missing.append("Pain (0–10)")
+    if session.series.concern is Concern.ACNE_SCARS and session.goodman_baron_grade is None:
+        missing.append("Goodman & Baron grade")
+    return missing
+
+
+def ensure_can_sign(user: Any, session: TreatmentSession) -> None:
+    ensure_patient_active(session.series.patient)
+    if session.is_signed:
+        raise StateConflict("This session is already signed.", _session_page(session))
+    if not is_session_author(user, session):
+        raise StateConflict("Only the practitioner who gave or logged this session can sign "
+                            "it.", _session_page(session))
+    missing = missing_for_signing(session)
+    if missing:
+        raise StateConflict("Fill these before signing: " + ", ".join(missing) + ".",
+                            ("sessions.edit", {"session_id": session.id}))
+
+
+def ensure_can_revise(user: Any, session: TreatmentSession) -> None:
+    """Before signing only its author edits a session; once signed, any practitioner
+    amends it with a reason, and it is never edited again."""
+    ensure_patient_active(session.series.patient)
+    if not session.is_signed and not is_session_author(user, session):
+        raise StateConflict("Until it is signed, only the practitioner who gave or logged "
+                            "this session can change it.", _session_page(session))
+
+
 def _is_practitioner(user: Any) -> bool:
     return bool(user.is_authenticated and user.role is Role.PRACTITIONER)
 
 
 def can_change_series(user: Any, series: TreatmentSeries) -> bool:
     return _is_practitioner(user) and series.status.is_open and not series.patient.is_archived
+
+
+def can_log_session(user: Any, series: TreatmentSeries) -> bool:
+    """Offer "Log session": the series is open and its patient active (a missing consent
+    is explained by the form's own guard, so the link still shows)."""
+    return can_change_series(user, series)
 
 
 def can_complete_series(user: Any, series: TreatmentSeries, sessions_done: int) -> bool:
@@ -101,9 +151,29 @@ def can_open_series(user: Any, patient: Patient) -> bool:
     return _is_practitioner(user) and not patient.is_archived
 
 
+def can_sign(user: Any, session: TreatmentSession) -> bool:
+    """The page offers "Sign" (the guard says what is missing when fields are blank)."""
+    return (_is_practitioner(user) and not session.is_signed
+            and is_session_author(user, session) and not session.series.patient.is_archived)
+
+
+def can_edit_session(user: Any, session: TreatmentSession) -> bool:
+    return (_is_practitioner(user) and not session.is_signed
+            and is_session_author(user, session) and not session.series.patient.is_archived)
+
+
+def can_amend(user: Any, session: TreatmentSession) -> bool:
+    return (_is_practitioner(user) and session.is_signed
+            and not session.series.patient.is_archived)
+
+
 TEMPLATE_CHECKS = {
     "can_change_series": can_change_series,
     "can_complete_series": can_complete_series,
+    "can_log_session": can_log_session,
     "can_add_note": can_add_note,
     "can_open_series": can_open_series,
+    "can_sign": can_sign,
+    "can_edit_session": can_edit_session,
+    "can_amend": can_amend,
 }

@@ -320,6 +320,10 @@ def _session(batch: _Batch, ids: _Ids, rng: random.Random, series_id: int, day: 
         "satisfaction": rng.randint(4, 10), "notes": "Tolerated well.",
         "created_by_id": practitioner,
         "created_at": performed_at + timedelta(minutes=45),
+        # Practitioners sign at the end of the day; the last days' sessions may wait.
+        **({"signed_at": None, "signed_by_id": None} if day >= today - timedelta(days=2)
+           and rng.random() < 0.5 else
+           {"signed_at": performed_at + timedelta(hours=6), "signed_by_id": practitioner}),
     })
     for position, area in enumerate(areas):
         batch.add(SessionArea, {
@@ -343,6 +347,8 @@ def _session(batch: _Batch, ids: _Ids, rng: random.Random, series_id: int, day: 
             "reported_by": Reporter.CLINICIAN if day_after == 0 else Reporter.PATIENT,
             "recorded_by_id": practitioner,
             "recorded_at": performed_at + timedelta(days=day_after, hours=2),
+            "signed_by_id": practitioner,
+            "signed_at": performed_at + timedelta(days=day_after, hours=2),
         })
         if day_after == 3 and rng.random() < 0.3:
             for symptom in rng.sample(_SYMPTOMS, 2):

@@ -104,6 +104,23 @@ def test_practitioner_logs_a_first_session_and_a_day_one_note(browse):
     notes = tab.page.get_by_role("table", name="Reaction notes by day").inner_text()
     assert "1 – mild" in notes and "Itching" in notes
 
+    # Complete the record, sign it, then correct it: an amendment with a reason.
+    assert "Before signing, fill in: Clinical endpoint, Pain (0–10)" in tab.text("#signature")
+    tab.click("Edit", check="session-edit")
+    form = tab.page.locator("main form")
+    form.get_by_label("Clinical endpoint").select_option("uniform_erythema")
+    form.get_by_label("Pain (0–10)").select_option("3")
+    tab.click("Save changes", role="button", check=False)
+    tab.click("Sign session", role="button", check="session-signed")
+    assert "The record is locked" in tab.text("#signature")
+    tab.click("Amend", check="session-amend")
+    form = tab.page.locator("main form")
+    form.get_by_label("Device").fill("Dermapen 4 Pro")
+    form.get_by_label("Reason for the amendment").fill("Model mistyped")
+    tab.click("Save amendment", role="button", check="session-amended")
+    assert "amended; originally Dermapen 4" in tab.text()
+    assert "Model mistyped" in tab.text("#changes")
+
     tab.goto(series_path)
     assert "1 of 4 sessions" in tab.text()
     tab.click("Maren Holloway", within="nav.breadcrumbs")

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from tracker.domain import Role
 from tracker.pagination import page_arg
 from tracker.series.queries import ATTENTION_STATES, series_needing_attention
-from tracker.sessions.queries import patient_reported_flags, recent_sessions
+from tracker.sessions.queries import patient_reported_flags, recent_sessions, unsigned_sessions
 
 bp = Blueprint("main", __name__)
 
@@ -31,6 +31,9 @@ def home() -> Response | str:
     mine_only = current_user.role is Role.PRACTITIONER and request.args.get("mine") == "1"
     practitioner_id = current_user.id if mine_only else None
     state = next((s for s in ATTENTION_STATES if s.value == request.args.get("state")), None)
+    # Signing is the practitioner's own task; the manager sees the whole clinic's.
+    unsigned_count, unsigned = unsigned_sessions(
+        current_user.id if current_user.role is Role.PRACTITIONER else None)
     return render_template(
         "main/home.html",
         attention=series_needing_attention(
@@ -42,6 +45,8 @@ def home() -> Response | str:
         state=state,
         states=ATTENTION_STATES,
         patient_reports=patient_reported_flags(practitioner_id),
+        unsigned_count=unsigned_count,
+        unsigned=unsigned,
     )
 
 

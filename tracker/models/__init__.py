@@ -13,7 +13,12 @@ from tracker.models.screening import (
     SessionScreeningAnswer,
 )
 from tracker.models.series import SeriesArea, TreatmentSeries
-from tracker.models.sessions import SessionArea, SessionProduct, TreatmentSession
+from tracker.models.sessions import (
+    SessionArea,
+    SessionProduct,
+    SessionRevision,
+    TreatmentSession,
+)
 from tracker.models.users import LoginFailure, User
 
 __all__ = [
@@ -30,6 +35,7 @@ __all__ = [
     "SessionArea",
     "SessionConfirmation",
     "SessionProduct",
+    "SessionRevision",
     "SessionScreeningAnswer",
     "SignupLink",
     "TreatmentSeries",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +15,11 @@ from tracker.extensions import db
 if TYPE_CHECKING:
     from tracker.models.sessions import TreatmentSession
     from tracker.models.users import User
+
+
+def _signed_by_author(context: Any) -> int:
+    """Unless told otherwise, the note's author signs it."""
+    return int(context.get_current_parameters()["recorded_by_id"])
 
 
 class PostSessionNote(db.Model):
@@ -40,9 +45,15 @@ class PostSessionNote(db.Model):
     reported_by: Mapped[Reporter] = mapped_column(enum_column(Reporter, "reported_by"))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A note is signed by its author as it is saved (a patient's diary entry again when
+    #: they correct it within the day); clinicians' notes are never changed after.
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    signed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"),
+                                              default=_signed_by_author)
 
     session: Mapped[TreatmentSession] = relationship(back_populates="post_notes")
-    recorded_by: Mapped[User] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    signed_by: Mapped[User] = relationship(foreign_keys=[signed_by_id])
     symptoms: Mapped[list[NoteSymptom]] = relationship(
         back_populates="note", cascade="all, delete-orphan", order_by="NoteSymptom.symptom"
     )

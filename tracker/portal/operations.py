@@ -28,20 +28,25 @@ def _fill(note: PostSessionNote, data: dict[str, Any]) -> None:
 
 def record_entry(session: TreatmentSession, data: dict[str, Any], patient_user: User
                  ) -> PostSessionNote:
-    """A patient-reported note for today, recorded by the patient's own account."""
+    """A patient-reported note for today, recorded and signed by the patient's own
+    account as it is saved."""
     day = day_after(session)
     ensure_diary_open(session, day)
+    now = utcnow()
     note = PostSessionNote(session=session, day_after=day, reported_by=Reporter.PATIENT,
-                           recorded_by=patient_user, recorded_at=utcnow())
+                           recorded_by=patient_user, recorded_at=now,
+                           signed_by=patient_user, signed_at=now)
     _fill(note, data)
     db.session.add(note)
     return note
 
 
 def update_entry(note: PostSessionNote, data: dict[str, Any], patient_user: User) -> None:
-    """Correct the patient's own entry (within EDIT_HOURS of saving it)."""
+    """Correct the patient's own entry (within EDIT_HOURS of saving it); the patient signs
+    the corrected entry as they save it."""
     ensure_entry_editable(note, patient_user.id)
     note.symptoms.clear()
     db.session.flush()
     _fill(note, data)
+    note.signed_at = utcnow()
 

@@ -155,15 +155,10 @@ FOLD_CHOICES = choices([("0", "The first time (before the clocks went back)"),
                         ("1", "The second time (after the clocks went back)")])
 
 
-class SessionForm(FlaskForm):
-    performed_at = DateTimeLocalField(
-        "Date and time", format="%Y-%m-%dT%H:%M",
-        validators=[DataRequired("Enter the session's date and time.")],
-    )
-    #: Asked only when the time typed happened twice (clocks going back).
-    performed_at_fold = RadioField("Which one?", choices=FOLD_CHOICES, validate_choice=False)
-    practitioner_id = SelectField("Practitioner", coerce=int,
-                                  validators=[DataRequired("Choose the practitioner.")])
+class SessionDetailsForm(FlaskForm):
+    """What was done and how the skin reacted: the part of a session its author may edit
+    until signing, and that an amendment corrects afterwards."""
+
     device = StringField("Device", filters=[blank_to_none],
                          validators=[DataRequired("Name the device used."), Length(max=120)],
                          description="e.g. pen device and model")
@@ -204,38 +199,15 @@ class SessionForm(FlaskForm):
                                   blank="Not recorded", validators=[Optional()])
     notes = TextAreaField("Notes", filters=[blank_to_none],
                           validators=[Optional(), Length(max=5000)])
-    confirm_warnings = BooleanField("I have reviewed these warnings and want to save the session.")
-    #: The screening answers (screen_<item>) and override reasons (reason_<item>) are
-    #: added below the class, one per domain.ScreeningItem.
-    depth_reason = TextAreaField(
-        "Why is the depth so far above the reference range?", filters=[blank_to_none],
-        validators=[Optional(), Length(max=2000)],
-        description="Kept with the session, e.g. thick scar tissue tested on a small area.",
-    )
-    warnings_digest = HiddenField()
-    submit = SubmitField("Save session")
 
-    def __init__(self, *args: Any, concern: Concern, series_start: Any = None,
+    def __init__(self, *args: Any, concern: Concern,
                  planned_areas: list[Area] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.practitioner_id.choices = practitioner_choices()
-        months = int(current_app.config["ISOTRETINOIN_LOOKBACK_MONTHS"])
-        self.isotretinoin_months = months
-        for item in ScreeningItem:
-            self[screening_field_name(item)].label.text = item.question(months)
-        for item in ITEMS_WITH_REASON:
-            self[reason_field_name(item)].label.text = (
-                f"Why treat today despite: {item.question(months).lower()}?"
-                if item.level is ScreeningLevel.DEFER
-                else f"Why treat within {months} months of isotretinoin?")
         self._concern = concern
-        self._series_start = series_start
         planned = area_choices(planned_areas or [])
         for row in self.areas:
             row.form.area.choices = planned
         self._planned_choices = planned
-        #: True once the typed time turned out to happen twice: the page asks which.
-        self.asks_fold = False
 
     def add_area_row(self) -> None:
         self.areas.append_entry()
@@ -249,40 +221,6 @@ class SessionForm(FlaskForm):
         else:
             self.areas.entries = self.areas.entries[:1]
         return super().validate(extra_validators)
-
-    def validate_performed_at(self, field: DateTimeLocalField) -> None:
-        if field.data is None:
-            return
-        typed = field.data
-        if self._series_start is not None and typed < datetime.combine(self._series_start,
-                                                                       time.min):
-            raise ValidationError(
-                f"The series started on {self._series_start.day} "
-                f"{self._series_start:%b %Y}; a session cannot be before it."
-            )
-        limit = int(current_app.config["SESSION_FUTURE_LIMIT_MINUTES"])
-        latest = clock.to_local(clock.now_utc() + timedelta(minutes=limit)).replace(tzinfo=None)
-        if typed > latest:
-            raise ValidationError("The session cannot be in the future: check the date and "
-                                  "time.")
-        kind = clock.classify_local(typed)
-        if kind is LocalTimeKind.NONEXISTENT:
-            raise ValidationError(
-                f"{typed:%H:%M} did not exist on {typed.day} {typed:%b %Y}: the clocks went "
-                "forward. Check the time."
-            )
-        if kind is LocalTimeKind.AMBIGUOUS:
-            self.asks_fold = True
-            if self.performed_at_fold.data not in ("0", "1"):
-                raise ValidationError(
-                    f"{typed:%H:%M} happened twice on {typed.day} {typed:%b %Y} because the "
-                    "clocks went back: choose which one below."
-                )
-
-    def performed_at_utc(self) -> datetime:
-        """The typed wall-clock time as a UTC moment (valid forms only)."""
-        fold = 1 if self.asks_fold and self.performed_at_fold.data == "1" else 0
-        return clock.from_local(self.performed_at.data, fold=fold)
 
     def validate_areas(self, field: FieldList) -> None:
         first_row: dict[str, int] = {}
@@ -321,6 +259,121 @@ class SessionForm(FlaskForm):
             if row.form.name.data
         ]
 
+    def fill_from(self, session: Any) -> None:
+        """Start from what the session holds now (GET of the edit page)."""
+        for name in SESSION_DETAIL_FIELDS:
+            self[name].data = getattr(session, name)
+        self.endpoint.data = session.endpoint.value if session.endpoint else ""
+        while len(self.areas) < len(session.areas):
+            self.add_area_row()
+        for row, area in zip(self.areas, session.areas, strict=False):
+            row.form.area.data = area.area.value
+            row.form.depth_mm.data = area.depth_mm
+            row.form.passes.data = area.passes
+        while len(self.products) < len(session.products):
+            self.products.append_entry()
+        for row, product in zip(self.products, session.products, strict=False):
+            row.form["name"].data = product.name
+            row.form.lot.data = product.lot
+
+
+class SessionRevisionForm(SessionDetailsForm):
+    """Editing an unsigned session, or amending a signed one (a reason is then required)."""
+
+    reason = TextAreaField(
+        "Reason for the amendment", filters=[blank_to_none],
+        # No Optional(): it would stop the chain before validate_reason asks for one.
+        validators=[Length(max=2000)],
+        description="Kept with each changed value, e.g. \"lot number mistyped\".",
+    )
+    submit = SubmitField("Save changes")
+
+    def __init__(self, *args: Any, amending: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.amending = amending
+        if amending:
+            self.submit.label.text = "Save amendment"
+            self.reason.flags.required = True
+        else:
+            self.reason.label.text = "What was corrected, and why (optional)"
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if self.amending and not field.data:
+            raise ValidationError("Say why the signed session is amended; the reason is kept "
+                                  "with each changed value.")
+
+
+class SessionForm(SessionDetailsForm):
+    performed_at = DateTimeLocalField(
+        "Date and time", format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired("Enter the session's date and time.")],
+    )
+    #: Asked only when the time typed happened twice (clocks going back).
+    performed_at_fold = RadioField("Which one?", choices=FOLD_CHOICES, validate_choice=False)
+    practitioner_id = SelectField("Practitioner", coerce=int,
+                                  validators=[DataRequired("Choose the practitioner.")])
+    confirm_warnings = BooleanField("I have reviewed these warnings and want to save the session.")
+    #: The screening answers (screen_<item>) and override reasons (reason_<item>) are
+    #: added below the class, one per domain.ScreeningItem.
+    depth_reason = TextAreaField(
+        "Why is the depth so far above the reference range?", filters=[blank_to_none],
+        validators=[Optional(), Length(max=2000)],
+        description="Kept with the session, e.g. thick scar tissue tested on a small area.",
+    )
+    warnings_digest = HiddenField()
+    submit = SubmitField("Save session")
+
+    def __init__(self, *args: Any, concern: Concern, series_start: Any = None,
+                 planned_areas: list[Area] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, concern=concern, planned_areas=planned_areas, **kwargs)
+        self.practitioner_id.choices = practitioner_choices()
+        months = int(current_app.config["ISOTRETINOIN_LOOKBACK_MONTHS"])
+        self.isotretinoin_months = months
+        for item in ScreeningItem:
+            self[screening_field_name(item)].label.text = item.question(months)
+        for item in ITEMS_WITH_REASON:
+            self[reason_field_name(item)].label.text = (
+                f"Why treat today despite: {item.question(months).lower()}?"
+                if item.level is ScreeningLevel.DEFER
+                else f"Why treat within {months} months of isotretinoin?")
+        self._series_start = series_start
+        #: True once the typed time turned out to happen twice: the page asks which.
+        self.asks_fold = False
+
+    def validate_performed_at(self, field: DateTimeLocalField) -> None:
+        if field.data is None:
+            return
+        typed = field.data
+        if self._series_start is not None and typed < datetime.combine(self._series_start,
+                                                                       time.min):
+            raise ValidationError(
+                f"The series started on {self._series_start.day} "
+                f"{self._series_start:%b %Y}; a session cannot be before it."
+            )
+        limit = int(current_app.config["SESSION_FUTURE_LIMIT_MINUTES"])
+        latest = clock.to_local(clock.now_utc() + timedelta(minutes=limit)).replace(tzinfo=None)
+        if typed > latest:
+            raise ValidationError("The session cannot be in the future: check the date and "
+                                  "time.")
+        kind = clock.classify_local(typed)
+        if kind is LocalTimeKind.NONEXISTENT:
+            raise ValidationError(
+                f"{typed:%H:%M} did not exist on {typed.day} {typed:%b %Y}: the clocks went "
+                "forward. Check the time."
+            )
+        if kind is LocalTimeKind.AMBIGUOUS:
+            self.asks_fold = True
+            if self.performed_at_fold.data not in ("0", "1"):
+                raise ValidationError(
+                    f"{typed:%H:%M} happened twice on {typed.day} {typed:%b %Y} because the "
+                    "clocks went back: choose which one below."
+                )
+
+    def performed_at_utc(self) -> datetime:
+        """The typed wall-clock time as a UTC moment (valid forms only)."""
+        fold = 1 if self.asks_fold and self.performed_at_fold.data == "1" else 0
+        return clock.from_local(self.performed_at.data, fold=fold)
+
     def screening_fields(self) -> list[tuple[ScreeningItem, RadioField]]:
         return [(item, self[screening_field_name(item)]) for item in ScreeningItem]
 
@@ -346,11 +399,14 @@ for _item in ITEMS_WITH_REASON:
     ))
 
 
-SESSION_FIELDS = (
-    "practitioner_id", "device", "cartridge", "cartridge_lot", "anaesthetic_agent",
-    "anaesthetic_strength", "anaesthetic_minutes", "immediate_redness", "immediate_swelling",
-    "pain_score", "gais_clinician", "gais_patient", "goodman_baron_grade", "satisfaction", "notes",
+#: The session's own columns an edit or amendment may change, in the form's order.
+SESSION_DETAIL_FIELDS = (
+    "device", "cartridge", "cartridge_lot", "anaesthetic_agent", "anaesthetic_strength",
+    "anaesthetic_minutes", "immediate_redness", "immediate_swelling", "pain_score",
+    "gais_clinician", "gais_patient", "goodman_baron_grade", "satisfaction", "notes",
 )
+
+SESSION_FIELDS = ("practitioner_id", *SESSION_DETAIL_FIELDS)
 
 SYMPTOM_CHOICES = choices((symptom.value, symptom.label) for symptom in Symptom)
 REPORTER_CHOICES = choices((reporter.value, reporter.label) for reporter in Reporter)

@@ -14,6 +14,7 @@ from tracker.domain import (
     ConfirmationRule,
     Endpoint,
     Reporter,
+    RevisionKind,
     ScreeningItem,
     ScreeningLevel,
     Symptom,
@@ -29,6 +30,7 @@ from tracker.models import (
     SessionArea,
     SessionConfirmation,
     SessionProduct,
+    SessionRevision,
     SessionScreeningAnswer,
     TreatmentSeries,
     TreatmentSession,
@@ -36,6 +38,8 @@ from tracker.models import (
 )
 from tracker.rules import (
     ensure_can_add_note,
+    ensure_can_revise,
+    ensure_can_sign,
     ensure_consent_for_first_session,
     ensure_series_changeable,
 )
@@ -45,6 +49,13 @@ from tracker.sessions.forms import (
     SessionWarning,
     reason_field_name,
     screening_field_name,
+)
+from tracker.sessions.revisions import (
+    REVISABLE_COLUMNS,
+    AreaSetting,
+    ProductUsed,
+    SessionDetails,
+    as_code,
 )
 
 
@@ -200,7 +211,7 @@ def log_session(
     area_rows: list[dict[str, Any]],
     product_rows: list[dict[str, Any]],
     acknowledged: list[SessionWarning],
-    author: User,
+    actor: User,
     screening: dict[ScreeningItem, bool] | None = None,
 ) -> TreatmentSession:
     """Save a session with its screening answers and one confirmation row per warning
@@ -213,7 +224,7 @@ def log_session(
     session = TreatmentSession(
         series=series,
         performed_at=performed_at,
-        created_by=author,
+        created_by=actor,
         endpoint=Endpoint(data["endpoint"]) if data.get("endpoint") else None,
         **{field: data[field] for field in SESSION_FIELDS},
     )
@@ -234,7 +245,7 @@ def log_session(
         SessionConfirmation(
             rule=str(warning.rule), message=warning.message, is_override=warning.is_override,
             reason=data.get(warning.reason_field) if warning.reason_field else None,
-            confirmed_by=author, confirmed_at=now,
+            confirmed_by=actor, confirmed_at=now,
         )
         for warning in acknowledged
     ]
@@ -243,7 +254,8 @@ def log_session(
     return session
 
 
-def add_note(session: TreatmentSession, data: dict[str, Any], author: User) -> PostSessionNote:
+def add_note(session: TreatmentSession, data: dict[str, Any], actor: User) -> PostSessionNote:
+    """A clinician's note, signed by its author as it is saved."""
     ensure_can_add_note(session)
     note = PostSessionNote(
         session=session,
@@ -253,8 +265,100 @@ def add_note(session: TreatmentSession, data: dict[str, Any], author: User) -> P
         reported_by=Reporter(data["reported_by"]),
         other_symptom=data["other_symptom"],
         text=data["text"],
-        recorded_by=author,
+        recorded_by=actor,
+        signed_by=actor,
         symptoms=[NoteSymptom(symptom=Symptom(code)) for code in sorted(set(data["symptoms"]))],
     )
     db.session.add(note)
     return note
+
+
+def sign_session(session: TreatmentSession, actor: User) -> None:
+    """Sign the session: from now on it changes only by amendment."""
+    ensure_can_sign(actor, session)
+    session.signed_at = clock.now_utc()
+    session.signed_by = actor
+
+
+class RevisionRefused(ValueError):  # noqa: N818 - reads as what happened
+    """The change asks for something an amendment may not do (e.g. remove an area)."""
+
+
+def revise_session(session: TreatmentSession, details: SessionDetails, actor: User,
+                   reason: str | None = None) -> list[SessionRevision]:
+    """Apply ``details`` to the session and record each changed value as a revision: an
+    edit while it is unsigned (by its author), an amendment with ``reason`` once signed.
+
+    An amendment keeps every area and product row of the signed record (it may change
+    their values and add rows); only an unsigned session loses a row. Returns the
+    revisions (none when nothing changed)."""
+    ensure_can_revise(actor, session)
+    amending = session.is_signed
+    if amending and not reason:
+        raise ValueError("an amendment needs a reason")
+    kind = RevisionKind.AMENDMENT if amending else RevisionKind.EDIT
+    changes: list[tuple[str, Any, Any]] = []
+
+    for name in REVISABLE_COLUMNS:
+        old, new = getattr(session, name), details.columns[name]
+        if as_code(old) != as_code(new):
+            changes.append((name, old, new))
+            setattr(session, name, new)
+
+    current = {row.area: row for row in session.areas}
+    wanted = {setting.area for setting in details.areas}
+    dropped = [row for area, row in current.items() if area not in wanted]
+    if amending and dropped:
+        raise RevisionRefused(
+            f"{dropped[0].area.label} is part of the signed record and cannot be removed; "
+            "amend its depth and passes instead.")
+    for row in dropped:
+        changes.append((f"area:{row.area.value}",
+                        AreaSetting(row.area, row.depth_mm, row.passes).as_text(), None))
+        session.areas.remove(row)
+    for position, setting in enumerate(details.areas):
+        row = current.get(setting.area)
+        code = f"area:{setting.area.value}"
+        if row is None:
+            session.areas.append(SessionArea(position=position, area=setting.area,
+                                             depth_mm=setting.depth_mm,
+                                             passes=setting.passes))
+            changes.append((code, None, setting.as_text()))
+            continue
+        row.position = position
+        for column in ("depth_mm", "passes"):
+            old, new = getattr(row, column), getattr(setting, column)
+            if as_code(old) != as_code(new):
+                changes.append((f"{code}:{column}", old, new))
+                setattr(row, column, new)
+
+    products = list(session.products)
+    if amending and len(details.products) < len(products):
+        raise RevisionRefused(
+            f"Product {len(details.products) + 1} is part of the signed record and cannot be "
+            "removed; amend its name or lot instead.")
+    for index, used in enumerate(details.products):
+        code = f"product:{index + 1}"
+        if index >= len(products):
+            session.products.append(SessionProduct(position=index, name=used.name,
+                                                   lot=used.lot))
+            changes.append((code, None, used.as_text()))
+            continue
+        for column in ("name", "lot"):
+            old, new = getattr(products[index], column), getattr(used, column)
+            if as_code(old) != as_code(new):
+                changes.append((f"{code}:{column}", old, new))
+                setattr(products[index], column, new)
+    for index in range(len(details.products), len(products)):
+        changes.append((f"product:{index + 1}",
+                        ProductUsed(products[index].name, products[index].lot).as_text(), None))
+        session.products.remove(products[index])
+
+    now = clock.now_utc()
+    revisions = [
+        SessionRevision(session=session, kind=kind, field=code, old_value=as_code(old),
+                        new_value=as_code(new), reason=reason, author=actor, at=now)
+        for code, old, new in changes
+    ]
+    db.session.add_all(revisions)
+    return revisions

@@ -16,6 +16,7 @@ from tracker.extensions import db
 from tracker.models import (
     PostSessionNote,
     SessionConfirmation,
+    SessionRevision,
     TreatmentSeries,
     TreatmentSession,
 )
@@ -47,6 +48,8 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
             selectinload(TreatmentSession.screening_answers),
             selectinload(TreatmentSession.confirmations).joinedload(
                 SessionConfirmation.confirmed_by),
+            selectinload(TreatmentSession.revisions).joinedload(SessionRevision.author),
+            joinedload(TreatmentSession.signed_by),
             *session_details(),
         )
     )
@@ -152,3 +155,37 @@ def patient_reported_flags(practitioner_id: int | None = None,
         if raised:
             rows.append((session, raised))
     return rows
+
+
+def revised_fields(session: TreatmentSession) -> dict[str, str | None]:
+    """Field code -> its original value, for each field changed since the session was
+    saved (the first revision's old value is the original)."""
+    originals: dict[str, str | None] = {}
+    for revision in session.revisions:
+        originals.setdefault(revision.field, revision.old_value)
+    return originals
+
+
+#: Sessions left unsigned this long are listed for their practitioner and counted for
+#: the manager.
+UNSIGNED_AFTER = timedelta(hours=72)
+
+
+def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10
+                      ) -> tuple[int, list[TreatmentSession]]:
+    """How many sessions are unsigned more than 72 hours after they took place, and the
+    oldest ``limit`` of them (a practitioner's own, or the clinic's). Two statements, on
+    the partial index of unsigned sessions."""
+    scope = [TreatmentSession.signed_at.is_(None),
+             TreatmentSession.performed_at < utcnow() - UNSIGNED_AFTER]
+    if practitioner_id is not None:
+        scope.append(TreatmentSession.practitioner_id == practitioner_id)
+    count = db.session.scalar(select(func.count(TreatmentSession.id)).where(*scope)) or 0
+    oldest = db.session.scalars(
+        select(TreatmentSession).where(*scope)
+        .order_by(TreatmentSession.performed_at, TreatmentSession.id)
+        .limit(limit)
+        .options(joinedload(TreatmentSession.series).joinedload(TreatmentSeries.patient),
+                 joinedload(TreatmentSession.practitioner))
+    )
+    return count, list(oldest)

@@ -15,13 +15,22 @@ from tracker.models import TreatmentSeries, TreatmentSession
 from tracker.rules import (
     can_add_note,
     ensure_can_add_note,
+    ensure_can_revise,
     ensure_consent_for_first_session,
     ensure_series_changeable,
+    missing_for_signing,
 )
 from tracker.series.queries import get_series_or_404, progress_of
 from tracker.sessions import operations, queries
-from tracker.sessions.forms import NoteForm, SessionForm, SessionWarning
+from tracker.sessions.forms import (
+    NoteForm,
+    SessionDetailsForm,
+    SessionForm,
+    SessionRevisionForm,
+    SessionWarning,
+)
 from tracker.sessions.recovery import session_recovery_flags
+from tracker.sessions.revisions import SessionDetails
 
 bp = Blueprint("sessions", __name__)
 
@@ -32,7 +41,7 @@ def _row_index(value: str, rows: int) -> int | None:
     return number if number is not None and number < rows else None
 
 
-def _handle_row_buttons(form: SessionForm) -> str | None:
+def _handle_row_buttons(form: SessionDetailsForm) -> str | None:
     """Add or remove an area/product row without saving. Returns the id of the field to
     focus next ('' when nothing needs focus), or None when no row button was pressed."""
     if "add_area" in request.form:
@@ -94,7 +103,7 @@ def create(series_id: int) -> Response | str:
         if not warnings or (confirmed and not missing):
             session = operations.log_session(
                 series, form.data, performed_at, area_rows, form.product_rows(),
-                acknowledged=warnings, author=current_user, screening=screening,
+                acknowledged=warnings, actor=current_user, screening=screening,
             )
             audit.record(audit.AuditAction.LOG_SESSION, session)
             db.session.commit()
@@ -161,6 +170,8 @@ def _render_session(session: TreatmentSession, note_form: NoteForm | None) -> st
         recovery_flags=session_recovery_flags(session),
         isotretinoin_months=current_app.config["ISOTRETINOIN_LOOKBACK_MONTHS"],
         adverse_events=adverse_events.events_of_session(session.id),
+        missing_for_signing=missing_for_signing(session),
+        revised=queries.revised_fields(session),
     )
 
 
@@ -186,3 +197,63 @@ def add_note(session_id: int) -> Response | tuple[str, int]:
         flash("The note was added.", "success")
         return redirect(url_for("sessions.show", session_id=session.id, _anchor="notes"))
     return _render_session(session, form), 422
+
+
+@bp.route("/sessions/<id:session_id>/edit", methods=["GET", "POST"])
+@practitioner_required
+def edit(session_id: int) -> Response | str | tuple[str, int]:
+    """Until it is signed, the author edits the session; once signed, it is amended with
+    a reason. Either way each changed value is kept as a revision beside the record."""
+    session = queries.get_session_or_404(session_id)
+    ensure_can_revise(current_user, session)
+    series = session.series
+    amending = session.is_signed
+    form = SessionRevisionForm(concern=series.concern, planned_areas=series.area_codes,
+                               amending=amending)
+    focus: str | None = None
+    if request.method == "GET":
+        form.fill_from(session)
+    elif (focus := _handle_row_buttons(form)) is not None:
+        pass
+    elif form.validate_on_submit():
+        details = SessionDetails.from_form(form.data, form.area_rows(), form.product_rows())
+        try:
+            revisions = operations.revise_session(session, details, current_user,
+                                                  reason=form.reason.data)
+        except operations.RevisionRefused as refusal:
+            db.session.rollback()
+            form.areas.errors.append(str(refusal))
+        else:
+            if not revisions:
+                flash("Nothing was changed.", "info")
+                return redirect(url_for("sessions.show", session_id=session.id))
+            audit.record(audit.AuditAction.AMEND_SESSION if amending
+                         else audit.AuditAction.UPDATE_SESSION, session)
+            db.session.commit()
+            count = len(revisions)
+            flash(f"{'Amended' if amending else 'Saved'}: {count} "
+                  f"{'value' if count == 1 else 'values'} changed; the earlier "
+                  f"{'value is' if count == 1 else 'values are'} kept in the session's history.",
+                  "success")
+            return redirect(url_for("sessions.show", session_id=session.id, _anchor="changes"))
+    drafts.restore(form)
+    page = render_template(
+        "sessions/edit.html", form=form, session=session, series=series,
+        patient=series.patient, number=queries.session_number(session), amending=amending,
+        focus=focus,
+    )
+    if request.method == "POST" and focus is None:
+        return page, 422
+    return page
+
+
+@bp.post("/sessions/<id:session_id>/sign")
+@practitioner_required
+def sign(session_id: int) -> Response:
+    session = queries.get_session_or_404(session_id)
+    operations.sign_session(session, current_user)
+    audit.record(audit.AuditAction.SIGN_SESSION, session)
+    db.session.commit()
+    flash("The session is signed. Any later correction is an amendment with a reason.",
+          "success")
+    return redirect(url_for("sessions.show", session_id=session.id))
