@@ -6,8 +6,10 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select
 
+from tracker import audit, mail
 from tracker.auth.operations import change_password, create_user
 from tracker.db import utcnow
 from tracker.domain import Role
@@ -59,3 +61,55 @@ def use_link(link: SignupLink, password: str) -> User:
 
 def link_of(user_id: int) -> SignupLink | None:
     return db.session.scalar(select(SignupLink).where(SignupLink.user_id == user_id))
+
+
+def can_email_link(patient: Patient) -> bool:
+    """Whether the link can go by e-mail: mail is set up and the record has an address."""
+    return mail.is_configured() and bool(patient.email)
+
+
+def link_email(url: str, account: User) -> tuple[str, str]:
+    """Subject and plain-text body of the sign-up e-mail.
+
+    E-mail is not a safe place for health information: the message names the clinic and
+    carries the link and the sign-in address, nothing about the patient's treatment.
+    """
+    config = current_app.config
+    clinic = config["CLINIC_NAME"]
+    lines = [
+        "Hello,",
+        "",
+        f"{clinic} has made you an account for its patient portal.",
+        "Open this link to choose your password:",
+        "",
+        url,
+        "",
+        f"The link works once, within {LINK_LIFETIME.days} days. You will then sign in "
+        f"with {account.email}.",
+        "",
+        "If you did not expect this e-mail, you can ignore it.",
+    ]
+    if config.get("CLINIC_PHONE"):
+        lines += ["", f"Questions? Call {clinic} on {config['CLINIC_PHONE']}."]
+    lines += ["", clinic]
+    if config.get("CLINIC_ADDRESS"):
+        lines.append(str(config["CLINIC_ADDRESS"]))
+    return f"Your sign-up link for {clinic}", "\n".join(lines) + "\n"
+
+
+def email_link(patient: Patient, account: User, url: str) -> None:
+    """E-mail the sign-up link to the address on the patient's record, and record the
+    attempt in the audit trail whatever its outcome (the caller commits).
+
+    Raises :class:`tracker.mail.MailError` when the message was not sent.
+    """
+    subject, body = link_email(url, account)
+    try:
+        if not patient.email:
+            raise mail.MailError("There is no e-mail address on the patient's record.")
+        mail.send(patient.email, subject, body)
+    except mail.MailError:
+        audit.record(audit.AuditAction.EMAIL_SIGNUP_LINK, account,
+                     outcome=audit.AuditOutcome.FAILED)
+        raise
+    audit.record(audit.AuditAction.EMAIL_SIGNUP_LINK, account)
