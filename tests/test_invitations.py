@@ -199,6 +199,8 @@ def test_the_link_arrives_by_e_mail_at_the_address_on_file(app, client, practiti
     assert delivery.message["From"] == "Harbour Skin Clinic <reception@clinic.example>"
     assert delivery.message["Subject"] == "Your sign-up link for Harbour Skin Clinic"
     assert delivery.message.get_content_type() == "text/plain"
+    # Sent as written: the link is one line on the wire too, for readers that show it raw.
+    assert delivery.message["Content-Transfer-Encoding"] == "7bit"
     text = delivery.body
     assert f"http://localhost/welcome/{token}\n" in text
     assert "Harbour Skin Clinic" in text and "020 7946 0000" in text

@@ -44,8 +44,16 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body)
+    message.set_content(body, cte=_transfer_encoding(body))
     return message
+
+
+def _transfer_encoding(body: str) -> str:
+    """7bit for plain ASCII, so a long link stays one line a reader can copy (quoted-
+    printable would break it with soft line breaks that some mail readers show)."""
+    if body.isascii() and all(len(line) <= 998 for line in body.splitlines()):
+        return "7bit"
+    return "quoted-printable"
 
 
 def send(to: str, subject: str, body: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import textwrap
 from datetime import timedelta
 
 from flask import current_app
@@ -76,25 +77,28 @@ def link_email(url: str, account: User) -> tuple[str, str]:
     """
     config = current_app.config
     clinic = config["CLINIC_NAME"]
-    lines = [
+    paragraphs = [
         "Hello,",
-        "",
-        f"{clinic} has made you an account for its patient portal.",
-        "Open this link to choose your password:",
-        "",
+        f"{clinic} has made you an account for its patient portal. Open this link to "
+        "choose your password:",
         url,
-        "",
         f"The link works once, within {LINK_LIFETIME.days} days. You will then sign in "
         f"with {account.email}.",
-        "",
         "If you did not expect this e-mail, you can ignore it.",
     ]
     if config.get("CLINIC_PHONE"):
-        lines += ["", f"Questions? Call {clinic} on {config['CLINIC_PHONE']}."]
-    lines += ["", clinic]
-    if config.get("CLINIC_ADDRESS"):
-        lines.append(str(config["CLINIC_ADDRESS"]))
+        paragraphs.append(f"Questions? Call {clinic} on {config['CLINIC_PHONE']}.")
+    signature = [clinic] + ([str(config["CLINIC_ADDRESS"])] if config.get("CLINIC_ADDRESS")
+                            else [])
+    # Prose wrapped for mail readers; the link stays on one line to be copied whole.
+    text = "\n\n".join(paragraph if paragraph == url else _wrap(paragraph)
+                       for paragraph in paragraphs)
+    lines = [text, "", *signature]
     return f"Your sign-up link for {clinic}", "\n".join(lines) + "\n"
+
+
+def _wrap(paragraph: str) -> str:
+    return textwrap.fill(paragraph, 72, break_long_words=False, break_on_hyphens=False)
 
 
 def email_link(patient: Patient, account: User, url: str) -> None:
