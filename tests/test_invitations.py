@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests import smtp
 from tests.conftest import login, make_test_config, post
 from tests.factories import make_patient, make_user
-from tracker import create_app
+from tracker import create_app, mail
 from tracker.db import utcnow
 from tracker.domain import Role
 from tracker.extensions import db
@@ -315,3 +315,19 @@ def test_mail_settings_from_the_environment_are_read_as_written(tmp_path, monkey
     assert (config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_USE_STARTTLS"]) == (
         "smtp.clinic.example", 2525, False)
     assert (config["MAIL_USERNAME"], config["MAIL_PASSWORD"]) == ("1234", "12345678")
+
+
+def test_the_mail_is_sent_with_no_database_transaction_open(app, client, practitioner,
+                                                            patient, inbox, monkeypatch):
+    """A slow mail server (up to MAIL_TIMEOUT_SECONDS) must not hold a database lock: on
+    SQLite a POST's transaction holds the write lock every other writer waits for."""
+    open_during_send = []
+    real_send = mail.send
+
+    def watched_send(*args, **kwargs):
+        open_during_send.append(db.session().in_transaction())
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(mail, "send", watched_send)
+    assert send(client, patient, email="imogen@example.com").status_code == 200
+    assert open_during_send == [False] and len(inbox.deliveries) == 1

@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from tracker import audit, mail
+from tracker import mail
 from tracker.auth.operations import change_password, create_user
 from tracker.db import utcnow
 from tracker.domain import Role
@@ -69,7 +69,7 @@ def can_email_link(patient: Patient) -> bool:
     return mail.is_configured() and bool(patient.email)
 
 
-def link_email(url: str, account: User) -> tuple[str, str]:
+def link_email(url: str, sign_in_email: str) -> tuple[str, str]:
     """Subject and plain-text body of the sign-up e-mail.
 
     E-mail is not a safe place for health information: the message names the clinic and
@@ -83,7 +83,7 @@ def link_email(url: str, account: User) -> tuple[str, str]:
         "choose your password:",
         url,
         f"The link works once, within {LINK_LIFETIME.days} days. You will then sign in "
-        f"with {account.email}.",
+        f"with {sign_in_email}.",
         "If you did not expect this e-mail, you can ignore it.",
     ]
     if config.get("CLINIC_PHONE"):
@@ -101,19 +101,14 @@ def _wrap(paragraph: str) -> str:
     return textwrap.fill(paragraph, 72, break_long_words=False, break_on_hyphens=False)
 
 
-def email_link(patient: Patient, account: User, url: str) -> None:
-    """E-mail the sign-up link to the address on the patient's record, and record the
-    attempt in the audit trail whatever its outcome (the caller commits).
+def email_link(to: str | None, sign_in_email: str, url: str) -> None:
+    """E-mail the sign-up link to ``to`` (the address on the patient's record).
 
-    Raises :class:`tracker.mail.MailError` when the message was not sent.
+    Takes plain values, not records: the caller sends with no database transaction open,
+    so a slow mail server never holds a lock (SQLite's write lock above all). Raises
+    :class:`tracker.mail.MailError` when the message was not sent.
     """
-    subject, body = link_email(url, account)
-    try:
-        if not patient.email:
-            raise mail.MailError("There is no e-mail address on the patient's record.")
-        mail.send(patient.email, subject, body)
-    except mail.MailError:
-        audit.record(audit.AuditAction.EMAIL_SIGNUP_LINK, account,
-                     outcome=audit.AuditOutcome.FAILED)
-        raise
-    audit.record(audit.AuditAction.EMAIL_SIGNUP_LINK, account)
+    if not to:
+        raise mail.MailError("There is no e-mail address on the patient's record.")
+    subject, body = link_email(url, sign_in_email)
+    mail.send(to, subject, body)

@@ -72,21 +72,25 @@ def manage(patient_id: int) -> Response:
             form.email.errors = [str(error)]
         else:
             audit.record(audit.AuditAction.ISSUE_SIGNUP_LINK, account)
+            to, sign_in_email = patient.email, account.email
             db.session.commit()
             url = url_for("invitations.welcome", token=token, _external=True)
             mail_error = None
             if wants_email:
-                # Sent only once the link is stored, so no message carries a link that a
-                # failed commit left unsaved; the attempt's audit row is a second commit.
+                # Sent only once the link is stored (no message carries a link a failed
+                # commit left unsaved) and with no transaction open (a slow mail server
+                # holds no database lock); the attempt's audit row is a second commit.
+                outcome = audit.AuditOutcome.OK
                 try:
-                    operations.email_link(patient, account, url)
+                    operations.email_link(to, sign_in_email, url)
                 except mail.MailError as error:
-                    mail_error = str(error)
+                    mail_error, outcome = str(error), audit.AuditOutcome.FAILED
+                audit.record(audit.AuditAction.EMAIL_SIGNUP_LINK, account, outcome=outcome)
                 db.session.commit()
             return _no_store(render_template(
                 "invitations/issued.html", patient=patient, account=account, url=url,
                 qr=qr_svg(url), lifetime_days=operations.LINK_LIFETIME.days,
-                emailed_to=patient.email if wants_email and mail_error is None else None,
+                emailed_to=to if wants_email and mail_error is None else None,
                 mail_error=mail_error))
     if form.is_submitted():
         status = 422
