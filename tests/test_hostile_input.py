@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from tests import smtp
 from tests.conftest import Database, login
 from tests.factories import (
     PASSWORD,
@@ -159,13 +160,23 @@ def _get_endpoints() -> list[str]:
                    if "GET" in rule.methods and rule.endpoint != "static"})
 
 
+@pytest.fixture(scope="module")
+def mail_server() -> Iterator[int]:
+    """A local SMTP server, so the pages offer sending a sign-up link by e-mail and the
+    crawl tries that button too."""
+    with smtp.smtp_server() as (port, _):
+        yield port
+
+
 @pytest.fixture
-def app_config() -> dict[str, object]:
+def app_config(mail_server: int) -> dict[str, object]:
     # Hostile sign-ins fail by the hundred; the throttle would answer 429 to all of them
     # and hide the form's own handling.
     # A slow run must not sign the clients out midway (a timed-out post is kept as a draft).
     return {"LOGIN_MAX_FAILURES_PER_ACCOUNT": 10**6, "LOGIN_MAX_FAILURES_PER_ADDRESS": 10**6,
-            "IDLE_TIMEOUT_MINUTES": 12 * 60}
+            "IDLE_TIMEOUT_MINUTES": 12 * 60,
+            "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": mail_server, "MAIL_USE_STARTTLS": False,
+            "MAIL_FROM": "reception@clinic.example"}
 
 
 # The records each example works on ------------------------------------------------------
@@ -203,7 +214,7 @@ def build_world(app: Flask) -> World:
         make_note(own_session)
         own_entry = make_note(own_session, reported_by=Reporter.PATIENT,
                               recorded_by=patient_user, recorded_at=utcnow())
-        patient = make_patient()
+        patient = make_patient(email="patient@example.com")
         series = make_series(patient=patient, lead=practitioner)
         # Complete, so that its page offers the "Sign session" form to crawl.
         session = make_session(series, endpoint=Endpoint.UNIFORM_ERYTHEMA, pain_score=3,

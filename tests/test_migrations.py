@@ -13,6 +13,7 @@ from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import Numeric, bindparam, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from tests import conftest
 from tracker import create_app
@@ -341,4 +342,38 @@ def test_signing_migration_keeps_the_demo_clinic_and_signs_each_note_by_its_auth
             assert differences() == []
         finally:
             db.session.remove()
+            db.engine.dispose()
+
+
+def test_new_audit_codes_keep_the_trail_and_its_append_only_triggers(empty_database, tmp_path):
+    """p19 swaps the action CHECK; SQLite rebuilds the table for it, which must keep every
+    row and make the triggers that refuse UPDATE and DELETE again."""
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        try:
+            upgrade(revision="e17b_adverse_events")
+            with db.engine.begin() as connection:
+                for action in ("sign_in", "view_patient", "access"):
+                    connection.execute(text(
+                        "INSERT INTO audit_events (at, action, outcome) VALUES "
+                        "(CURRENT_TIMESTAMP, :action, 'ok')"), {"action": action})
+            upgrade()
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO audit_events (at, action, outcome) VALUES "
+                    "(CURRENT_TIMESTAMP, 'email_signup_link', 'failed')"))
+            with db.engine.connect() as connection:
+                assert connection.execute(text(
+                    "SELECT action FROM audit_events ORDER BY id")).scalars().all() == [
+                    "sign_in", "view_patient", "access", "email_signup_link"]
+            for statement in ("UPDATE audit_events SET outcome = 'denied'",
+                              "DELETE FROM audit_events"):
+                with pytest.raises(DBAPIError, match="append-only"), \
+                        db.engine.begin() as connection:
+                    connection.execute(text(statement))
+            with pytest.raises(DBAPIError), db.engine.begin() as connection:
+                connection.execute(text("INSERT INTO audit_events (at, action, outcome) "
+                                        "VALUES (CURRENT_TIMESTAMP, 'made_up', 'ok')"))
+            assert differences() == []
+        finally:
             db.engine.dispose()

@@ -6,10 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.factories import make_note, make_series, make_session, make_user
+from tests.conftest import post
+from tests.factories import PASSWORD, make_note, make_series, make_session, make_user
 from tracker import clock
 from tracker.db import utcnow
-from tracker.domain import Area, Concern, SeriesStatus
+from tracker.domain import Area, Concern, Reporter, SeriesStatus
 from tracker.extensions import db
 from tracker.models import SessionConfirmation
 from tracker.portal import wording
@@ -159,3 +160,99 @@ def test_another_patients_series_is_404_with_none_of_their_text(client, login_as
 def test_windows_are_said_as_dates(monkeypatch, opens, closes, expected):
     monkeypatch.setattr(clock, "today", lambda: date(2026, 11, 25))
     assert wording.window_words(opens, closes) == expected
+
+
+# ---------- Pages staff and patients share, in the patient's own layout ----------
+
+PORTAL_NAV = ['class="portal-nav"', ">My treatment</a>", ">Aftercare</a>"]
+STAFF_NAV = ['class="site-nav"', "Series tracker", ">Today</a>", ">Patients</a>",
+             'class="role-badge"']
+
+
+def assert_portal_layout(body: str) -> None:
+    for piece in PORTAL_NAV:
+        assert piece in body, piece
+    for piece in STAFF_NAV:
+        assert piece not in body, piece
+
+
+def test_the_patients_password_page_is_in_the_portal(client, login_as, records):
+    with records():
+        user = make_user("patient", email="ines@example.com")
+    login_as(user)
+    body = client.get("/account/password").get_data(as_text=True)
+    assert_portal_layout(body)
+    assert '<a href="/account/password" aria-current="page">Password</a>' in body
+    assert "You sign in with <strong>ines@example.com</strong>" in body
+    assert 'autocomplete="current-password"' in body and 'autocomplete="new-password"' in body
+
+    refused = post(client, "/account/password", {
+        "current_password": PASSWORD, "new_password": "short", "confirm_password": "short"},
+        token_from="/account/password").get_data(as_text=True)
+    assert_portal_layout(refused)
+    assert "Your password was not changed." in refused and 'aria-invalid="true"' in refused
+
+    changed = post(client, "/account/password", {
+        "current_password": PASSWORD, "new_password": "a lantern by the harbour",
+        "confirm_password": "a lantern by the harbour"}, token_from="/account/password",
+        follow_redirects=True)
+    assert changed.request.path == "/me"
+    assert "Your password was changed." in changed.get_data(as_text=True)
+
+
+def test_staff_keep_the_staff_layout_for_their_password(client, practitioner):
+    body = client.get("/account/password").get_data(as_text=True)
+    assert 'class="site-nav"' in body and 'class="portal-nav"' not in body
+
+
+@pytest.mark.parametrize("url", ["/me/series/999999", "/patients/1", "/me/series/not-a-number"])
+def test_a_patients_error_pages_lead_back_to_the_portal(client, login_as, records, url):
+    with records():
+        user = make_user("patient")
+    login_as(user)
+    response = client.get(url)
+    assert response.status_code in (403, 404)
+    body = response.get_data(as_text=True)
+    assert_portal_layout(body)
+    assert '<a class="button" href="/me">Back to my treatment</a>' in body
+
+
+def test_too_many_wrong_passwords_keep_the_patient_in_the_portal(app, client, login_as,
+                                                                  records):
+    app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] = 1
+    with records():
+        user = make_user("patient")
+    login_as(user)
+    wrong = {"current_password": "not my password", "new_password": "a lantern by the sea",
+             "confirm_password": "a lantern by the sea"}
+    post(client, "/account/password", wrong, token_from="/account/password")
+    response = post(client, "/account/password", wrong, token_from="/account/password")
+    assert response.status_code == 429
+    body = response.get_data(as_text=True)
+    assert_portal_layout(body)
+    assert "Too many wrong passwords" in body and "Back to sign-in" not in body
+
+
+def test_signing_out_says_so(client, login_as, records):
+    with records():
+        user = make_user("patient")
+    login_as(user)
+    response = post(client, "/logout", token_from="/me", follow_redirects=True)
+    assert response.request.path == "/login"
+    assert "You have signed out." in response.get_data(as_text=True)
+
+
+def test_a_refused_diary_change_leads_back_in_the_portal(client, login_as, records):
+    with records():
+        user = make_user("patient")
+        series = make_series(patient=user.patient)
+        session = make_session(series, performed_at=utcnow() - timedelta(days=3))
+        stale = make_note(session, day_after=2, redness=2, reported_by=Reporter.PATIENT,
+                          recorded_by=user, recorded_at=utcnow() - timedelta(hours=25))
+    login_as(user)
+    response = client.get(f"/me/diary/{stale.id}")
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert_portal_layout(body)
+    assert ">Go back</a>" in body and "Back to my treatment</a>" in body
+    assert "Back to the record" not in body

@@ -79,6 +79,15 @@ def _load_environment(app: Flask) -> None:
         if os.environ.get(variable):
             app.config[key] = os.environ[variable]
     app.config.from_prefixed_env("TRACKER")
+    # from_prefixed_env reads values as JSON when it can: a password "12345678" would
+    # become a number and "true" a boolean. These are text whatever they look like.
+    for key in TEXT_SETTINGS:
+        if f"TRACKER_{key}" in os.environ:
+            app.config[key] = os.environ[f"TRACKER_{key}"]
+
+
+#: Settings taken from the environment exactly as written.
+TEXT_SETTINGS = ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM")
 
 
 def normalise_database_url(url: str) -> str:

@@ -58,3 +58,14 @@ class DefaultConfig:
     #: are trusted (0: none). Sign-in throttling per address relies on the real client
     #: address, so set this to match the deployment exactly.
     TRUSTED_PROXIES = 0
+    #: Outgoing e-mail (optional): with MAIL_SERVER and MAIL_FROM set, staff can send a
+    #: patient's sign-up link by e-mail. MAIL_USE_STARTTLS upgrades the connection before
+    #: signing in (port 587); turn it off only for a relay on the same machine or network.
+    #: MAIL_PASSWORD is a secret: set it in the environment, never here.
+    MAIL_SERVER = ""
+    MAIL_PORT = 587
+    MAIL_USE_STARTTLS = True
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = ""
+    MAIL_TIMEOUT_SECONDS = 10

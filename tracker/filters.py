@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
+from flask_login import current_user
 
 from tracker import clock, domain, rules
 from tracker.authz import TEMPLATE_CHECKS
@@ -55,9 +56,19 @@ def init_app(app: Flask) -> None:
         "form_error_list": form_error_list,
         "revision_field_label": revisions.field_label,
         "revision_value": revisions.display_value,
+        "page_layout": page_layout,
     }
     app.jinja_env.globals.update(globals_)
     app.jinja_env.globals["clinic_name"] = app.config["CLINIC_NAME"]
+
+
+def page_layout() -> str:
+    """The layout for a page both staff and patients reach (errors, throttling): a signed-in
+    patient stays in the portal's, with its navigation and a way back to their treatment."""
+    user = current_user
+    if user and user.is_authenticated and user.role is domain.Role.PATIENT:
+        return "portal/layout.html"
+    return "base.html"
 
 
 def field_attrs(field: Any, autofocus: bool = False, hint: str | None = None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from tracker import audit
 from tracker.auth import operations
 from tracker.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
+from tracker.domain import Role
 from tracker.extensions import db
 from tracker.passwords import verify_password
 from tracker.security import is_safe_next
@@ -73,6 +74,7 @@ def logout() -> Response:
         db.session.commit()
         logout_user()
         session.clear()
+        flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))
 
 
@@ -101,7 +103,10 @@ def change_password() -> Response | str:
             login_user(user, remember=False)
             flash("Your password was changed. Other devices have been signed out.", "success")
             return redirect(url_for("main.home"))
-    return render_template("auth/change_password.html", form=form)
+    # A patient stays in the portal's layout; staff in theirs.
+    template = ("portal/change_password.html" if current_user.role is Role.PATIENT
+                else "auth/change_password.html")
+    return render_template(template, form=form)
 
 
 def _too_many_attempts(retry_after: int) -> Response:

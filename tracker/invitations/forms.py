@@ -16,10 +16,13 @@ class InviteForm(FlaskForm):
                                    Email("Enter an email address such as name@example.com.",
                                          check_deliverability=False)])
     submit = SubmitField("Create the account and a sign-up link")
+    #: Offered only when mail is set up and the patient's record has an e-mail address.
+    send_email = SubmitField("Create the account and e-mail the link")
 
 
 class ReissueForm(FlaskForm):
     submit = SubmitField("Issue a new sign-up link")
+    send_email = SubmitField("Issue a new link and e-mail it")
 
 
 class ChoosePasswordForm(FlaskForm):

@@ -10,6 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from tracker import audit, mail
 from tracker.auth.operations import AccountError
 from tracker.authz import staff_required
 from tracker.extensions import db
@@ -30,6 +31,10 @@ def qr_svg(text: str) -> Markup:
     return Markup(buffer.getvalue().decode())  # noqa: S704 - segno's own SVG of our URL
 
 
+class EmailNotPossibleError(Exception):
+    """Sending by e-mail was asked for where it cannot be done; nothing was changed."""
+
+
 def _no_store(body: str, status: int = 200) -> Response:
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
@@ -44,28 +49,56 @@ def manage(patient_id: int) -> Response:
     form = ReissueForm() if account is not None else InviteForm()
     if account is None and not form.is_submitted() and patient.email:
         form.email.data = patient.email
+    can_email = operations.can_email_link(patient)
     status = 200
     if form.validate_on_submit():
         ensure_patient_active(patient)
+        wants_email = bool(form.send_email.data)
         try:
+            if wants_email and not can_email:
+                # A page from before the mail settings or the record's address changed.
+                raise EmailNotPossibleError(
+                    "The link cannot be sent by e-mail: there is no e-mail address on the "
+                    "patient's record." if mail.is_configured()
+                    else "The link cannot be sent by e-mail: no mail server is set up.")
             if account is None:
                 account = operations.create_patient_account(patient, form.email.data)
                 db.session.flush()
             token = operations.issue_link(account, current_user)
+        except EmailNotPossibleError as error:
+            form.form_errors.append(str(error))
         except AccountError as error:
             db.session.rollback()
             form.email.errors = [str(error)]
         else:
+            audit.record(audit.AuditAction.ISSUE_SIGNUP_LINK, account)
+            to, sign_in_email = patient.email, account.email
             db.session.commit()
             url = url_for("invitations.welcome", token=token, _external=True)
+            mail_error = None
+            if wants_email:
+                # Sent only once the link is stored (no message carries a link a failed
+                # commit left unsaved) and with no transaction open (a slow mail server
+                # holds no database lock); the attempt's audit row is a second commit.
+                outcome = audit.AuditOutcome.OK
+                try:
+                    operations.email_link(to, sign_in_email, url)
+                except mail.MailError as error:
+                    mail_error, outcome = str(error), audit.AuditOutcome.FAILED
+                audit.record(audit.AuditAction.EMAIL_SIGNUP_LINK, account, outcome=outcome)
+                db.session.commit()
             return _no_store(render_template(
                 "invitations/issued.html", patient=patient, account=account, url=url,
-                qr=qr_svg(url), lifetime_days=operations.LINK_LIFETIME.days))
+                qr=qr_svg(url), lifetime_days=operations.LINK_LIFETIME.days,
+                emailed_to=to if wants_email and mail_error is None else None,
+                mail_error=mail_error))
     if form.is_submitted():
         status = 422
     link = operations.link_of(account.id) if account is not None else None
     return _no_store(render_template("invitations/manage.html", patient=patient,
-                                     account=account, link=link, form=form), status)
+                                     account=account, link=link, form=form,
+                                     mail_configured=mail.is_configured(),
+                                     can_email=can_email), status)
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])

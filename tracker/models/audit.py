@@ -49,6 +49,8 @@ class AuditAction(enum.StrEnum):
     SIGN_IN = "sign_in"
     SIGN_OUT = "sign_out"
     CHANGE_PASSWORD = "change_password"  # noqa: S105 (an action code, not a password)
+    ISSUE_SIGNUP_LINK = "issue_signup_link"
+    EMAIL_SIGNUP_LINK = "email_signup_link"
     ACCESS = "access"
 
     @property
