@@ -9,15 +9,15 @@ import sqlite3
 import time
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from tests.conftest import count_queries, login
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import TreatmentSeries
+from tracker.models import TreatmentSeries, TreatmentSession
 from tracker.scale import BENCH_PASSWORD, BENCH_PATIENT, BENCH_PRACTITIONER, seed_scale
 from tracker.series.progress import DueState, compute_progress
-from tracker.series.queries import ATTENTION_STATES, classified_open_series, session_stats
+from tracker.series.queries import ATTENTION_STATES, classified_open_series
 
 pytestmark = pytest.mark.usefixtures("shared_template_cache")
 
@@ -65,13 +65,17 @@ def test_statement_counts_do_not_grow_with_the_clinic(app, records):
 
 
 def test_today_classifies_in_sql_as_compute_progress_does(app, records):
+    """Today's states, read in SQL from the stored schedule, are those compute_progress
+    derives afresh from the sessions."""
     seed(records, 40, 3)
     with app.app_context():
         today = clock.today()
         soon = app.config["DUE_SOON_DAYS"]
         classified = classified_open_series(None, today, soon)
         in_sql = dict(db.session.execute(select(classified.c.series_id, classified.c.state)).all())
-        stats = session_stats(select(TreatmentSeries.id))
+        stats = (select(TreatmentSession.series_id, func.count().label("done"),
+                        func.max(TreatmentSession.performed_at).label("last_at"))
+                 .group_by(TreatmentSession.series_id).subquery())
         rows = db.session.execute(
             select(TreatmentSeries, stats.c.done, stats.c.last_at)
             .outerjoin(stats, stats.c.series_id == TreatmentSeries.id)
