@@ -1,5 +1,6 @@
 """Each series' schedule on its row (sessions done, last session day, next window, lapse
-day), filled from the sessions already logged, and the indexes Today reads it by
+day), filled from the sessions already logged, and the indexes Today reads it by; an index
+for Today's recent patient diary entries
 
 The fill is plain SQL (correlated subqueries), a batch of series ids at a time, by the
 rules of tracker.series.progress.compute_schedule at this revision: the next window opens
@@ -113,9 +114,12 @@ def upgrade():
         batch_op.drop_index('ix_treatment_series_lead_status')
         for name, columns in INDEXES.items():
             batch_op.create_index(name, columns, unique=False)
+    op.create_index('ix_post_session_notes_reporter_recorded', 'post_session_notes',
+                    ['reported_by', 'recorded_at', 'session_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_post_session_notes_reporter_recorded', table_name='post_session_notes')
     with _series_table() as batch_op:
         for name in INDEXES:
             batch_op.drop_index(name)

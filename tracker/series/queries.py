@@ -119,8 +119,11 @@ def due_conditions(today: date, due_soon_days: int) -> dict[DueState, ColumnElem
         DueState.OVERDUE: and_(series.next_closes_on < day, series.lapses_on >= day),
         DueState.DUE: and_(series.next_opens_on <= day, series.next_closes_on >= day,
                            series.lapses_on >= day),
-        DueState.DUE_SOON: and_(series.next_opens_on > day, series.next_opens_on <= soon),
-        DueState.NOT_DUE: series.next_opens_on > soon,
+        # (The open statuses, always true of a series with a window, let these two read
+        # the (status, next_opens_on) index.)
+        DueState.DUE_SOON: and_(series.status.in_(OPEN_STATUSES), series.next_opens_on > day,
+                                series.next_opens_on <= soon),
+        DueState.NOT_DUE: and_(series.status.in_(OPEN_STATUSES), series.next_opens_on > soon),
     }
 
 
@@ -152,11 +155,18 @@ def classified_open_series(practitioner_id: int | None, today: date,
 
 
 def _in_state_order(state: DueState) -> tuple[Any, ...]:
-    """Within a state, the window that closed (or closes) first comes first; ALL_DONE
-    series have no window and come by id."""
+    """Within a state, the window that closed (or closes) first comes first; lapsed series
+    by the day they lapsed (each order is its index's order); ALL_DONE series by id."""
     if state is DueState.ALL_DONE:
         return (TreatmentSeries.id,)
+    if state is DueState.LAPSED:
+        return (TreatmentSeries.lapses_on, TreatmentSeries.id)
     return (TreatmentSeries.next_closes_on, TreatmentSeries.id)
+
+
+def _in_state_key(series: TreatmentSeries, state: DueState) -> tuple[Any, ...]:
+    """:func:`_in_state_order` for a loaded series."""
+    return tuple(getattr(series, column.key) for column in _in_state_order(state))
 
 
 def series_needing_attention(
@@ -166,7 +176,8 @@ def series_needing_attention(
     per_page: int = 25,
 ) -> AttentionPage:
     """Open series that are overdue, due, due soon, lapsed or ready to complete, one page
-    of them, most urgent first (by state, then by the day the window closes).
+    of them, most urgent first (by state, then by the day the window closes or, for lapsed
+    series, the day they lapsed).
 
     Two statements, each bounded by what it reads: one counts each state (an index range
     per state over the stored schedule, :func:`due_conditions`); the other loads the
@@ -206,8 +217,7 @@ def series_needing_attention(
     ).all()
     rank = {s: index for index, s in enumerate(ATTENTION_STATES)}
     rows = [(series, stored_progress(series, today, due_soon)) for series in loaded]
-    rows.sort(key=lambda row: (rank[row[1].state], row[1].window_closes_on or today,
-                               row[0].id))
+    rows.sort(key=lambda row: (rank[row[1].state], *_in_state_key(row[0], row[1].state)))
     return AttentionPage(rows, page, per_page, total, by_state)
 
 
