@@ -1,6 +1,6 @@
 """Each series' schedule on its row (sessions done, last session day, next window, lapse
-day), filled from the sessions already logged, and the indexes Today reads it by; an index
-for Today's recent patient diary entries
+day), filled from the sessions already logged, and the indexes Today reads it by; indexes
+for Today's recent patient diary entries and a practitioner's latest sessions
 
 The fill is plain SQL (correlated subqueries), a batch of series ids at a time, by the
 rules of tracker.series.progress.compute_schedule at this revision: the next window opens
@@ -116,9 +116,19 @@ def upgrade():
             batch_op.create_index(name, columns, unique=False)
     op.create_index('ix_post_session_notes_reporter_recorded', 'post_session_notes',
                     ['reported_by', 'recorded_at', 'session_id'], unique=False)
+    # Today's latest sessions of one practitioner, newest first: with the id, the index
+    # gives the whole order and PostgreSQL stops after ten rows instead of a sequential scan.
+    op.drop_index('ix_treatment_sessions_practitioner_performed',
+                  table_name='treatment_sessions')
+    op.create_index('ix_treatment_sessions_practitioner_performed', 'treatment_sessions',
+                    ['practitioner_id', 'performed_at', 'id'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_treatment_sessions_practitioner_performed',
+                  table_name='treatment_sessions')
+    op.create_index('ix_treatment_sessions_practitioner_performed', 'treatment_sessions',
+                    ['practitioner_id', 'performed_at'], unique=False)
     op.drop_index('ix_post_session_notes_reporter_recorded', table_name='post_session_notes')
     with _series_table() as batch_op:
         for name in INDEXES:

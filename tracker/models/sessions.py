@@ -62,7 +62,9 @@ class TreatmentSession(db.Model):
                         name="anaesthetic_minutes"),
         Index("ix_treatment_sessions_series_performed", "series_id", "performed_at"),
         Index("ix_treatment_sessions_series_performed_on", "series_id", "performed_on"),
-        Index("ix_treatment_sessions_practitioner_performed", "practitioner_id", "performed_at"),
+        # Today's "latest sessions" of one practitioner, newest first (ties by id).
+        Index("ix_treatment_sessions_practitioner_performed", "practitioner_id", "performed_at",
+              "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

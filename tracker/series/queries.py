@@ -140,8 +140,8 @@ def classified_open_series(practitioner_id: int | None, today: date,
     stored on the series row by the rules of :func:`due_conditions`."""
     series = TreatmentSeries
     conditions = due_conditions(today, due_soon_days)
-    state = case(*[(condition, state.value) for state, condition in conditions.items()
-                   if state is not DueState.NOT_DUE], else_=DueState.NOT_DUE.value)
+    state = case(*[(condition, due.value) for due, condition in conditions.items()
+                   if due is not DueState.NOT_DUE], else_=DueState.NOT_DUE.value)
     return (
         select(
             series.id.label("series_id"),
