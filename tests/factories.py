@@ -95,6 +95,7 @@ def make_series(patient: Patient | None = None, lead: User | None = None,
         "status": SeriesStatus.ACTIVE,
     }
     values.update(fields)
+    values["status"] = SeriesStatus(values["status"])  # its schedule reads it before a flush
     series = TreatmentSeries(**values)
     series.areas = [SeriesArea(area=area) for area in areas]
     db.session.add(series)
