@@ -34,6 +34,7 @@ from tracker.models import (
     User,
 )
 from tracker.passwords import hash_password
+from tracker.series.schedule import refresh_schedule
 
 PASSWORD = "correct-horse-battery"
 PASSWORD_HASH = hash_password(PASSWORD)
@@ -94,9 +95,11 @@ def make_series(patient: Patient | None = None, lead: User | None = None,
         "status": SeriesStatus.ACTIVE,
     }
     values.update(fields)
+    values["status"] = SeriesStatus(values["status"])  # its schedule reads it before a flush
     series = TreatmentSeries(**values)
     series.areas = [SeriesArea(area=area) for area in areas]
     db.session.add(series)
+    refresh_schedule(series)
     db.session.flush()
     return series
 
@@ -122,6 +125,7 @@ def make_session(series: TreatmentSeries, performed_at: datetime | None = None,
         for index, (area, depth, passes) in enumerate(areas)
     ]
     db.session.add(session)
+    refresh_schedule(session.series)
     db.session.flush()
     return session
 

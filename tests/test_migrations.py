@@ -16,6 +16,7 @@ from sqlalchemy import Numeric, bindparam, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from tests import conftest
+from tests.factories import make_series
 from tracker import create_app
 from tracker.demo import seed_demo
 from tracker.extensions import db
@@ -376,4 +377,34 @@ def test_new_audit_codes_keep_the_trail_and_its_append_only_triggers(empty_datab
                                         "VALUES (CURRENT_TIMESTAMP, 'made_up', 'ok')"))
             assert differences() == []
         finally:
+            db.engine.dispose()
+
+
+def test_schedule_migration_fills_what_refresh_schedule_writes(empty_database, tmp_path):
+    """s15 fills each series' schedule in SQL from the sessions already logged; it equals
+    what the app's own refresh_schedule stores (the demo clinic, every state, plus a series
+    started on the calendar's last day)."""
+    columns = ("id, sessions_done, last_session_on, next_opens_on, next_closes_on, "
+               "lapses_on")
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        try:
+            upgrade()
+            seed_demo(date(2026, 11, 25))
+            make_series(start_on=date.max, interval_min_days=1, interval_target_days=200,
+                        interval_max_days=365)
+            db.session.commit()
+            db.session.remove()
+            with db.engine.connect() as connection:
+                written = connection.execute(text(
+                    f"SELECT {columns} FROM treatment_series ORDER BY id")).all()  # noqa: S608 - fixed columns
+            assert {row.next_opens_on is None for row in written} == {True, False}
+            downgrade(revision="p19_invitation_email")
+            upgrade()
+            with db.engine.connect() as connection:
+                assert connection.execute(text(
+                    f"SELECT {columns} FROM treatment_series ORDER BY id")).all() == written  # noqa: S608 - fixed columns
+            assert differences() == []
+        finally:
+            db.session.remove()
             db.engine.dispose()

@@ -19,6 +19,8 @@ from tracker.series.progress import DueState, compute_progress
 START = date(2026, 3, 2)
 MIN, TARGET, MAX = 28, 35, 42
 SOON = 7
+#: Days without a session after which a series has lapsed: three target intervals.
+LAPSE = 3 * TARGET
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +59,8 @@ def noon(day: date) -> datetime:
         (START, DueState.DUE),
         (START + timedelta(days=MAX - MIN), DueState.DUE),
         (START + timedelta(days=MAX - MIN + 1), DueState.OVERDUE),
-        (START + timedelta(days=2 * MAX), DueState.OVERDUE),
-        (START + timedelta(days=2 * MAX + 1), DueState.LAPSED),
+        (START + timedelta(days=LAPSE), DueState.OVERDUE),
+        (START + timedelta(days=LAPSE + 1), DueState.LAPSED),
     ],
 )
 def test_first_session_is_due_from_the_start_date(clinic, today, state):
@@ -86,8 +88,8 @@ LAST = date(2026, 4, 6)
         (TARGET, DueState.DUE),
         (MAX, DueState.DUE),
         (MAX + 1, DueState.OVERDUE),
-        (2 * MAX, DueState.OVERDUE),
-        (2 * MAX + 1, DueState.LAPSED),
+        (LAPSE, DueState.OVERDUE),
+        (LAPSE + 1, DueState.LAPSED),
     ],
 )
 def test_window_after_a_session(clinic, days_after_last, state):
@@ -179,12 +181,12 @@ def clinic_series(records, practitioners):
             make_session(series, performed_at=days_ago(days))
             return series
 
-        # Acne scars: window 28–42 days after the last session, lapsed after 84.
+        # Acne scars: window 28–42 days after the last session, target 30, lapsed after 90.
         series_with_last_session("Olivia Overdue", ames, MAX + 8)
         series_with_last_session("Sam Soon", ames, MIN - 3)
         series_with_last_session("Dan Due", bell, MIN + 2)
         series_with_last_session("Nora Notyet", bell, 2)
-        series_with_last_session("Lara Lapsed", bell, 2 * MAX + 10)
+        series_with_last_session("Lara Lapsed", bell, 3 * 30 + 4)
         series_with_last_session("Cora Completed", ames, MAX + 8, status=SeriesStatus.COMPLETED,
                                  ended_on=clock.today() - timedelta(days=MAX))
         series_with_last_session("Dina Discontinued", bell, MAX + 8,

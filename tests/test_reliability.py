@@ -104,3 +104,49 @@ def test_concurrent_writers_lose_nothing(app, records, database):
         assert stored == statuses.count(302) == writers * per_writer
         if database.backend == "sqlite":
             assert db.session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_concurrent_sessions_in_one_series_keep_its_schedule(app, records, database):
+    """Four practitioners log sessions in the same series at once: the count and last day
+    stored on the series (Today reads them) match its sessions; none was lost to a race."""
+    writers, per_writer = 4, 3
+    with records():
+        staff = [make_user("practitioner") for _ in range(writers)]
+        one_series = make_series(lead=staff[0], planned_sessions=20, interval_min_days=1,
+                                 interval_target_days=1, interval_max_days=2,
+                                 start_on=date(2026, 1, 1))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def write(index: int, member) -> None:
+        client = app.test_client()
+        assert login(client, member.email, PASSWORD).status_code == 302
+        for number in range(per_writer):
+            form = session_form(app, member, areas=(("cheeks", "1.00", "2"),))
+            form["performed_at"] = f"2026-0{number + 1}-{10 + index}T10:00"
+            form["confirm_warnings"] = "y"
+            response = post(client, new_url(one_series), form)
+            if response.status_code == 200 and "Please confirm" in response.get_data(
+                    as_text=True):
+                page = response.get_data(as_text=True)
+                digest = page.split('name="warnings_digest" type="hidden" value="', 1)[1]
+                form["warnings_digest"] = digest.split('"', 1)[0]
+                response = post(client, new_url(one_series), form)
+            with lock:
+                statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=write, args=(index, member))
+               for index, member in enumerate(staff)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses.count(302) == writers * per_writer, statuses
+    with app.app_context():
+        stored = db.session.get(TreatmentSeries, one_series.id)
+        count, last_on = db.session.execute(
+            select(func.count(TreatmentSession.id), func.max(TreatmentSession.performed_on))
+            .where(TreatmentSession.series_id == one_series.id)).one()
+        assert (stored.sessions_done, stored.last_session_on) == (count, last_on)
+        assert count == writers * per_writer

@@ -99,6 +99,20 @@ def seed_scale_command(patients: int, seed: int, manifest: str | None) -> None:
             json.dump(result.as_dict(), handle, indent=2)
 
 
+@click.command("rebuild-schedules")
+@with_appcontext
+def rebuild_schedules_command() -> None:
+    """Recompute every series' stored schedule (sessions done, next window, lapse day)
+    from its sessions, e.g. after rows were written outside the app. Says how many rows
+    were out of date; safe to run at any time."""
+    from tracker.series.schedule import rebuild_schedules
+
+    changed = rebuild_schedules()
+    db.session.commit()
+    click.echo(f"Rebuilt the schedules: {changed:,} series were out of date."
+               if changed else "Every series' schedule was up to date.")
+
+
 @click.command("backup")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: instance/backups/tracker-<UTC time>.sqlite|.dump).")
@@ -138,5 +152,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_scale_command)
+    app.cli.add_command(rebuild_schedules_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -51,6 +51,8 @@ from tracker.models import (
     TreatmentSession,
     User,
 )
+from tracker.series.progress import LAPSE_TARGET_INTERVALS
+from tracker.series.schedule import refresh_schedule
 
 DEMO_PASSWORD = "demo-series-2026"  # noqa: S105 - published demo sign-in; refused in production
 
@@ -185,6 +187,7 @@ def seed_demo(today: date | None = None) -> bool:
         for series in patient.series:
             for session in series.sessions:
                 _screening(screening_rng, patient, session)
+            refresh_schedule(series)
     db.session.flush()
     return True
 
@@ -310,12 +313,14 @@ def _session_days(rng: random.Random, plan: str, series: TreatmentSeries,
                   today: date) -> list[date]:
     """Session days for a plan, spaced by the target interval with jitter, all in the past."""
     low, high, planned = series.interval_min_days, series.interval_max_days, series.planned_sessions
+    target = series.interval_target_days
     done, gap = {
         "not_due": (rng.randint(1, planned - 1), rng.randint(2, low - 9)),
         "due_soon": (rng.randint(1, planned - 1), low - rng.randint(1, 6)),
         "due": (rng.randint(1, planned - 1), rng.randint(low, high)),
         "overdue": (rng.randint(1, planned - 1), rng.randint(high + 2, 2 * high - 2)),
-        "lapsed": (rng.randint(1, 2), rng.randint(2 * high + 3, 2 * high + 40)),
+        "lapsed": (rng.randint(1, 2), rng.randint(LAPSE_TARGET_INTERVALS * target + 3,
+                                                  LAPSE_TARGET_INTERVALS * target + 40)),
         "all_done": (planned, rng.randint(4, 30)),
         "completed": (planned, rng.randint(14, 140)),
         "discontinued": (rng.randint(1, planned - 1), rng.randint(20, 170)),

@@ -46,6 +46,7 @@ from tracker.models import (
     User,
 )
 from tracker.passwords import hash_password
+from tracker.series.progress import compute_schedule
 
 BENCH_PASSWORD = "scale-bench-2026"  # noqa: S105 - synthetic clinic only; refused in production
 BENCH_PRACTITIONER = "bench-practitioner@scale.clinic"
@@ -67,6 +68,9 @@ LAST_NAMES = (
 _CONCERNS = list(Concern)
 _SYMPTOMS = (Symptom.FLAKING, Symptom.DRYNESS, Symptom.ITCHING)
 _PRACTITIONERS = 12
+#: What tracker.series.progress.compute_schedule reads of a series.
+_PLAN_COLUMNS = ("status", "planned_sessions", "interval_min_days", "interval_target_days",
+                 "interval_max_days", "start_on")
 BATCH_PATIENTS = 250
 
 
@@ -273,7 +277,7 @@ def _series(batch: _Batch, ids: _Ids, rng: random.Random, patient_id: int,
     start_on = days[0] if days else today + timedelta(days=rng.randint(-20, 20))
     ended_on = (min(today, days[-1] + timedelta(days=rng.randint(0, 30)))
                 if not status.is_open else None)
-    batch.add(TreatmentSeries, {
+    row = {
         "id": series_id, "patient_id": patient_id, "concern": concern,
         "concern_detail": None, "planned_sessions": planned,
         "interval_min_days": plan.interval_min_days,
@@ -284,17 +288,24 @@ def _series(batch: _Batch, ids: _Ids, rng: random.Random, patient_id: int,
         "discontinued_reason": ("Moved away." if status is SeriesStatus.DISCONTINUED else None),
         "baseline_assessment": "Synthetic baseline.", "baseline_goodman_baron": None,
         "goal": None, "created_at": now,
-    })
+    }
+    batch.add(TreatmentSeries, row)
     areas = sorted(set(rng.sample(list(Area), rng.randint(1, 3))))
     for area in areas:
         batch.add(SeriesArea, {"id": ids.take(SeriesArea.__table__), "series_id": series_id,
                                "area": area})
-    session_ids = [
+    sessions = [
         _session(batch, ids, rng, series_id, day, areas,
                  lead if rng.random() < 0.85 else rng.choice(practitioners), today)
         for day in days
     ]
-    return series_id, session_ids
+    # The schedule the operations would store (tracker.series.schedule), by the same rules.
+    plan_only = TreatmentSeries(**{key: value for key, value in row.items()
+                                   if key in _PLAN_COLUMNS})
+    schedule = compute_schedule(plan_only, len(sessions),
+                                max((on for _, on in sessions), default=None))
+    row.update(asdict(schedule))
+    return series_id, [session_id for session_id, _ in sessions]
 
 
 def _depth(rng: random.Random, area: Area) -> Decimal:
@@ -304,12 +315,14 @@ def _depth(rng: random.Random, area: Area) -> Decimal:
 
 
 def _session(batch: _Batch, ids: _Ids, rng: random.Random, series_id: int, day: date,
-             areas: list[Area], practitioner: int, today: date) -> int:
+             areas: list[Area], practitioner: int, today: date) -> tuple[int, date]:
+    """One session with its areas, product and notes; returns its id and clinic date."""
     session_id = ids.take(TreatmentSession.__table__)
     performed_at = _at(day, rng)
+    performed_on = clock.local_date(performed_at)
     batch.add(TreatmentSession, {
         "id": session_id, "series_id": series_id, "performed_at": performed_at,
-        "performed_on": clock.local_date(performed_at),
+        "performed_on": performed_on,
         "practitioner_id": practitioner, "device": "Dermapen 4", "cartridge": "16-pin",
         "cartridge_lot": f"DP4-{rng.randint(24000, 25999)}",
         "anaesthetic_agent": "Lidocaine 5% cream", "anaesthetic_strength": "5%",
@@ -354,7 +367,7 @@ def _session(batch: _Batch, ids: _Ids, rng: random.Random, series_id: int, day: 
             for symptom in rng.sample(_SYMPTOMS, 2):
                 batch.add(NoteSymptom, {"id": ids.take(NoteSymptom.__table__),
                                         "note_id": note_id, "symptom": symptom})
-    return session_id
+    return session_id, performed_on
 
 
 def _bench_records(batch: _Batch, ids: _Ids, rng: random.Random, manifest: Manifest,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import enum_column, utcnow
@@ -28,6 +28,9 @@ class PostSessionNote(db.Model):
         CheckConstraint(f"day_after BETWEEN 0 AND {NOTE_DAY_MAX}", name="day_after_range"),
         CheckConstraint(f"redness BETWEEN {GRADE_MIN} AND {GRADE_MAX}", name="redness_grade"),
         CheckConstraint(f"swelling BETWEEN {GRADE_MIN} AND {GRADE_MAX}", name="swelling_grade"),
+        # Today's "patient reports": the latest diary entries of the last days, by session.
+        Index("ix_post_session_notes_reporter_recorded", "reported_by", "recorded_at",
+              "session_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

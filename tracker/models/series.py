@@ -56,8 +56,32 @@ class TreatmentSeries(db.Model):
             f"baseline_goodman_baron BETWEEN {GOODMAN_BARON_MIN} AND {GOODMAN_BARON_MAX}",
             name="baseline_goodman_baron",
         ),
-        Index("ix_treatment_series_status", "status"),
-        Index("ix_treatment_series_lead_status", "lead_practitioner_id", "status"),
+        CheckConstraint("sessions_done >= 0", name="sessions_done_not_negative"),
+        CheckConstraint("(sessions_done = 0) = (last_session_on IS NULL)",
+                        name="last_session_with_sessions"),
+        CheckConstraint(
+            "(next_opens_on IS NULL) = (next_closes_on IS NULL) AND "
+            "(next_opens_on IS NULL) = (lapses_on IS NULL)",
+            name="next_window_whole",
+        ),
+        CheckConstraint(
+            "next_opens_on <= next_closes_on AND next_opens_on <= lapses_on",
+            name="next_window_ordered",
+        ),
+        CheckConstraint("status IN ('planned', 'active') OR next_opens_on IS NULL",
+                        name="closed_series_not_due"),
+        # Today (tracker.series.queries): each due state is a range of one of these, for
+        # the clinic or for one lead practitioner; series with no next window are not in
+        # the ranges at all (NULL), so closed series cost nothing.
+        Index("ix_treatment_series_status_opens", "status", "next_opens_on"),
+        Index("ix_treatment_series_lead_status_opens", "lead_practitioner_id", "status",
+              "next_opens_on"),
+        Index("ix_treatment_series_closes", "next_closes_on", "lapses_on", "next_opens_on"),
+        Index("ix_treatment_series_lead_closes", "lead_practitioner_id", "next_closes_on",
+              "lapses_on", "next_opens_on"),
+        Index("ix_treatment_series_lapses", "lapses_on", "next_closes_on"),
+        Index("ix_treatment_series_lead_lapses", "lead_practitioner_id", "lapses_on",
+              "next_closes_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +113,21 @@ class TreatmentSeries(db.Model):
     baseline_goodman_baron: Mapped[int | None]
     goal: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The schedule, derived from the sessions and the plan and kept here so that Today
+    # reads index ranges (tracker.series.progress.compute_schedule defines it,
+    # tracker.series.schedule.refresh_schedule writes it in every operation that changes
+    # what it depends on). Dates are clinic dates.
+    #: How many sessions were given.
+    sessions_done: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The clinic date of the latest session; NULL before the first.
+    last_session_on: Mapped[date | None]
+    #: The next session's window, earliest and latest day; NULL when no session is
+    #: expected (the series is closed or every planned session was given).
+    next_opens_on: Mapped[date | None]
+    next_closes_on: Mapped[date | None]
+    #: From this day on, without a session, the series has lapsed ("dropped out").
+    lapses_on: Mapped[date | None]
 
     patient: Mapped[Patient] = relationship(back_populates="series")
     lead_practitioner: Mapped[User] = relationship()

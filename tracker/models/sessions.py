@@ -63,7 +63,9 @@ class TreatmentSession(db.Model):
                         name="anaesthetic_minutes"),
         Index("ix_treatment_sessions_series_performed", "series_id", "performed_at"),
         Index("ix_treatment_sessions_series_performed_on", "series_id", "performed_on"),
-        Index("ix_treatment_sessions_practitioner_performed", "practitioner_id", "performed_at"),
+        # Today's "latest sessions" of one practitioner, newest first (ties by id).
+        Index("ix_treatment_sessions_practitioner_performed", "practitioner_id", "performed_at",
+              "id"),
         CheckConstraint("(signed_at IS NULL) = (signed_by_id IS NULL)",
                         name="signed_with_signer"),
         #: Unsigned sessions are few (signing follows the session); Today reads them here.

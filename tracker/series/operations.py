@@ -18,6 +18,7 @@ from tracker.rules import (
     ensure_series_changeable,
 )
 from tracker.series.forms import SERIES_FIELDS
+from tracker.series.schedule import refresh_schedule
 
 
 def _apply(series: TreatmentSeries, data: dict[str, Any]) -> None:
@@ -35,12 +36,14 @@ def create_series(patient: Patient, data: dict[str, Any]) -> TreatmentSeries:
     series = TreatmentSeries(patient=patient, status=SeriesStatus.PLANNED)
     _apply(series, data)
     db.session.add(series)
+    refresh_schedule(series)
     return series
 
 
 def update_series(series: TreatmentSeries, data: dict[str, Any]) -> None:
     ensure_series_changeable(series)
     _apply(series, data)
+    refresh_schedule(series)
 
 
 def complete_series(series: TreatmentSeries, today: date, sessions_done: int,
@@ -50,6 +53,7 @@ def complete_series(series: TreatmentSeries, today: date, sessions_done: int,
     series.status = SeriesStatus.COMPLETED
     series.completion_note = reason if sessions_done < series.planned_sessions else None
     series.ended_on = today
+    refresh_schedule(series)
 
 
 def discontinue_series(series: TreatmentSeries, reason: str, today: date) -> None:
@@ -57,6 +61,7 @@ def discontinue_series(series: TreatmentSeries, reason: str, today: date) -> Non
     series.status = SeriesStatus.DISCONTINUED
     series.discontinued_reason = reason
     series.ended_on = today
+    refresh_schedule(series)
 
 
 def mark_started(series: TreatmentSeries) -> None:

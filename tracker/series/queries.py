@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import abort, current_app
-from sqlalchemy import Date, Select, Subquery, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Subquery,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import audit, clock
-from tracker.db import add_days
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import (
@@ -19,46 +29,13 @@ from tracker.models import (
     TreatmentSession,
 )
 from tracker.models.audit import AuditObject
-from tracker.series.progress import DueState, Progress, compute_progress
+from tracker.series.progress import DueState, Progress, stored_progress
 from tracker.sessions.queries import session_details
 
 
-def session_stats(series_ids: Select[Any]) -> Subquery:
-    """Per series among ``series_ids`` (a select of ids): how many sessions were given,
-    and the time and clinic-local day of the last one. Scoped so that its cost follows
-    the series shown, not the size of the clinic."""
-    return (
-        select(
-            TreatmentSession.series_id.label("series_id"),
-            func.count(TreatmentSession.id).label("done"),
-            func.max(TreatmentSession.performed_at).label("last_at"),
-            func.max(TreatmentSession.performed_on).label("last_on"),
-        )
-        .where(TreatmentSession.series_id.in_(series_ids))
-        .group_by(TreatmentSession.series_id)
-        .subquery("session_stats")
-    )
-
-
-def _progress_rows(statement: Select[Any]) -> list[tuple[TreatmentSeries, Progress]]:
-    today = clock.today()
-    due_soon = current_app.config["DUE_SOON_DAYS"]
-    return [
-        (series, compute_progress(series, done, last_at, today, due_soon))
-        for series, done, last_at, *_ in db.session.execute(statement).all()
-    ]
-
-
 def progress_of(series: TreatmentSeries) -> Progress:
-    """Progress of one loaded series (one aggregate statement)."""
-    done, last_at = db.session.execute(
-        select(func.count(TreatmentSession.id), func.max(TreatmentSession.performed_at)).where(
-            TreatmentSession.series_id == series.id
-        )
-    ).one()
-    return compute_progress(
-        series, done, last_at, clock.today(), current_app.config["DUE_SOON_DAYS"]
-    )
+    """Progress of one loaded series, from the schedule stored on its row (no statement)."""
+    return stored_progress(series, clock.today(), current_app.config["DUE_SOON_DAYS"])
 
 
 @dataclass(frozen=True)
@@ -84,19 +61,20 @@ def recorded_facts(series_id: int) -> RecordedFacts:
 
 
 def series_of_patient(patient_id: int) -> list[tuple[TreatmentSeries, Progress]]:
-    """Every series of one patient with its progress, newest first."""
-    stats = session_stats(
-        select(TreatmentSeries.id).where(TreatmentSeries.patient_id == patient_id)
-    )
-    statement = (
-        select(TreatmentSeries, func.coalesce(stats.c.done, 0), stats.c.last_at)
-        .outerjoin(stats, stats.c.series_id == TreatmentSeries.id)
+    """Every series of one patient with its progress (from the stored schedule), newest
+    first."""
+    series_rows = db.session.scalars(
+        select(TreatmentSeries)
         .where(TreatmentSeries.patient_id == patient_id)
         .options(selectinload(TreatmentSeries.areas), joinedload(TreatmentSeries.lead_practitioner))
         .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc())
-    )
-    return _progress_rows(statement)
+    ).all()
+    today, due_soon = clock.today(), current_app.config["DUE_SOON_DAYS"]
+    return [(series, stored_progress(series, today, due_soon)) for series in series_rows]
 
+
+#: The statuses of a series still under way.
+OPEN_STATUSES = (SeriesStatus.PLANNED, SeriesStatus.ACTIVE)
 
 #: Today's list, most urgent first.
 ATTENTION_STATES = (DueState.OVERDUE, DueState.DUE, DueState.DUE_SOON, DueState.LAPSED,
@@ -126,46 +104,69 @@ class AttentionPage:
         return self.page < self.pages
 
 
+def due_conditions(today: date, due_soon_days: int) -> dict[DueState, ColumnElement[bool]]:
+    """For each due state of an open series, the condition on the stored schedule that
+    puts it there on ``today``: the rules of :func:`tracker.series.progress.due_state`,
+    written as ranges that exclude each other, so that each state is an index range
+    (closed series have no window, so they fall outside every range but ALL_DONE's,
+    which names the open statuses)."""
+    series = TreatmentSeries
+    day = literal(today, Date())
+    soon = literal(clock.add_days(today, due_soon_days), Date())
+    return {
+        DueState.ALL_DONE: and_(series.status.in_(OPEN_STATUSES), series.next_opens_on.is_(None)),
+        DueState.LAPSED: series.lapses_on < day,
+        DueState.OVERDUE: and_(series.next_closes_on < day, series.lapses_on >= day),
+        DueState.DUE: and_(series.next_opens_on <= day, series.next_closes_on >= day,
+                           series.lapses_on >= day),
+        # (The open statuses, always true of a series with a window, let these two read
+        # the (status, next_opens_on) index.)
+        DueState.DUE_SOON: and_(series.status.in_(OPEN_STATUSES), series.next_opens_on > day,
+                                series.next_opens_on <= soon),
+        DueState.NOT_DUE: and_(series.status.in_(OPEN_STATUSES), series.next_opens_on > soon),
+    }
+
+
+def _lead_scope(practitioner_id: int | None) -> list[ColumnElement[bool]]:
+    if practitioner_id is None:
+        return []
+    return [TreatmentSeries.lead_practitioner_id == practitioner_id]
+
+
 def classified_open_series(practitioner_id: int | None, today: date,
                            due_soon_days: int) -> Subquery:
-    """Every open series with its due state, computed in SQL by the rules of
-    :func:`tracker.series.progress.compute_progress`, and the day its window closes."""
-    scope: list[Any] = [TreatmentSeries.status.in_([SeriesStatus.PLANNED, SeriesStatus.ACTIVE])]
-    if practitioner_id is not None:
-        scope.append(TreatmentSeries.lead_practitioner_id == practitioner_id)
-    stats = session_stats(select(TreatmentSeries.id).where(*scope))
-    last_on = stats.c.last_on
-    done = func.coalesce(stats.c.done, 0)
+    """Every open series (of one lead practitioner, if given) with its due state, the day
+    its window closes (today for ALL_DONE) and its sessions done, read from the schedule
+    stored on the series row by the rules of :func:`due_conditions`."""
     series = TreatmentSeries
-    never = last_on.is_(None)
-    opens = case((never, series.start_on), else_=add_days(last_on, series.interval_min_days))
-    closes = case(
-        (never, add_days(series.start_on, series.interval_max_days - series.interval_min_days)),
-        else_=add_days(last_on, series.interval_max_days),
-    )
-    lapses = case((never, add_days(series.start_on, 2 * series.interval_max_days)),
-                  else_=add_days(last_on, 2 * series.interval_max_days))
-    today_param = literal(today, Date())
-    state = case(
-        (done >= series.planned_sessions, DueState.ALL_DONE.value),
-        (today_param > lapses, DueState.LAPSED.value),
-        (today_param > closes, DueState.OVERDUE.value),
-        (today_param >= opens, DueState.DUE.value),
-        (opens <= literal(today + timedelta(days=due_soon_days), Date()),
-         DueState.DUE_SOON.value),
-        else_=DueState.NOT_DUE.value,
-    )
+    conditions = due_conditions(today, due_soon_days)
+    state = case(*[(condition, due.value) for due, condition in conditions.items()
+                   if due is not DueState.NOT_DUE], else_=DueState.NOT_DUE.value)
     return (
         select(
             series.id.label("series_id"),
             state.label("state"),
-            case((done >= series.planned_sessions, today_param), else_=closes).label("closes_on"),
-            done.label("done"),
+            func.coalesce(series.next_closes_on, literal(today, Date())).label("closes_on"),
+            series.sessions_done.label("done"),
         )
-        .outerjoin(stats, stats.c.series_id == series.id)
-        .where(*scope)
+        .where(series.status.in_(OPEN_STATUSES), *_lead_scope(practitioner_id))
         .subquery("classified")
     )
+
+
+def _in_state_order(state: DueState) -> tuple[Any, ...]:
+    """Within a state, the window that closed (or closes) first comes first; lapsed series
+    by the day they lapsed (each order is its index's order); ALL_DONE series by id."""
+    if state is DueState.ALL_DONE:
+        return (TreatmentSeries.id,)
+    if state is DueState.LAPSED:
+        return (TreatmentSeries.lapses_on, TreatmentSeries.id)
+    return (TreatmentSeries.next_closes_on, TreatmentSeries.id)
+
+
+def _in_state_key(series: TreatmentSeries, state: DueState) -> tuple[Any, ...]:
+    """:func:`_in_state_order` for a loaded series."""
+    return tuple(getattr(series, column.key) for column in _in_state_order(state))
 
 
 def series_needing_attention(
@@ -175,74 +176,49 @@ def series_needing_attention(
     per_page: int = 25,
 ) -> AttentionPage:
     """Open series that are overdue, due, due soon, lapsed or ready to complete, one page
-    of them, most urgent first (by state, then by the day the window closes).
+    of them, most urgent first (by state, then by the day the window closes or, for lapsed
+    series, the day they lapsed).
 
-    Classified, counted, sorted and paginated in SQL in one pass over the open series
-    (window functions number the rows and count each state); a second statement loads
-    the page's rows by id. Two statements however many series the clinic has open."""
+    Two statements, each bounded by what it reads: one counts each state (an index range
+    per state over the stored schedule, :func:`due_conditions`); the other loads the
+    page's series, picked per state with ``LIMIT``/``OFFSET`` in index order."""
     today = clock.today()
-    classified = classified_open_series(practitioner_id, today,
-                                        current_app.config["DUE_SOON_DAYS"])
-    wanted = [state.value] if state in ATTENTION_STATES else [s.value for s in ATTENTION_STATES]
-    rank = case({s.value: index for index, s in enumerate(ATTENTION_STATES)},
-                value=classified.c.state)
-    numbered = (
-        select(
-            classified.c.series_id,
-            classified.c.state,
-            classified.c.done,
-            func.count().over(partition_by=classified.c.state).label("in_state"),
-            func.row_number().over(partition_by=classified.c.state,
-                                   order_by=classified.c.series_id).label("nth_in_state"),
-            func.row_number().over(order_by=(classified.c.state.not_in(wanted), rank,
-                                              classified.c.closes_on, classified.c.series_id)
-                                   ).label("position"),
-        )
-        .where(classified.c.state.in_([s.value for s in ATTENTION_STATES]))
-        .subquery("numbered")
-    )
-
-    def numbered_rows(page: int) -> list[Any]:
-        first = (page - 1) * per_page + 1
-        return db.session.execute(
-            select(numbered)
-            .where(or_(numbered.c.nth_in_state == 1,
-                       numbered.c.position.between(first, first + per_page - 1)))
-            .order_by(numbered.c.position)
-        ).all()
-
-    rows = numbered_rows(max(page, 1))
-    by_state = {s: 0 for s in ATTENTION_STATES}
-    by_state.update({DueState(row.state): row.in_state for row in rows})
-    total = sum(by_state[DueState(value)] for value in wanted)
-    pages = max(1, -(-total // per_page))
-    if page > pages or page < 1:  # an odd page number: show the nearest real page
-        page = min(max(page, 1), pages)
-        rows = numbered_rows(page)
-    first = (page - 1) * per_page + 1
-    shown = [row for row in rows
-             if row.state in wanted and first <= row.position < first + per_page]
-    last_at = (
-        select(func.max(TreatmentSession.performed_at))
-        .where(TreatmentSession.series_id == TreatmentSeries.id)
-        .correlate(TreatmentSeries)
-        .scalar_subquery()
-    )
-    loaded = {
-        series.id: (series, at)
-        for series, at in db.session.execute(
-            select(TreatmentSeries, last_at)
-            .where(TreatmentSeries.id.in_([row.series_id for row in shown]))
-            .options(joinedload(TreatmentSeries.patient),
-                     joinedload(TreatmentSeries.lead_practitioner))
-        ).all()
-    }
     due_soon = current_app.config["DUE_SOON_DAYS"]
-    progress_rows = []
-    for row in shown:
-        series, at = loaded[row.series_id]
-        progress_rows.append((series, compute_progress(series, row.done, at, today, due_soon)))
-    return AttentionPage(progress_rows, page, per_page, total, by_state)
+    conditions = due_conditions(today, due_soon)
+    scope = _lead_scope(practitioner_id)
+    counted = db.session.execute(select(*[
+        select(func.count()).select_from(TreatmentSeries)
+        .where(conditions[s], *scope).scalar_subquery().label(s.value)
+        for s in ATTENTION_STATES
+    ])).one()
+    by_state = {s: getattr(counted, s.value) for s in ATTENTION_STATES}
+    wanted = [state] if state in ATTENTION_STATES else list(ATTENTION_STATES)
+    total = sum(by_state[s] for s in wanted)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)  # an odd page number: show the nearest real page
+    first, last = (page - 1) * per_page, page * per_page
+    parts = []
+    position = 0
+    for s in wanted:
+        low, high = max(first, position), min(last, position + by_state[s])
+        if low < high:
+            picked = (select(TreatmentSeries.id).where(conditions[s], *scope)
+                      .order_by(*_in_state_order(s)).limit(high - low).offset(low - position)
+                      .subquery())
+            parts.append(select(picked.c.id))
+        position += by_state[s]
+    chosen = union_all(*parts) if len(parts) > 1 else (
+        parts[0] if parts else select(TreatmentSeries.id).where(false()))
+    loaded = db.session.scalars(
+        select(TreatmentSeries)
+        .where(TreatmentSeries.id.in_(chosen))
+        .options(joinedload(TreatmentSeries.patient),
+                 joinedload(TreatmentSeries.lead_practitioner))
+    ).all()
+    rank = {s: index for index, s in enumerate(ATTENTION_STATES)}
+    rows = [(series, stored_progress(series, today, due_soon)) for series in loaded]
+    rows.sort(key=lambda row: (rank[row[1].state], *_in_state_key(row[0], row[1].state)))
+    return AttentionPage(rows, page, per_page, total, by_state)
 
 
 def get_series_or_404(series_id: int, patient_id: int | None = None) -> TreatmentSeries:

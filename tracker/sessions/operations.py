@@ -44,6 +44,7 @@ from tracker.rules import (
     ensure_series_changeable,
 )
 from tracker.series.operations import mark_started
+from tracker.series.schedule import refresh_schedule
 from tracker.sessions.forms import (
     SESSION_FIELDS,
     SessionWarning,
@@ -251,6 +252,7 @@ def log_session(
     ]
     mark_started(series)
     db.session.add(session)
+    refresh_schedule(series)
     return session
 
 

@@ -1,0 +1,87 @@
+"""The schedule kept on each series row, and the one function that writes it.
+
+The schedule (:class:`tracker.series.progress.Schedule`: sessions done, the last session's
+clinic date, the next window and the lapse day) is derived data, stored so that Today
+reads index ranges instead of aggregating the sessions of every open series. It is only
+as good as its writer, so every operation that changes what it depends on calls
+:func:`refresh_schedule` in its own transaction: logging a session or changing a session's
+date, editing a series' start, interval or planned sessions, completing or discontinuing.
+``flask rebuild-schedules`` recomputes every row (after a bulk import, or to check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+
+from tracker.extensions import db
+from tracker.models import TreatmentSeries, TreatmentSession
+from tracker.series.progress import Schedule, compute_schedule, stored_schedule
+
+
+def refresh_schedule(series: TreatmentSeries) -> None:
+    """Recompute the schedule stored on ``series`` from its sessions and plan (the caller
+    commits). Two statements: a row lock, then one aggregate over the series' sessions."""
+    if not series.status.is_open:
+        # A closed series expects no session; clear the window before the queries below
+        # flush the status the caller just set (a CHECK ties the two together).
+        series.next_opens_on = series.next_closes_on = series.lapses_on = None
+    if series.id is None:
+        db.session.flush()
+    # Two writers logging sessions in the same series at once: the second waits here for
+    # the first to commit, then counts its session too (PostgreSQL; SQLite's writers are
+    # serialised by BEGIN IMMEDIATE). NO KEY UPDATE, so as not to conflict with the key
+    # share lock each new session's foreign key takes on this row.
+    db.session.execute(select(TreatmentSeries.id).where(TreatmentSeries.id == series.id)
+                       .with_for_update(key_share=True))
+    done, last_on = db.session.execute(
+        select(func.count(TreatmentSession.id), func.max(TreatmentSession.performed_on))
+        .where(TreatmentSession.series_id == series.id)
+    ).one()
+    store_schedule(series, compute_schedule(series, done, last_on))
+
+
+def store_schedule(series: TreatmentSeries, schedule: Schedule) -> None:
+    """Write ``schedule`` on the series row (no statement of its own)."""
+    series.sessions_done = schedule.sessions_done
+    series.last_session_on = schedule.last_session_on
+    series.next_opens_on = schedule.next_opens_on
+    series.next_closes_on = schedule.next_closes_on
+    series.lapses_on = schedule.lapses_on
+
+
+def rebuild_schedules(batch_size: int = 1000,
+                      progress: Callable[[int], None] | None = None) -> int:
+    """Recompute the stored schedule of every series, a batch of series at a time (the
+    caller commits). Returns how many rows changed. Each batch is flushed and then let go
+    of (the session is emptied), so memory stays bounded at any clinic size."""
+    changed = 0
+    after = 0
+    while True:
+        batch = list(db.session.scalars(
+            select(TreatmentSeries).where(TreatmentSeries.id > after)
+            .order_by(TreatmentSeries.id).limit(batch_size)
+        ))
+        if not batch:
+            return changed
+        stats = {
+            series_id: (done, last_on)
+            for series_id, done, last_on in db.session.execute(
+                select(TreatmentSession.series_id, func.count(TreatmentSession.id),
+                       func.max(TreatmentSession.performed_on))
+                .where(TreatmentSession.series_id.between(batch[0].id, batch[-1].id))
+                .group_by(TreatmentSession.series_id)
+            )
+        }
+        for series in batch:
+            done, last_on = stats.get(series.id, (0, None))
+            fresh = compute_schedule(series, done, last_on)
+            if fresh != stored_schedule(series):
+                store_schedule(series, fresh)
+                changed += 1
+        db.session.flush()
+        after = batch[-1].id
+        if progress is not None:
+            progress(after)
+        db.session.expunge_all()
