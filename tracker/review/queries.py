@@ -474,11 +474,21 @@ def _redness_medians(scoped: CTE, concerns: dict[Concern, ConcernFigures]) -> No
     """Median of the first day a note grades redness ≤ 1, per concern and depth band,
     over sessions that have such a note. The median is taken in SQL: rows numbered
     within their group, the middle one (or the mean of the middle two) kept."""
+    depths = (select(SessionArea.session_id, func.max(SessionArea.depth_mm).label("depth"))
+              .group_by(SessionArea.session_id).subquery("depths"))
+    calm = (select(PostSessionNote.session_id,
+                   func.min(PostSessionNote.day_after).label("days"))
+            .where(PostSessionNote.redness <= MILD_GRADE)
+            .group_by(PostSessionNote.session_id).subquery("calm"))
+    # Joined aggregates rather than correlated subqueries: the band's CASE would run the
+    # depth subquery once per branch, and again wherever the planner copies it.
     per_session = (
-        select(scoped.c.concern, _band(_max_depth()).label("band"),
-               _calm_day().label("days"))
+        select(scoped.c.concern, _band(depths.c.depth).label("band"),
+               calm.c.days.label("days"))
         .select_from(TreatmentSession)
         .join(scoped, scoped.c.series_id == TreatmentSession.series_id)
+        .join(depths, depths.c.session_id == TreatmentSession.id)
+        .join(calm, calm.c.session_id == TreatmentSession.id)
         .subquery("per_session")
     )
     groups = (per_session.c.concern, per_session.c.band)
