@@ -12,7 +12,9 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import count_queries, login
 from tests.factories import (
+    PASSWORD,
     make_adverse_event,
     make_note,
     make_patient,
@@ -27,8 +29,15 @@ from tracker.extensions import db
 from tracker.models.audit import AuditAction, AuditEvent
 from tracker.review import queries
 from tracker.review.queries import Filters, Group
+from tracker.scale import seed_scale
 
 pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    # Every request computes its figures afresh (the memo has a test of its own).
+    return {"REVIEW_CACHE_SECONDS": 0}
 
 
 def local(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -214,7 +223,7 @@ def page_series_ids(page: str) -> list[str]:
     return re.findall(r'href="/series/(\d+)"', page.split("<tbody>", 1)[1])
 
 
-@pytest.mark.parametrize("app_config", [{"REVIEW_PER_PAGE": 100}])
+@pytest.mark.parametrize("app_config", [{"REVIEW_PER_PAGE": 100, "REVIEW_CACHE_SECONDS": 0}])
 @pytest.mark.parametrize("query", ["figure=started", "figure=intervals", "figure=lapsed",
                                    "figure=reached&step=2&concern=acne_scars",
                                    "figure=flagged&who={lead}", "figure=redness&band=3"])
@@ -286,9 +295,6 @@ def test_practitioners_see_only_the_series_they_lead(app, clinic, client, login_
 
 def test_nav_links(app, clinic, login_as):
     manager, practitioner = app.test_client(), app.test_client()
-    from tests.conftest import login
-    from tests.factories import PASSWORD
-
     login(manager, clinic.manager.email, PASSWORD)
     login(practitioner, clinic.lead.email, PASSWORD)
     assert '<a href="/review" >Review</a>' in manager.get("/").get_data(as_text=True)
@@ -321,8 +327,6 @@ def test_a_bad_figure_shows_every_series_with_a_message(app, clinic, client, log
 
 
 def test_dashboard_statements_do_not_grow_with_the_clinic(app, records, client, login_as):
-    from tests.conftest import count_queries
-    from tracker.scale import seed_scale
 
     with records():
         manager = make_user("manager")
@@ -349,3 +353,20 @@ def test_dashboard_statements_do_not_grow_with_the_clinic(app, records, client, 
         after = db.session.scalar(select(func.count()).select_from(queries.TreatmentSeries))
     assert before >= 100 and after >= 5 * before
     assert statements() == small
+
+
+@pytest.mark.parametrize("app_config", [{"REVIEW_CACHE_SECONDS": 60}])
+def test_figures_are_kept_a_minute_per_scope_and_say_when_they_were_computed(
+        app, clinic, client, login_as):
+    login_as(clinic.manager)
+    first = client.get("/review").get_data(as_text=True)
+    assert "Figures as of" in first
+    with count_queries(app) as seen:
+        again = client.get("/review").get_data(as_text=True)
+    assert len(seen) <= 3, "only the sign-in check and the practitioners for the filter"
+    assert again.count("CaseD") == first.count("CaseD") == 1
+    # Another scope is computed on its own: a practitioner never gets the clinic's memo.
+    practitioner = app.test_client()
+    login(practitioner, clinic.other.email, PASSWORD)
+    mine = practitioner.get("/review/mine").get_data(as_text=True)
+    assert "CaseD" not in mine and "My figures" in mine

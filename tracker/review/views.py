@@ -22,6 +22,7 @@ from tracker.forms import parse_whole_number
 from tracker.models.audit import AuditObject
 from tracker.pagination import page_arg
 from tracker.review import queries
+from tracker.review.cache import memo
 from tracker.review.queries import (
     DEPTH_BANDS,
     DUE_HEADER,
@@ -159,13 +160,18 @@ def mine() -> Response | str:
 def _dashboard() -> str:
     filters, errors, practitioners = _parse_filters(request.args)
     today, due_soon = _context()
-    figures = queries.dashboard(filters, today, due_soon,
-                                with_practitioners=filters.own_id is None)
     rows = current_app.config["REVIEW_DASHBOARD_ROWS"]
-    overdue = queries.due_page(filters, DueState.OVERDUE, today, due_soon, 1, rows)
-    lapsed = queries.due_page(filters, DueState.LAPSED, today, due_soon, 1, rows)
+
+    def compute() -> tuple[Any, Any, Any]:
+        return (queries.dashboard(filters, today, due_soon,
+                                  with_practitioners=filters.own_id is None),
+                queries.due_page(filters, DueState.OVERDUE, today, due_soon, 1, rows),
+                queries.due_page(filters, DueState.LAPSED, today, due_soon, 1, rows))
+
+    (figures, overdue, lapsed), computed_at = memo(("dashboard", filters, rows), compute)
     return render_template(
         "review/dashboard.html", figures=figures, filters=filters, errors=errors,
+        computed_at=computed_at,
         practitioners=practitioners, args=filters.query_args(), overdue=overdue,
         lapsed=lapsed, chart=funnel_chart(figures.funnel, figures.steps) if figures.funnel
         else None, bands=DEPTH_BANDS, concerns=list(Concern), groups=list(Group),
@@ -178,11 +184,12 @@ def series() -> str:
     filters, errors, practitioners = _parse_filters(request.args)
     figure = _parse_figure(request.args, errors)
     today, due_soon = _context()
-    page = queries.series_page(filters, figure, today, due_soon,
-                               page_arg(request.args.get("page")),
-                               current_app.config["REVIEW_PER_PAGE"])
+    number, per_page = page_arg(request.args.get("page")), current_app.config["REVIEW_PER_PAGE"]
+    page, computed_at = memo(("series", filters, figure, number, per_page), lambda: (
+        queries.series_page(filters, figure, today, due_soon, number, per_page)))
     return render_template(
         "review/series.html", page=page, filters=filters, errors=errors,
+        computed_at=computed_at,
         practitioners=practitioners, figure=figure, title=_figure_title(figure),
         args={**filters.query_args(), **figure.query_args()}, filter_args=filters.query_args(),
         concerns=list(Concern), groups=list(Group),
@@ -195,11 +202,12 @@ _DUE_LISTS = {"overdue": DueState.OVERDUE, "lapsed": DueState.LAPSED}
 def _due(which: str) -> str:
     filters, errors, practitioners = _parse_filters(request.args)
     today, due_soon = _context()
-    page = queries.due_page(filters, _DUE_LISTS[which], today, due_soon,
-                            page_arg(request.args.get("page")),
-                            current_app.config["REVIEW_PER_PAGE"])
+    number, per_page = page_arg(request.args.get("page")), current_app.config["REVIEW_PER_PAGE"]
+    page, computed_at = memo((which, filters, number, per_page), lambda: (
+        queries.due_page(filters, _DUE_LISTS[which], today, due_soon, number, per_page)))
     return render_template(
         "review/due.html", page=page, which=which, filters=filters, errors=errors,
+        computed_at=computed_at,
         practitioners=practitioners, args=filters.query_args(), filter_args=filters.query_args(),
         concerns=list(Concern), groups=list(Group),
     )
