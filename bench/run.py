@@ -259,6 +259,8 @@ def _count_in_process(env: dict[str, str], manifest: dict[str, Any],
     from tracker.extensions import db
 
     app = create_app()
+    # Count what the review pages run when they compute, not their memo (cache.py).
+    app.config["REVIEW_CACHE_SECONDS"] = 0
     clients = {}
     for who in ("staff", "manager", "patient"):
         email = _email_of(manifest, who)

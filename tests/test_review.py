@@ -164,6 +164,11 @@ def test_practitioner_figures(app, clinic):
     assert (str(lead.flags_per_100), str(lead.adverse_per_100)) == ("18.2", "9.1")
     assert lead.lead.by_group[Group.COMPLETED] == 1
     assert str(lead.lead.completion_rate) == "33.3"  # F of C, E, F
+    # Intervals closed by each one's sessions: lead D2, F2, F3 (early), F4 (late), G's
+    # last; other G's late-logged one and H2.
+    assert (lead.on_time.counted, lead.on_time.on_time, lead.on_time.early,
+            lead.on_time.late) == (5, 3, 1, 1)
+    assert (other.on_time.counted, other.on_time.on_time) == (2, 2)
     assert (other.sessions, other.flagged, other.adverse) == (3, 0, 0)
     assert str(other.lead.completion_rate) == "100.0"
 

@@ -199,13 +199,24 @@ def _mm(text: str) -> Any:
     return literal_column(text)
 
 
+def _longest_downtime(depth: Any) -> Any:
+    """Days of the longest downtime expected for a depth (tracker.domain.expected_downtime:
+    up to 0.5 mm 3 days, up to 1.5 mm 5, deeper 7); None without a depth."""
+    return case((depth <= _mm("0.5"), 3), (depth <= _mm("1.5"), 5), (depth.is_not(None), 7))
+
+
+def _session_depths() -> Any:
+    """Each session's deepest needle setting."""
+    return (select(SessionArea.session_id, func.max(SessionArea.depth_mm).label("depth"))
+            .group_by(SessionArea.session_id).subquery("depths"))
+
+
 def _flagged(depth: Any) -> ColumnElement[bool]:
-    """The SQL-countable reaction flag of a session (see PERSISTENT_GRADE)."""
-    longest_downtime = case((depth <= _mm("0.5"), 3), (depth <= _mm("1.5"), 5),
-                            (depth.is_not(None), 7))
+    """The SQL-countable reaction flag of a session (see PERSISTENT_GRADE), correlated to
+    TreatmentSession (for a page of series; the dashboard joins aggregates instead)."""
     late_note = exists().where(
         PostSessionNote.session_id == TreatmentSession.id,
-        PostSessionNote.day_after > longest_downtime,
+        PostSessionNote.day_after > _longest_downtime(depth),
         or_(PostSessionNote.redness >= PERSISTENT_GRADE,
             PostSessionNote.swelling >= PERSISTENT_GRADE),
     )
@@ -312,6 +323,7 @@ class PractitionerFigures:
     sessions: int = 0
     flagged: int = 0
     adverse: int = 0
+    on_time: OnTime = field(default_factory=OnTime)
     lead: GroupCounts = field(default_factory=GroupCounts)
 
     @property
@@ -360,122 +372,181 @@ class Dashboard:
     practitioners: list[PractitionerFigures]
     funnel: list[FunnelRow]
     steps: int
+    #: The first rows of the overdue and lapsed lists, and how many there are in all.
+    overdue: Page
+    lapsed: Page
 
 
-def dashboard(filters: Filters, today: date, due_soon_days: int,
+def dashboard(filters: Filters, today: date, due_soon_days: int, rows: int = 5,
               with_practitioners: bool = True) -> Dashboard:
-    """Every figure of the dashboard: seven statements (six without the practitioners)."""
+    """Every figure of the dashboard in eight statements, whatever the clinic's size:
+    the series in scope by group (with the funnel and the overdue count), the sessions
+    by practitioner (with the on-time rate), outcomes, redness medians, the first rows of
+    the overdue and lapsed lists, and the practitioners' names."""
     scoped = scoped_series(filters, today, due_soon_days)
-    counts, by_concern, by_lead = _group_counts(scoped)
-    concerns = {concern: ConcernFigures(concern, by_concern.get(concern, GroupCounts()))
+    tally = _tally_series(scoped)
+    concerns = {concern: ConcernFigures(concern, tally.by_concern.get(concern, GroupCounts()))
                 for concern in Concern}
     _outcomes(scoped, concerns)
     _redness_medians(scoped, concerns)
-    practitioners = _practitioners(scoped, by_lead) if with_practitioners else []
-    funnel, steps = _funnel(scoped)
-    return Dashboard(counts, _on_time(scoped), [c for c in concerns.values() if c.counts.started],
-                     practitioners, funnel, steps)
+    on_time, practitioners = _sessions_by_practitioner(scoped, tally.by_lead)
+
+    def first_rows(state: DueState, total: int) -> Page:
+        items = list(db.session.execute(_due_list(scoped, state, today).limit(rows)).all())
+        return Page(items=items, page=1, per_page=rows, total=total)
+
+    return Dashboard(
+        tally.total, on_time, [c for c in concerns.values() if c.counts.started],
+        practitioners if with_practitioners else [], tally.funnel, tally.steps,
+        first_rows(DueState.OVERDUE, tally.overdue),
+        first_rows(DueState.LAPSED, tally.total.by_group[Group.LAPSED]),
+    )
 
 
-def _group_counts(scoped: CTE) -> tuple[GroupCounts, dict[Concern, GroupCounts],
-                                        dict[int, GroupCounts]]:
+@dataclass
+class _Tally:
+    total: GroupCounts
+    by_concern: dict[Concern, GroupCounts]
+    by_lead: dict[int, GroupCounts]
+    funnel: list[FunnelRow]
+    steps: int
+    overdue: int
+
+
+def _tally_series(scoped: CTE) -> _Tally:
+    """One statement: series in scope by concern, lead, group, due state, plan length and
+    sessions reached (capped at the plan), with the sessions they hold."""
+    reached = case((scoped.c.done < scoped.c.planned, scoped.c.done), else_=scoped.c.planned)
+    keys = (scoped.c.concern, scoped.c.lead_id, scoped.c.grp, scoped.c.state,
+            scoped.c.planned, reached)
     rows = db.session.execute(
-        select(scoped.c.concern, scoped.c.lead_id, scoped.c.grp, func.count(),
-               func.sum(scoped.c.done))
-        .group_by(scoped.c.concern, scoped.c.lead_id, scoped.c.grp)
-    ).all()
+        select(*keys, func.count(), func.sum(scoped.c.done)).group_by(*keys)).all()
     total = GroupCounts()
     by_concern: dict[Concern, GroupCounts] = {}
     by_lead: dict[int, GroupCounts] = {}
-    for concern, lead_id, group_value, count, sessions in rows:
+    steps = max((row[4] for row in rows), default=0)
+    funnel: dict[Concern, FunnelRow] = {}
+    overdue = 0
+    for concern, lead_id, group_value, state, planned, got, count, sessions in rows:
         group = Group(group_value)
         for counts in (total, by_concern.setdefault(concern, GroupCounts()),
                        by_lead.setdefault(lead_id, GroupCounts())):
             counts.by_group[group] += count
             if group is Group.COMPLETED:
                 counts.completed_sessions += int(sessions or 0)
-    return total, by_concern, by_lead
+        if state == DueState.OVERDUE.value:
+            overdue += count
+        row = funnel.setdefault(concern, FunnelRow(concern, 0, [0] * steps, 0))
+        row.started += count
+        for step in range(got):
+            row.reached[step] += count
+        if got == planned:
+            row.all_planned += count
+    return _Tally(total, by_concern, by_lead,
+                  [funnel[concern] for concern in Concern if concern in funnel], steps,
+                  overdue)
 
 
-def _on_time(scoped: CTE) -> OnTime:
-    intervals = _intervals(scoped)
-    inside, early, late = _gap_in_window(intervals)
-
-    def tally(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    row = db.session.execute(
-        select(func.count(), tally(inside), tally(early), tally(late))
-        .where(intervals.c.prev_on.is_not(None))
-    ).one()
-    return OnTime(*row)
-
-
-def _practitioners(scoped: CTE, by_lead: dict[int, GroupCounts]) -> list[PractitionerFigures]:
-    flagged = _flagged(_max_depth())
-    session_rows = db.session.execute(
-        select(TreatmentSession.practitioner_id, func.count(TreatmentSession.id),
-               func.coalesce(func.sum(case((flagged, 1), else_=0)), 0),
-               func.coalesce(func.sum(_adverse_count()), 0))
+def _sessions_by_practitioner(scoped: CTE, by_lead: dict[int, GroupCounts]
+                              ) -> tuple[OnTime, list[PractitionerFigures]]:
+    """One statement over the sessions in scope, by who gave them: how many, flagged,
+    adverse events, and their intervals (on time, early, late); then the names."""
+    previous = func.lag(TreatmentSession.performed_on).over(
+        partition_by=TreatmentSession.series_id,
+        order_by=(TreatmentSession.performed_at, TreatmentSession.id))
+    # Each session's deepest setting, last moderate-or-worse note and adverse events, as
+    # joined aggregates (one pass over each table) rather than a probe per session.
+    depths = _session_depths()
+    bad = (select(PostSessionNote.session_id,
+                  func.max(PostSessionNote.day_after).label("last_day"))
+           .where(or_(PostSessionNote.redness >= PERSISTENT_GRADE,
+                      PostSessionNote.swelling >= PERSISTENT_GRADE))
+           .group_by(PostSessionNote.session_id).subquery("bad"))
+    events = (select(AdverseEvent.session_id, func.count().label("events"))
+              .group_by(AdverseEvent.session_id).subquery("events"))
+    flagged = or_(TreatmentSession.immediate_redness >= SEVERE_GRADE,
+                  TreatmentSession.immediate_swelling >= SEVERE_GRADE,
+                  bad.c.last_day > _longest_downtime(depths.c.depth))
+    sessions = (
+        select(TreatmentSession.practitioner_id, TreatmentSession.performed_on,
+               previous.label("prev_on"), scoped.c.min_days, scoped.c.max_days,
+               case((flagged, 1), else_=0).label("flagged"),
+               func.coalesce(events.c.events, 0).label("adverse"))
         .select_from(TreatmentSession)
         .join(scoped, scoped.c.series_id == TreatmentSession.series_id)
-        .group_by(TreatmentSession.practitioner_id)
+        .outerjoin(depths, depths.c.session_id == TreatmentSession.id)
+        .outerjoin(bad, bad.c.session_id == TreatmentSession.id)
+        .outerjoin(events, events.c.session_id == TreatmentSession.id)
+        .subquery("sessions")
+    )
+    inside, early, late = _gap_in_window(sessions)
+
+    def count_of(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rows = db.session.execute(
+        select(sessions.c.practitioner_id, func.count(), func.sum(sessions.c.flagged),
+               func.sum(sessions.c.adverse), count_of(sessions.c.prev_on.is_not(None)),
+               count_of(inside), count_of(early), count_of(late))
+        .group_by(sessions.c.practitioner_id)
     ).all()
     names = dict(db.session.execute(
         select(User.id, User.name).where(User.role == Role.PRACTITIONER)).all())
     figures = {user_id: PractitionerFigures(user_id, name) for user_id, name in names.items()}
-    for user_id, sessions, flags, adverse in session_rows:
+    total = OnTime()
+    for user_id, count, flagged, adverse, counted, on_time, early_, late_ in rows:
         row = figures.setdefault(user_id, PractitionerFigures(user_id, f"User {user_id}"))
-        row.sessions, row.flagged, row.adverse = sessions, int(flags), int(adverse)
+        row.sessions, row.flagged, row.adverse = count, int(flagged or 0), int(adverse or 0)
+        row.on_time = OnTime(counted, on_time, early_, late_)
+        total.counted += counted
+        total.on_time += on_time
+        total.early += early_
+        total.late += late_
     for user_id, counts in by_lead.items():
         figures.setdefault(user_id, PractitionerFigures(user_id, f"User {user_id}")).lead = counts
     shown = [row for row in figures.values() if row.sessions or row.lead.started]
-    return sorted(shown, key=lambda row: (row.name.lower(), row.user_id))
+    return total, sorted(shown, key=lambda row: (row.name.lower(), row.user_id))
 
 
 def _outcomes(scoped: CTE, concerns: dict[Concern, ConcernFigures]) -> None:
-    """Per concern: the mean clinician GAIS at each series' last rated session (GAIS is
-    rated against baseline, 4 = no change), and the mean change in Goodman & Baron grade
-    from the series' baseline to its last graded session."""
-    latest = (TreatmentSession.performed_at.desc(), TreatmentSession.id.desc())
-    gais = (
-        select(scoped.c.concern, TreatmentSession.gais_clinician.label("score"),
-               func.row_number().over(partition_by=TreatmentSession.series_id,
-                                      order_by=latest).label("nth"))
-        .select_from(TreatmentSession)
-        .join(scoped, scoped.c.series_id == TreatmentSession.series_id)
-        .where(TreatmentSession.gais_clinician.is_not(None))
-        .subquery("gais")
+    """Per concern, in one statement: the mean clinician GAIS at each series' last rated
+    session (GAIS is rated against baseline, 4 = no change), and the mean change in
+    Goodman & Baron grade from the series' baseline to its last graded session."""
+    session = TreatmentSession
+
+    def last_first(column: Any) -> Any:
+        """Number each series' sessions, the latest one holding a value first."""
+        return func.row_number().over(
+            partition_by=session.series_id,
+            order_by=(case((column.is_(None), 1), else_=0), session.performed_at.desc(),
+                      session.id.desc()))
+
+    ranked = (
+        select(scoped.c.concern, session.gais_clinician.label("gais"),
+               (session.goodman_baron_grade - scoped.c.baseline_gb).label("change"),
+               last_first(session.gais_clinician).label("gais_nth"),
+               last_first(session.goodman_baron_grade).label("gb_nth"))
+        .select_from(session)
+        .join(scoped, scoped.c.series_id == session.series_id)
+        .subquery("ranked")
     )
-    for concern, count, total in db.session.execute(
-            select(gais.c.concern, func.count(), func.sum(gais.c.score))
-            .where(gais.c.nth == 1).group_by(gais.c.concern)).all():
-        concerns[concern].gais_series = count
-        concerns[concern].gais_mean = _mean(total, count)
-    graded = (
-        select(scoped.c.concern,
-               (TreatmentSession.goodman_baron_grade - scoped.c.baseline_gb).label("change"),
-               func.row_number().over(partition_by=TreatmentSession.series_id,
-                                      order_by=latest).label("nth"))
-        .select_from(TreatmentSession)
-        .join(scoped, scoped.c.series_id == TreatmentSession.series_id)
-        .where(TreatmentSession.goodman_baron_grade.is_not(None),
-               scoped.c.baseline_gb.is_not(None))
-        .subquery("graded")
-    )
-    for concern, count, total in db.session.execute(
-            select(graded.c.concern, func.count(), func.sum(graded.c.change))
-            .where(graded.c.nth == 1).group_by(graded.c.concern)).all():
-        concerns[concern].gb_series = count
-        concerns[concern].gb_change = _mean(total, count)
+    gais = and_(ranked.c.gais_nth == 1, ranked.c.gais.is_not(None))
+    graded = and_(ranked.c.gb_nth == 1, ranked.c.change.is_not(None))
+    for concern, gais_count, gais_total, gb_count, gb_total in db.session.execute(
+            select(ranked.c.concern,
+                   func.count(case((gais, 1))), func.sum(case((gais, ranked.c.gais))),
+                   func.count(case((graded, 1))), func.sum(case((graded, ranked.c.change))))
+            .where(or_(gais, graded)).group_by(ranked.c.concern)).all():
+        figures = concerns[concern]
+        figures.gais_series, figures.gais_mean = gais_count, _mean(gais_total, gais_count)
+        figures.gb_series, figures.gb_change = gb_count, _mean(gb_total, gb_count)
 
 
 def _redness_medians(scoped: CTE, concerns: dict[Concern, ConcernFigures]) -> None:
     """Median of the first day a note grades redness ≤ 1, per concern and depth band,
     over sessions that have such a note. The median is taken in SQL: rows numbered
     within their group, the middle one (or the mean of the middle two) kept."""
-    depths = (select(SessionArea.session_id, func.max(SessionArea.depth_mm).label("depth"))
-              .group_by(SessionArea.session_id).subquery("depths"))
+    depths = _session_depths()
     calm = (select(PostSessionNote.session_id,
                    func.min(PostSessionNote.day_after).label("days"))
             .where(PostSessionNote.redness <= MILD_GRADE)
@@ -508,24 +579,6 @@ def _redness_medians(scoped: CTE, concerns: dict[Concern, ConcernFigures]) -> No
         days = _mean(total, count)
         if days is not None:
             concerns[concern].redness[band] = Median(days, sessions)
-
-
-def _funnel(scoped: CTE) -> tuple[list[FunnelRow], int]:
-    reached = case((scoped.c.done < scoped.c.planned, scoped.c.done), else_=scoped.c.planned)
-    rows = db.session.execute(
-        select(scoped.c.concern, scoped.c.planned, reached, func.count())
-        .group_by(scoped.c.concern, scoped.c.planned, reached)
-    ).all()
-    steps = max((planned for _, planned, _, _ in rows), default=0)
-    funnel: dict[Concern, FunnelRow] = {}
-    for concern, planned, got, count in rows:
-        row = funnel.setdefault(concern, FunnelRow(concern, 0, [0] * steps, 0))
-        row.started += count
-        for step in range(got):
-            row.reached[step] += count
-        if got == planned:
-            row.all_planned += count
-    return [funnel[concern] for concern in Concern if concern in funnel], steps
 
 
 #: Rows fetched at a time (and series per detail statement) while a CSV streams.

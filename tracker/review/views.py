@@ -162,18 +162,13 @@ def _dashboard() -> str:
     today, due_soon = _context()
     rows = current_app.config["REVIEW_DASHBOARD_ROWS"]
 
-    def compute() -> tuple[Any, Any, Any]:
-        return (queries.dashboard(filters, today, due_soon,
-                                  with_practitioners=filters.own_id is None),
-                queries.due_page(filters, DueState.OVERDUE, today, due_soon, 1, rows),
-                queries.due_page(filters, DueState.LAPSED, today, due_soon, 1, rows))
-
-    (figures, overdue, lapsed), computed_at = memo(("dashboard", filters, rows), compute)
+    figures, computed_at = memo(("dashboard", filters, rows), lambda: queries.dashboard(
+        filters, today, due_soon, rows, with_practitioners=filters.own_id is None))
     return render_template(
         "review/dashboard.html", figures=figures, filters=filters, errors=errors,
         computed_at=computed_at,
-        practitioners=practitioners, args=filters.query_args(), overdue=overdue,
-        lapsed=lapsed, chart=funnel_chart(figures.funnel, figures.steps) if figures.funnel
+        practitioners=practitioners, args=filters.query_args(), overdue=figures.overdue,
+        lapsed=figures.lapsed, chart=funnel_chart(figures.funnel, figures.steps) if figures.funnel
         else None, bands=DEPTH_BANDS, concerns=list(Concern), groups=list(Group),
     )
 
