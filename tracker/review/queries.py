@@ -379,7 +379,7 @@ class Dashboard:
 
 def dashboard(filters: Filters, today: date, due_soon_days: int, rows: int = 5,
               with_practitioners: bool = True) -> Dashboard:
-    """Every figure of the dashboard in eight statements, whatever the clinic's size:
+    """Every figure of the dashboard in seven statements, whatever the clinic's size:
     the series in scope by group (with the funnel and the overdue count), the sessions
     by practitioner (with the on-time rate), outcomes, redness medians, the first rows of
     the overdue and lapsed lists, and the practitioners' names."""
