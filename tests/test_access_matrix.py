@@ -112,6 +112,18 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
                                         "manager": ACCEPTED, "patient": 403},
     ("audit_log.index", "GET"): {"anonymous": LOGIN, "practitioner": 403, "manager": 200,
                                  "patient": 403},
+    # Manager review: the clinic's figures for managers, "My figures" (the series they
+    # lead) for practitioners; the lists and exports are scoped the same way.
+    ("review.dashboard", "GET"): {"anonymous": LOGIN, "practitioner": "-> /review/mine",
+                                  "manager": 200, "patient": 403},
+    ("review.mine", "GET"): {"anonymous": LOGIN, "practitioner": 200, "manager": "-> /review",
+                             "patient": 403},
+    ("review.series", "GET"): STAFF_READ,
+    ("review.overdue", "GET"): STAFF_READ,
+    ("review.lapsed", "GET"): STAFF_READ,
+    ("review.export_series", "GET"): STAFF_READ,
+    ("review.export_overdue", "GET"): STAFF_READ,
+    ("review.export_lapsed", "GET"): STAFF_READ,
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

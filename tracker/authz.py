@@ -74,7 +74,19 @@ def can_review_adverse_events(user: Any, event: Any | None = None) -> bool:
     return event is None or event.status.value == "open"
 
 
+def can_view_review(user: Any) -> bool:
+    """Managers see the whole clinic's series figures (the manager review)."""
+    return bool(user.is_authenticated and user.role is Role.MANAGER)
+
+
+def can_view_my_figures(user: Any) -> bool:
+    """Practitioners see the same figures for the series they lead."""
+    return bool(user.is_authenticated and user.role is Role.PRACTITIONER)
+
+
 TEMPLATE_CHECKS = {
+    "can_view_review": can_view_review,
+    "can_view_my_figures": can_view_my_figures,
     "can_report_adverse_events": can_report_adverse_events,
     "can_review_adverse_events": can_review_adverse_events,
     "can_view_audit_log": can_view_audit_log,

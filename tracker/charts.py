@@ -44,9 +44,10 @@ class Chart:
 
 def line_chart(title: str, lines: Sequence[Line], x_ticks: Sequence[tuple[float, str]],
                y_range: tuple[int, int], y_labels: dict[int, str], x_label: str,
-               y_label: str, invert_y: bool = False) -> Chart:
+               y_label: str, invert_y: bool = False, y_step: int = 1) -> Chart:
     """Scale data to the drawing area. ``invert_y`` puts the lowest value at the top,
-    for scales where a lower number is better (GAIS, Goodman & Baron)."""
+    for scales where a lower number is better (GAIS, Goodman & Baron); ``y_step`` draws a
+    grid line every so many units (every one by default)."""
     x_values = [x for x, _ in x_ticks] or [0.0]
     x_min, x_max = min(x_values), max(x_values)
     y_min, y_max = y_range
@@ -71,7 +72,7 @@ def line_chart(title: str, lines: Sequence[Line], x_ticks: Sequence[tuple[float,
         title=title, width=WIDTH, height=HEIGHT, lines=plotted,
         x_ticks=[(scale_x(x), text) for x, text in x_ticks],
         y_ticks=[(scale_y(value), y_labels.get(value, str(value)))
-                 for value in range(y_min, y_max + 1)],
+                 for value in range(y_min, y_max + 1, y_step)],
         plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP, plot_bottom=HEIGHT - BOTTOM,
         x_label=x_label, y_label=y_label,
     )

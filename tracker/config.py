@@ -39,6 +39,12 @@ class DefaultConfig:
     ATTENTION_PER_PAGE = 25
     AUDIT_EVENTS_PER_PAGE = 50
     ADVERSE_EVENTS_PER_PAGE = 25
+    #: Rows per page of the manager review lists, and rows of each list on the dashboard.
+    REVIEW_PER_PAGE = 25
+    REVIEW_DASHBOARD_ROWS = 5
+    #: How long each worker keeps a review page's figures before computing them again
+    #: (seconds; 0: always fresh). See tracker/review/cache.py.
+    REVIEW_CACHE_SECONDS = 60
     #: Series whose next window opens within this many days count as "due soon".
     DUE_SOON_DAYS = 7
     #: Screening asks about isotretinoin taken within this many months (the drug label

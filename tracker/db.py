@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import Date, DateTime, Enum, MetaData, event
+from sqlalchemy import Date, DateTime, Enum, Integer, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -113,6 +113,8 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 AUDITED_READ_ENDPOINTS = frozenset({
     "patients.show", "series.show", "sessions.show", "portal.home", "portal.series",
     "adverse_events.show", "audit_log.index",
+    # Manager review exports: each download is one audit row (tracker.review.views).
+    "review.export_series", "review.export_overdue", "review.export_lapsed",
 })
 
 
@@ -154,3 +156,25 @@ def _add_days_default(element: add_days, compiler: SQLCompiler, **kw: Any) -> st
 def _add_days_sqlite(element: add_days, compiler: SQLCompiler, **kw: Any) -> str:
     day, days = (compiler.process(clause, **kw) for clause in element.clauses)
     return f"coalesce(date({day}, ({days}) || ' days'), '9999-12-31')"
+
+
+class days_between(FunctionElement[Any]):  # noqa: N801 - reads as the SQL function it renders
+    """Whole days from the first date to the second (``later - earlier``), in SQL, on
+    SQLite and PostgreSQL alike. Both are clinic-local dates (``performed_on``), so a
+    clock change in between never makes a day of 23 or 25 hours count differently."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between)
+def _days_between_default(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    earlier, later = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(({later}) - ({earlier}))"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    earlier, later = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(round(julianday({later}) - julianday({earlier})) AS INTEGER)"
