@@ -113,6 +113,9 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 AUDITED_READ_ENDPOINTS = frozenset({
     "patients.show", "series.show", "sessions.show", "portal.home", "portal.series",
     "adverse_events.show", "audit_log.index",
+    # The recall contact page, the lot trace and the CSV downloads.
+    "recall.series", "recall.lots", "recall.worklist_csv", "recall.follow_ups_csv",
+    "recall.lots_csv",
 })
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.domain import Role
+from tracker.domain import Role, SeriesStatus
 from tracker.models import Patient, TreatmentSeries, TreatmentSession
 
 
@@ -81,6 +81,24 @@ def ensure_can_add_note(session: TreatmentSession) -> None:
     ensure_patient_active(session.series.patient)
 
 
+def ensure_can_log_contact(series: TreatmentSeries) -> None:
+    """Recall calls go on about open and completed series (a follow-up visit) of a patient
+    whose record is not archived; a discontinued series is no one's to call about."""
+    ensure_patient_active(series.patient)
+    if series.status is SeriesStatus.DISCONTINUED:
+        raise StateConflict("This series is discontinued; calls about it are no longer "
+                            "logged.", _series_page(series))
+
+
+def ensure_can_record_follow_up(series: TreatmentSeries) -> None:
+    """Follow-up assessments belong to completed series (1, 3 and 6 months after the last
+    session)."""
+    ensure_patient_active(series.patient)
+    if series.status is not SeriesStatus.COMPLETED:
+        raise StateConflict("Follow-up assessments are recorded once a series is complete.",
+                            _series_page(series))
+
+
 def _is_practitioner(user: Any) -> bool:
     return bool(user.is_authenticated and user.role is Role.PRACTITIONER)
 
@@ -101,9 +119,22 @@ def can_open_series(user: Any, patient: Patient) -> bool:
     return _is_practitioner(user) and not patient.is_archived
 
 
+def can_log_contact(user: Any, series: TreatmentSeries) -> bool:
+    return bool(user.is_authenticated and user.role in (Role.PRACTITIONER, Role.MANAGER)
+                and series.status is not SeriesStatus.DISCONTINUED
+                and not series.patient.is_archived)
+
+
+def can_record_follow_up(user: Any, series: TreatmentSeries) -> bool:
+    return (_is_practitioner(user) and series.status is SeriesStatus.COMPLETED
+            and not series.patient.is_archived)
+
+
 TEMPLATE_CHECKS = {
     "can_change_series": can_change_series,
     "can_complete_series": can_complete_series,
     "can_add_note": can_add_note,
     "can_open_series": can_open_series,
+    "can_log_contact": can_log_contact,
+    "can_record_follow_up": can_record_follow_up,
 }
