@@ -122,14 +122,18 @@ class FollowUpForm(FlaskForm):
         if field.data is not None and self._concern is not Concern.ACNE_SCARS:
             raise ValidationError("The Goodman & Baron grade applies to acne scars only.")
 
-    def validate_gais_clinician(self, field: IntSelectField) -> None:
-        scores = (field.data, self.gais_patient.data, self.goodman_baron_grade.data,
-                  self.satisfaction.data)
-        if all(score is None for score in scores) and not any(
-                f.errors for f in (self.gais_patient, self.goodman_baron_grade,
-                                   self.satisfaction)):
-            raise ValidationError("Record at least one score (GAIS, Goodman & Baron or "
-                                  "satisfaction).")
+    def validate(self, extra_validators: Any = None) -> bool:
+        """At least one score: checked on the whole form, since an empty score field stops
+        its own validators (Optional)."""
+        valid = super().validate(extra_validators)
+        scores = (self.gais_clinician, self.gais_patient, self.goodman_baron_grade,
+                  self.satisfaction)
+        if all(f.data is None and not f.errors for f in scores):
+            self.gais_clinician.errors = [*self.gais_clinician.errors,
+                                          "Record at least one score (GAIS, Goodman & Baron "
+                                          "or satisfaction)."]
+            return False
+        return valid
 
 
 def _day(day: date) -> str:
