@@ -29,7 +29,8 @@ class ContactForm(FlaskForm):
         choices=[SelectChoice("", "Choose…")] + [SelectChoice(o.value, o.label)
                                                  for o in ContactOutcome],
         validators=[InputRequired("Choose how the call went.")])
-    booked_on = BoundedDateField("Booked for", validators=[Optional()],
+    # No Optional(): it would stop the check that a booking has its day.
+    booked_on = BoundedDateField("Booked for",
                                  description="The day of the booked session (bookings only).")
     next_follow_up_on = BoundedDateField("Next follow-up", validators=[Optional()],
                                          description="When to try again, if at all.")
