@@ -49,6 +49,11 @@ def pages(manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("Series, 8 sessions", f"/series/{manifest['series_8_id']}", "staff"),
         ("Series, 32 sessions", f"/series/{manifest['series_32_id']}", "staff"),
         ("Session page", f"/sessions/{manifest['session_id']}", "staff"),
+        ("Recall worklist", "/recall/?all=1", "staff"),
+        ("Recall, one series", f"/recall/series/{manifest['series_8_id']}", "staff"),
+        ("Follow-ups due", "/follow-ups/?all=1", "staff"),
+        ("Follow-ups done", "/follow-ups/?all=1&state=done", "staff"),
+        ("Lot trace", "/lots/?lot=HA-2417", "staff"),
         ("/me", "/me", "patient"),
         ("/me series, 8 sessions", f"/me/series/{manifest['series_8_id']}", "patient"),
     ]
