@@ -484,10 +484,12 @@ def _recall_demo(patients: list[Patient], staff: list[User], today: date) -> Non
         _completed_series(rng, patient, concern, lead, today, gap)
     db.session.flush()
 
+    # Most series had their past follow-ups; every third has none, so some are overdue.
     follow_ups = db.session.execute(follow_up_statement(today)).all()
+    series_ids = sorted({row.series_id for row in follow_ups})
     for number, row in enumerate(sorted(follow_ups, key=lambda r: (r.series_id, r.months))):
         past = row.state in (FollowUpState.OVERDUE.value, FollowUpState.MISSED.value)
-        if past and number % 3 != 0:
+        if past and series_ids.index(row.series_id) % 3 != 2:
             assessed_on = min(today, row.due_on + timedelta(days=rng.randint(-5, 10)))
             db.session.add(FollowUpAssessment(
                 series_id=row.series_id, milestone_months=row.months, assessed_on=assessed_on,
