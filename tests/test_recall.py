@@ -233,7 +233,7 @@ def test_worklist_lists_overdue_and_lapsed_series_with_the_last_contact(app, cli
     assert called.patient.full_name in page and waiting.patient.full_name in page
     assert on_time.patient.full_name not in page
     assert "07700 900123" in page
-    assert "8 days" in page  # window closed 50 - 42 days ago
+    assert "<strong>8</strong> days" in page  # window closed 50 - 42 days ago
     assert "Message left" in page and "by Dr Lead" in page
     # Not called yet comes before the one waiting for its call-back day.
     assert page.index(waiting.patient.full_name) < page.index(called.patient.full_name)
@@ -260,7 +260,7 @@ def test_worklist_csv_equals_the_page(app, client, records, practitioner):
     rows = csv_rows(response)
     assert len(rows) == 4
     for row in rows[1:]:
-        assert row[0] in page and f"{row[7]} days" in page
+        assert row[0] in page and f"<strong>{row[7]}</strong> days" in page
     booked = next(row for row in rows if row[0] == series[0].patient.full_name)
     assert booked[11] == "Booked for a date" and booked[12]
     assert audit_actions(app).count(AuditAction.EXPORT) == 1

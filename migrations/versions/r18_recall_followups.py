@@ -151,6 +151,8 @@ def upgrade():
                     [sa.text('lower(lot)')], unique=False)
     op.create_index('ix_treatment_sessions_lower_cartridge_lot', 'treatment_sessions',
                     [sa.text('lower(cartridge_lot)')], unique=False)
+    op.create_index('ix_treatment_series_status_ended_on', 'treatment_series',
+                    ['status', 'ended_on'], unique=False)
 
     if _sqlite():
         _sqlite_append_only('contact_attempts', CONTACT_REFUSAL)
@@ -185,6 +187,7 @@ def downgrade():
     else:
         op.execute("DROP TRIGGER IF EXISTS contact_attempts_append_only ON contact_attempts")
         op.execute("DROP FUNCTION IF EXISTS contact_attempts_refuse_change()")
+    op.drop_index('ix_treatment_series_status_ended_on', table_name='treatment_series')
     op.drop_index('ix_treatment_sessions_lower_cartridge_lot', table_name='treatment_sessions')
     op.drop_index('ix_session_products_lower_lot', table_name='session_products')
     with op.batch_alter_table('follow_up_assessments', schema=None) as batch_op:

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker import domain
 from tracker.db import enum_column, utcnow
 from tracker.extensions import db
+from tracker.models.series import TreatmentSeries
 from tracker.models.sessions import SessionProduct, TreatmentSession
 
 if TYPE_CHECKING:
-    from tracker.models.series import TreatmentSeries
     from tracker.models.users import User
 
 
@@ -149,3 +149,6 @@ Index("ix_session_products_lower_lot",
       func.lower(SessionProduct.__table__.c.lot).label("lower_lot"))
 Index("ix_treatment_sessions_lower_cartridge_lot",
       func.lower(TreatmentSession.__table__.c.cartridge_lot).label("lower_cartridge_lot"))
+# The follow-ups to do: completed series by the day they ended.
+Index("ix_treatment_series_status_ended_on", TreatmentSeries.__table__.c.status,
+      TreatmentSeries.__table__.c.ended_on)

@@ -230,10 +230,20 @@ def _milestones() -> Any:
     return union_all(*parts).subquery("milestones")
 
 
+#: More days than any 6 months hold: the latest milestone falls within this of the end.
+_SIX_MONTHS_AT_MOST = 185
+
+
 def follow_up_statement(today: date, practitioner_id: int | None = None,
-                        series_id: int | None = None) -> Select[Any]:
+                        series_id: int | None = None,
+                        only: tuple[FollowUpState, ...] = ()) -> Select[Any]:
     """Every milestone of every completed series in scope, with its day and state, and the
-    assessment when one was recorded (a subquery's worth of columns, not yet filtered)."""
+    assessment when one was recorded (a subquery's worth of columns, not yet filtered).
+
+    ``only`` narrows the series read to those that can hold a milestone in those states,
+    so the to-do list reads the series completed in the last nine months or so (by the
+    index on status and end day), not the clinic's whole history, and the done list only
+    series with an assessment."""
     config = current_app.config
     window = int(config["FOLLOW_UP_WINDOW_DAYS"])
     missed = int(config["FOLLOW_UP_MISSED_AFTER_DAYS"])
@@ -242,13 +252,22 @@ def follow_up_statement(today: date, practitioner_id: int | None = None,
         scope.append(TreatmentSeries.lead_practitioner_id == practitioner_id)
     if series_id is not None:
         scope.append(TreatmentSeries.id == series_id)
-    last = (
-        select(TreatmentSession.series_id.label("series_id"),
-               func.max(TreatmentSession.performed_on).label("last_on"))
-        .where(TreatmentSession.series_id.in_(select(TreatmentSeries.id).where(*scope)))
-        .group_by(TreatmentSession.series_id)
-        .subquery("last_sessions")
-    )
+    if only and set(only) <= {FollowUpState.DUE, FollowUpState.OVERDUE}:
+        # Due or overdue means a milestone on or after today - missed days, and every
+        # milestone lies at most six months after the last session, which lies on or
+        # before the day the series was completed.
+        scope.append(TreatmentSeries.ended_on
+                     >= clock.add_days(today, -(missed + _SIX_MONTHS_AT_MOST + 1)))
+    elif only == (FollowUpState.DONE,):
+        scope.append(TreatmentSeries.id.in_(select(FollowUpAssessment.series_id)))
+    # The last session's day, per series: one index seek each (series_id, performed_on).
+    last_on = (select(func.max(TreatmentSession.performed_on))
+               .where(TreatmentSession.series_id == TreatmentSeries.id)
+               .correlate(TreatmentSeries).scalar_subquery())
+    # Computed once per series (MATERIALIZED): inlined, the seek would repeat for each
+    # use of the day in the state's CASE.
+    last = (select(TreatmentSeries.id.label("series_id"), last_on.label("last_on"))
+            .where(*scope).cte("last_sessions").prefix_with("MATERIALIZED"))
     milestones = _milestones()
     due_on = add_months(last.c.last_on, milestones.c.months)
     state = case(
@@ -280,8 +299,8 @@ def follow_up_statement(today: date, practitioner_id: int | None = None,
             FollowUpAssessment.note.label("assessment_note"),
             recorder.name.label("recorder_name"),
         )
-        .select_from(TreatmentSeries)
-        .join(last, last.c.series_id == TreatmentSeries.id)
+        .select_from(last)
+        .join(TreatmentSeries, TreatmentSeries.id == last.c.series_id)
         .join(milestones, true())
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
         .join(lead, lead.id == TreatmentSeries.lead_practitioner_id)
@@ -289,19 +308,20 @@ def follow_up_statement(today: date, practitioner_id: int | None = None,
                    and_(FollowUpAssessment.series_id == TreatmentSeries.id,
                         FollowUpAssessment.milestone_months == milestones.c.months))
         .outerjoin(recorder, recorder.id == FollowUpAssessment.recorded_by_id)
-        .where(*scope)
+        .where(last.c.last_on.is_not(None))
     )
 
 
 @dataclass
 class FollowUpList:
     page: Page
-    by_state: dict[FollowUpState, int]
+    #: How many follow-ups are in each state; None where it is not counted.
+    by_state: dict[FollowUpState, int | None]
 
 
 def follow_up_list_statement(today: date, practitioner_id: int | None,
                              states: tuple[FollowUpState, ...]) -> Select[Any]:
-    rows = follow_up_statement(today, practitioner_id).subquery("follow_ups")
+    rows = follow_up_statement(today, practitioner_id, only=states).subquery("follow_ups")
     done_only = states == (FollowUpState.DONE,)
     order = ((rows.c.assessed_on.desc(), rows.c.series_id.desc()) if done_only
              else (rows.c.due_on, rows.c.series_id))
@@ -311,13 +331,21 @@ def follow_up_list_statement(today: date, practitioner_id: int | None,
 
 def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...],
                    page: int, per_page: int) -> FollowUpList:
-    """One page of follow-ups in ``states``, and how many there are in each state (three
-    statements: the counts, then the page's count and rows)."""
+    """One page of follow-ups in ``states``, and how many are due, overdue and done
+    (four statements: two counts, then the page's count and rows). Missed ones are not
+    counted: that would read the clinic's whole history on every visit."""
     today = clock.today()
-    rows = follow_up_statement(today, practitioner_id).subquery("follow_ups")
+    recent = follow_up_statement(today, practitioner_id, only=TO_DO).subquery("follow_ups")
     counts = {FollowUpState(state): count for state, count in db.session.execute(
-        select(rows.c.state, func.count()).group_by(rows.c.state)).all()}
-    by_state = {state: counts.get(state, 0) for state in FOLLOW_UP_FILTERS}
+        select(recent.c.state, func.count()).group_by(recent.c.state)).all()}
+    done = select(func.count(FollowUpAssessment.id)).join(
+        TreatmentSeries, TreatmentSeries.id == FollowUpAssessment.series_id)
+    if practitioner_id is not None:
+        done = done.where(TreatmentSeries.lead_practitioner_id == practitioner_id)
+    counts[FollowUpState.DONE] = db.session.scalar(done) or 0
+    by_state: dict[FollowUpState, int | None] = {
+        state: counts.get(state, 0) for state in FOLLOW_UP_FILTERS}
+    by_state[FollowUpState.MISSED] = None
     return FollowUpList(
         paginate(follow_up_list_statement(today, practitioner_id, states), page, per_page),
         by_state)
