@@ -234,7 +234,7 @@ def test_worklist_lists_overdue_and_lapsed_series_with_the_last_contact(app, cli
     assert on_time.patient.full_name not in page
     assert "07700 900123" in page
     assert "<strong>8</strong> days" in page  # window closed 50 - 42 days ago
-    assert "Message left" in page and "by Dr Lead" in page
+    assert "Message left" in page and ", Dr Lead" in page
     # Not called yet comes before the one waiting for its call-back day.
     assert page.index(waiting.patient.full_name) < page.index(called.patient.full_name)
 
