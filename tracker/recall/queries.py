@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -445,6 +446,9 @@ def lot_csv_row(row: Any) -> list[Any]:
             row.concern.label, row.practitioner_name, row.used_as, row.item, row.lot]
 
 
-def streamed(statement: Select[Any]) -> Any:
-    """Run ``statement`` for a CSV download, fetching rows in batches as they are sent."""
-    return db.session.execute(statement.execution_options(yield_per=500))
+def streamed(statement: Select[Any]) -> Iterator[Any]:
+    """The rows of ``statement`` for a CSV download, fetched in batches as they are sent.
+
+    Lazy: the statement runs when the response body is first read, after the view has
+    committed its audit row (a server-side cursor does not outlive its transaction)."""
+    yield from db.session.execute(statement.execution_options(yield_per=500))
