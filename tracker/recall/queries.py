@@ -70,15 +70,19 @@ class add_months(FunctionElement[Any]):  # noqa: N801 - reads as the SQL functio
 @compiles(add_months)
 def _add_months_postgresql(element: add_months, compiler: SQLCompiler, **kw: Any) -> str:
     day, months = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST(({day}) + make_interval(months => {months}) AS DATE)"
+    # Held at 9999-12-31 as SQLite and Python are: a later date would not load.
+    return (f"LEAST(CAST(({day}) + make_interval(months => {months}) AS DATE), "
+            "DATE '9999-12-31')")
 
 
 @compiles(add_months, "sqlite")
 def _add_months_sqlite(element: add_months, compiler: SQLCompiler, **kw: Any) -> str:
     # date(d, '+N months') rolls 31 Jan into March; the month's last day caps it.
     day, months = (compiler.process(clause, **kw) for clause in element.clauses)
-    return (f"min(date({day}, '+' || ({months}) || ' months'), "
-            f"date({day}, 'start of month', '+' || (({months}) + 1) || ' months', '-1 day'))")
+    # Past the calendar's end date() gives NULL: held at 9999-12-31.
+    return (f"coalesce(min(date({day}, '+' || ({months}) || ' months'), "
+            f"date({day}, 'start of month', '+' || (({months}) + 1) || ' months', '-1 day')), "
+            "'9999-12-31')")
 
 
 def add_months_py(day: date, months: int) -> date:
