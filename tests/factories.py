@@ -24,6 +24,9 @@ from tracker.domain import (
 from tracker.extensions import db
 from tracker.models import (
     AdverseEvent,
+    ContactAttempt,
+    ContactOutcome,
+    FollowUpAssessment,
     Patient,
     PatientConsent,
     PostSessionNote,
@@ -160,3 +163,28 @@ def make_adverse_event(session: TreatmentSession, **fields: Any) -> AdverseEvent
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def make_contact(series: TreatmentSeries, by: User,
+                 outcome: ContactOutcome = ContactOutcome.LEFT_MESSAGE,
+                 **fields: Any) -> ContactAttempt:
+    values: dict[str, Any] = {"series": series, "contacted_by": by, "outcome": outcome,
+                              "contacted_at": utcnow()}
+    if outcome is ContactOutcome.BOOKED:
+        values["booked_on"] = clock.today() + timedelta(days=7)
+    values.update(fields)
+    contact = ContactAttempt(**values)
+    db.session.add(contact)
+    db.session.flush()
+    return contact
+
+
+def make_follow_up(series: TreatmentSeries, by: User, months: int = 1,
+                   **fields: Any) -> FollowUpAssessment:
+    values: dict[str, Any] = {"series": series, "recorded_by": by, "milestone_months": months,
+                              "assessed_on": clock.today(), "gais_clinician": 2}
+    values.update(fields)
+    assessment = FollowUpAssessment(**values)
+    db.session.add(assessment)
+    db.session.flush()
+    return assessment

@@ -19,8 +19,9 @@ from tests.factories import (
     make_session,
     make_user,
 )
+from tracker import clock
 from tracker.db import utcnow
-from tracker.domain import Endpoint, Reporter
+from tracker.domain import Endpoint, Reporter, SeriesStatus
 
 # Authorisation, not hashing, is under test here: see fast_password_check.
 pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
@@ -124,6 +125,18 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, int | str]] = {
     ("review.export_series", "GET"): STAFF_READ,
     ("review.export_overdue", "GET"): STAFF_READ,
     ("review.export_lapsed", "GET"): STAFF_READ,
+    ("recall.worklist", "GET"): STAFF_READ,
+    ("recall.worklist_csv", "GET"): STAFF_READ,
+    ("recall.series", "GET"): STAFF_READ,
+    ("recall.log_contact", "POST"): STAFF_WRITE,
+    # Discontinuing is clinical, from the recall page as from the series page.
+    ("recall.discontinue", "POST"): CLINICAL_WRITE,
+    ("recall.follow_ups", "GET"): STAFF_READ,
+    ("recall.follow_ups_csv", "GET"): STAFF_READ,
+    ("recall.record_follow_up", "GET"): CLINICAL_READ,
+    ("recall.record_follow_up", "POST"): CLINICAL_WRITE,
+    ("recall.lots", "GET"): STAFF_READ,
+    ("recall.lots_csv", "GET"): STAFF_READ,
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -159,6 +172,7 @@ class World:
     own_session: object
     own_entry: object
     adverse_event: object = None
+    completed_series: object = None
 
 
 @pytest.fixture
@@ -177,14 +191,19 @@ def world(records) -> World:
         own_entry = make_note(own_session, reported_by=Reporter.PATIENT,
                               recorded_by=patient_user, recorded_at=utcnow())
         adverse_event = make_adverse_event(session, reported_by=practitioner)
+        completed = make_series(patient=other_patient, lead=practitioner,
+                                status=SeriesStatus.COMPLETED, ended_on=clock.today())
+        make_session(completed)
     return World(practitioner, manager, patient_user, own_series, other_patient, series,
-                 session, own_session, own_entry, adverse_event)
+                 session, own_session, own_entry, adverse_event, completed)
 
 
 def url_for_case(app, endpoint: str, world: World) -> str:
     ids = {"patient_id": world.other_patient.id, "series_id": world.series.id,
            "session_id": world.session.id, "token": "not-a-live-token",
            "event_id": world.adverse_event.id}
+    if endpoint == "recall.record_follow_up":
+        ids["series_id"] = world.completed_series.id
     if endpoint.startswith("portal."):
         ids.update(series_id=world.own_series.id, session_id=world.own_session.id,
                    note_id=world.own_entry.id)

@@ -43,6 +43,7 @@ from tests.conftest import Database, login
 from tests.factories import (
     PASSWORD,
     make_adverse_event,
+    make_contact,
     make_note,
     make_patient,
     make_series,
@@ -61,9 +62,10 @@ from tests.formscan import (
 )
 from tracker import clock, create_app
 from tracker.db import utcnow
-from tracker.domain import Endpoint, Reporter
+from tracker.domain import Endpoint, Reporter, SeriesStatus
 from tracker.drafts.operations import keep_draft
 from tracker.extensions import db
+from tracker.models import ContactOutcome
 
 pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
 
@@ -199,8 +201,13 @@ class World:
 
     def url(self, role: str, endpoint: str, query: str = "") -> str:
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
-        values = {name: self.ids[role][name] for name in rule.arguments}
+        renamed = ID_FOR_ENDPOINT.get(endpoint, {})
+        values = {name: self.ids[role][renamed.get(name, name)] for name in rule.arguments}
         return with_query(self.app.url_map.bind("localhost").build(endpoint, values), query)
+
+
+#: Routes that need another record than the one their argument's name gives by default.
+ID_FOR_ENDPOINT = {"recall.record_follow_up": {"series_id": "completed_series_id"}}
 
 
 def build_world(app: Flask) -> World:
@@ -221,6 +228,14 @@ def build_world(app: Flask) -> World:
                                goodman_baron_grade=3)
         make_note(session)
         event = make_adverse_event(session, reported_by=practitioner)
+        # The patient declined when called (the recall page offers to discontinue), and a
+        # completed series of theirs is due its follow-ups (the follow-ups list links the
+        # assessment form).
+        make_contact(series, practitioner, ContactOutcome.DECLINED,
+                     contacted_at=utcnow() - timedelta(minutes=5))
+        completed = make_series(patient=patient, lead=practitioner,
+                                status=SeriesStatus.COMPLETED, ended_on=clock.today())
+        make_session(completed, performed_at=utcnow() - timedelta(days=30))
         # A form the manager posted after being signed out, kept for them: its page
         # offers it back with a form to discard it.
         new_patient = app.url_map.bind("localhost").build("patients.create")
@@ -228,7 +243,8 @@ def build_world(app: Flask) -> World:
                    fields=[("first_name", "Kept")], lifetime=timedelta(hours=1))
         db.session.commit()
         staff_ids = {"patient_id": patient.id, "series_id": series.id, "session_id": session.id,
-                     "event_id": event.id, "note_id": own_entry.id, "token": "not-a-live-token"}
+                     "event_id": event.id, "note_id": own_entry.id, "token": "not-a-live-token",
+                     "completed_series_id": completed.id}
         ids = {"practitioner": staff_ids, "manager": staff_ids, "anonymous": staff_ids,
                "patient": {**staff_ids, "series_id": own_series.id,
                            "session_id": own_session.id}}

@@ -105,3 +105,50 @@ def test_patient_list_statements_do_not_grow_with_patients(app, client, records,
     assert "20 patients" in page
     large = statements_for(app, client, "/patients/")
     assert small == large
+
+
+def add_recall_history(records, lead, count: int) -> None:
+    """``count`` overdue series, each called twice, and ``count`` completed series with a
+    follow-up recorded, all with sessions that used lot "RC-1"."""
+    from tests.factories import make_contact, make_follow_up
+    from tracker.models import ContactOutcome
+
+    with records():
+        for index in range(count):
+            overdue = make_series(make_patient(), lead=lead)
+            session = make_session(overdue, performed_at=clock.now_utc() - timedelta(
+                days=50 + index), cartridge_lot="rc-1")
+            session.products = [SessionProduct(position=0, name="HA serum", lot="RC-1")]
+            caller = make_user("manager")
+            make_contact(overdue, caller, ContactOutcome.UNREACHABLE)
+            make_contact(overdue, lead, ContactOutcome.BOOKED)
+            done = make_series(make_patient(), lead=lead, status=SeriesStatus.COMPLETED,
+                               ended_on=clock.today())
+            make_session(done, performed_at=clock.now_utc() - timedelta(days=40 + index),
+                         cartridge_lot="RC-1")
+            make_follow_up(done, make_user("practitioner"), months=1)
+
+
+@pytest.mark.parametrize("url", ["/recall/", "/recall/?all=1", "/follow-ups/",
+                                 "/follow-ups/?state=done", "/lots/?lot=rc-1"])
+def test_recall_lists_run_the_same_statements_at_any_size(app, client, records, clinic, url):
+    _, series = clinic
+    add_recall_history(records, series.lead_practitioner, 3)
+    small = statements_for(app, client, url)
+    add_recall_history(records, series.lead_practitioner, 30)
+    large = statements_for(app, client, url)
+    assert small == large, f"{url}: {small} statements with 3 rows, {large} with 30"
+
+
+def test_recall_series_page_statements_do_not_grow_with_calls(app, client, records, clinic):
+    from tests.factories import make_contact
+
+    _, series = clinic
+    with records():
+        make_session(series, performed_at=clock.now_utc() - timedelta(days=60))
+        make_contact(series, make_user("manager"))
+    small = statements_for(app, client, f"/recall/series/{series.id}")
+    with records():
+        for _ in range(20):
+            make_contact(series, make_user("manager"))
+    assert statements_for(app, client, f"/recall/series/{series.id}") == small

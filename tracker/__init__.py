@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from tracker.main.views import bp as main_bp
     from tracker.patients.views import bp as patients_bp
     from tracker.portal.views import bp as portal_bp
+    from tracker.recall.views import bp as recall_bp
     from tracker.review.views import bp as review_bp
     from tracker.series.views import bp as series_bp
     from tracker.sessions.views import bp as sessions_bp
@@ -64,7 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     for blueprint in (health_bp, auth.bp, drafts.bp, invitations_bp, main_bp, patients_bp,
                       portal_bp, series_bp, sessions_bp, audit_log_bp, adverse_events_bp,
-                      review_bp):
+                      review_bp, recall_bp):
         app.register_blueprint(blueprint)
     return app
 

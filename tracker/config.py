@@ -45,6 +45,14 @@ class DefaultConfig:
     #: How long each worker keeps a review page's figures before computing them again
     #: (seconds; 0: always fresh). See tracker/review/cache.py.
     REVIEW_CACHE_SECONDS = 60
+    #: Rows per page of the recall worklist, the follow-ups list and the lot trace.
+    RECALL_PER_PAGE = 25
+    #: A follow-up assessment counts as due from this many days before its day (1, 3 or
+    #: 6 months after the last session) to as many days after; overdue after that.
+    FOLLOW_UP_WINDOW_DAYS = 14
+    #: A follow-up still not done this many days after its day is missed: it leaves the
+    #: to-do list (the "Missed" filter still shows it).
+    FOLLOW_UP_MISSED_AFTER_DAYS = 90
     #: Series whose next window opens within this many days count as "due soon".
     DUE_SOON_DAYS = 7
     #: Screening asks about isotretinoin taken within this many months (the drug label

@@ -115,6 +115,9 @@ AUDITED_READ_ENDPOINTS = frozenset({
     "adverse_events.show", "audit_log.index",
     # Manager review exports: each download is one audit row (tracker.review.views).
     "review.export_series", "review.export_overdue", "review.export_lapsed",
+    # The recall contact page, the lot trace and the CSV downloads.
+    "recall.series", "recall.lots", "recall.worklist_csv", "recall.follow_ups_csv",
+    "recall.lots_csv",
 })
 
 

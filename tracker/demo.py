@@ -189,6 +189,7 @@ def seed_demo(today: date | None = None) -> bool:
                 _screening(screening_rng, patient, session)
             refresh_schedule(series)
     db.session.flush()
+    _recall_demo(patients, staff, today)
     return True
 
 
@@ -473,3 +474,109 @@ def _notes(rng: random.Random, session: TreatmentSession, day: date, today: date
             signed_at=recorded_at,
             symptoms=[NoteSymptom(symptom=symptom) for symptom in sorted(set(symptoms))],
         ))
+
+
+# Recall, follow-ups and a recalled lot (issue 18) -------------------------------------------
+
+#: The lot the demo's manufacturer recalls: try it on the Lot trace page.
+RECALLED_LOT = "HA-2417"
+RECALLED_CARTRIDGE_LOT = "DP4-24017"
+
+
+def _recall_demo(patients: list[Patient], staff: list[User], today: date) -> None:
+    """Calls logged about overdue series, completed series with follow-ups due and done,
+    and a recalled lot used in several sessions, so each list shows something. A random
+    generator of its own, so the rest of the demo stays as it was."""
+    from tracker.models import ContactAttempt, ContactOutcome, FollowUpAssessment
+    from tracker.recall.queries import FollowUpState, follow_up_statement
+    from tracker.series.progress import DueState
+    from tracker.series.queries import classified_open_series
+
+    rng = random.Random(18)
+    lead, second, manager = staff
+    # Two completed series whose follow-ups fall due now: 1 month and 3 months.
+    for patient, gap, concern in ((patients[3], 27, Concern.FINE_LINES),
+                                  (patients[9], 88, Concern.ACNE_SCARS)):
+        _completed_series(rng, patient, concern, lead, today, gap)
+    db.session.flush()
+
+    # Most series had their past follow-ups; every third has none, so some are overdue.
+    follow_ups = db.session.execute(follow_up_statement(today)).all()
+    series_ids = sorted({row.series_id for row in follow_ups})
+    for number, row in enumerate(sorted(follow_ups, key=lambda r: (r.series_id, r.months))):
+        past = row.state in (FollowUpState.OVERDUE.value, FollowUpState.MISSED.value)
+        if past and series_ids.index(row.series_id) % 3 != 2:
+            assessed_on = min(today, row.due_on + timedelta(days=rng.randint(-5, 10)))
+            db.session.add(FollowUpAssessment(
+                series_id=row.series_id, milestone_months=row.months, assessed_on=assessed_on,
+                gais_clinician=rng.choice((1, 2, 2, 3)), gais_patient=rng.choice((2, 2, 3)),
+                goodman_baron_grade=(rng.choice((1, 2)) if row.concern is Concern.ACNE_SCARS
+                                     else None),
+                satisfaction=rng.randint(6, 10),
+                note=rng.choice(("Result holding; photos taken.",
+                                 "Texture better than at the last session.",
+                                 "Patient pleased; discussed maintenance in 6–12 months.")),
+                recorded_by=lead if number % 2 else second, recorded_at=_at(assessed_on, 16)))
+
+    classified = classified_open_series(None, today, 7)
+    to_call = db.session.execute(
+        select(classified.c.series_id).where(classified.c.state.in_(
+            [DueState.OVERDUE.value, DueState.LAPSED.value])).order_by(classified.c.series_id)
+    ).scalars().all()
+    calls = [
+        # (days ago, hour, caller, outcome, booked in days, try again in days, note)
+        [(0, 10, manager, ContactOutcome.LEFT_MESSAGE, None, 2,
+          "Voicemail; asked her to call the clinic back.")],
+        [(6, 15, manager, ContactOutcome.UNREACHABLE, None, 3, "No answer."),
+         (3, 11, lead, ContactOutcome.CALLED, None, 7,
+          "Busy with exams; will call back to book after the 20th.")],
+        [(1, 12, second, ContactOutcome.BOOKED, 6, None, "Booked the next session.")],
+        [(2, 9, manager, ContactOutcome.DECLINED, None, None,
+          "Happy with the result so far; does not want further sessions.")],
+        [(0, 9, lead, ContactOutcome.UNREACHABLE, None, 1, "Number rang out.")],
+    ]
+    for series_id, attempts in zip(to_call, calls, strict=False):
+        for days_ago, hour, caller, outcome, booked_in, again_in, note in attempts:
+            day = today - timedelta(days=days_ago)
+            db.session.add(ContactAttempt(
+                series_id=series_id, contacted_by=caller, outcome=outcome, note=note,
+                contacted_at=min(_at(day, hour, rng.choice((5, 20, 40))), clock.now_utc()),
+                booked_on=today + timedelta(days=booked_in) if booked_in else None,
+                next_follow_up_on=today + timedelta(days=again_in) if again_in else None))
+
+    # A serum lot and a cartridge lot used across patients, for the manufacturer's recall.
+    sessions = db.session.scalars(
+        select(TreatmentSession).where(TreatmentSession.performed_on >= today - timedelta(
+            days=120)).order_by(TreatmentSession.performed_at, TreatmentSession.id)).all()
+    with_serum = [s for s in sessions if s.products][::5][:7]
+    for session in with_serum:
+        session.products[0].lot = RECALLED_LOT
+    for session in [s for s in sessions if s.practitioner is lead][2::9][:4]:
+        session.cartridge_lot = RECALLED_CARTRIDGE_LOT
+    db.session.flush()
+
+
+def _completed_series(rng: random.Random, patient: Patient, concern: Concern, lead: User,
+                      today: date, last_gap_days: int) -> TreatmentSeries:
+    """A completed series whose last session was ``last_gap_days`` ago."""
+    main, _, details, baseline, goal = PROFILES[concern]
+    defaults = SERIES_DEFAULTS[concern]
+    series = TreatmentSeries(
+        patient=patient, concern=concern, concern_detail=details[0], **asdict(defaults),
+        lead_practitioner=lead, baseline_assessment=baseline, goal=goal,
+        baseline_goodman_baron=3 if concern is Concern.ACNE_SCARS else None,
+        areas=[SeriesArea(area=main[0])], status=SeriesStatus.COMPLETED)
+    last = today - timedelta(days=last_gap_days)
+    days = [last - timedelta(days=defaults.interval_target_days * n)
+            for n in reversed(range(defaults.planned_sessions))]
+    series.start_on = days[0]
+    series.created_at = _at(days[0] - timedelta(days=7), 11)
+    series.ended_on = min(today, last + timedelta(days=3))
+    db.session.add(series)
+    for index, day in enumerate(days):
+        session = _session(rng, series, index, day, [main[0]], lead)
+        _screening(rng, patient, session)
+        _sign(rng, session, day, today)
+    db.session.flush()
+    refresh_schedule(series)
+    return series

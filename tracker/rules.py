@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.domain import Concern, Role
+from tracker.domain import Concern, Role, SeriesStatus
 from tracker.models import Patient, TreatmentSeries, TreatmentSession
 
 
@@ -123,6 +123,22 @@ def ensure_can_revise(user: Any, session: TreatmentSession) -> None:
     if not session.is_signed and not is_session_author(user, session):
         raise StateConflict("Until it is signed, only the practitioner who gave or logged "
                             "this session can change it.", _session_page(session))
+def ensure_can_log_contact(series: TreatmentSeries) -> None:
+    """Recall calls go on about open and completed series (a follow-up visit) of a patient
+    whose record is not archived; a discontinued series is no one's to call about."""
+    ensure_patient_active(series.patient)
+    if series.status is SeriesStatus.DISCONTINUED:
+        raise StateConflict("This series is discontinued; calls about it are no longer "
+                            "logged.", _series_page(series))
+
+
+def ensure_can_record_follow_up(series: TreatmentSeries) -> None:
+    """Follow-up assessments belong to completed series (1, 3 and 6 months after the last
+    session)."""
+    ensure_patient_active(series.patient)
+    if series.status is not SeriesStatus.COMPLETED:
+        raise StateConflict("Follow-up assessments are recorded once a series is complete.",
+                            _series_page(series))
 
 
 def _is_practitioner(user: Any) -> bool:
@@ -165,6 +181,15 @@ def can_edit_session(user: Any, session: TreatmentSession) -> bool:
 def can_amend(user: Any, session: TreatmentSession) -> bool:
     return (_is_practitioner(user) and session.is_signed
             and not session.series.patient.is_archived)
+def can_log_contact(user: Any, series: TreatmentSeries) -> bool:
+    return bool(user.is_authenticated and user.role in (Role.PRACTITIONER, Role.MANAGER)
+                and series.status is not SeriesStatus.DISCONTINUED
+                and not series.patient.is_archived)
+
+
+def can_record_follow_up(user: Any, series: TreatmentSeries) -> bool:
+    return (_is_practitioner(user) and series.status is SeriesStatus.COMPLETED
+            and not series.patient.is_archived)
 
 
 TEMPLATE_CHECKS = {
@@ -176,4 +201,6 @@ TEMPLATE_CHECKS = {
     "can_sign": can_sign,
     "can_edit_session": can_edit_session,
     "can_amend": can_amend,
+    "can_log_contact": can_log_contact,
+    "can_record_follow_up": can_record_follow_up,
 }

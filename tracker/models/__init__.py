@@ -6,6 +6,7 @@ from tracker.models.drafts import FormDraft
 from tracker.models.invitations import SignupLink
 from tracker.models.notes import NoteSymptom, PostSessionNote
 from tracker.models.patients import Patient
+from tracker.models.recall import ContactAttempt, ContactOutcome, FollowUpAssessment
 from tracker.models.screening import (
     PatientAllergy,
     PatientConsent,
@@ -24,6 +25,9 @@ from tracker.models.users import LoginFailure, User
 __all__ = [
     "AdverseEvent",
     "AuditEvent",
+    "ContactAttempt",
+    "ContactOutcome",
+    "FollowUpAssessment",
     "FormDraft",
     "LoginFailure",
     "NoteSymptom",

@@ -12,10 +12,11 @@ from tracker import audit, clock, drafts
 from tracker.adverse_events.forms import adverse_event_choices
 from tracker.adverse_events.operations import link_to_discontinuation
 from tracker.authz import practitioner_required, staff_required
-from tracker.domain import SERIES_DEFAULTS, Concern
+from tracker.domain import SERIES_DEFAULTS, Concern, SeriesStatus
 from tracker.extensions import db
 from tracker.models import TreatmentSeries
 from tracker.patients.queries import get_patient_or_404
+from tracker.recall.queries import follow_ups_of_series
 from tracker.rules import ensure_can_complete, ensure_patient_active, ensure_series_changeable
 from tracker.series import charts, operations, queries
 from tracker.series.forms import (
@@ -76,6 +77,8 @@ def show(series_id: int) -> str:
         scores_chart=charts.scores_chart(sessions, series.concern),
         recovery_chart=charts.recovery_chart(sessions),
         recovery_flags={session.id: session_recovery_flags(session) for session in sessions},
+        follow_ups=(follow_ups_of_series(series.id)
+                    if series.status is SeriesStatus.COMPLETED else []),
     )
 
 

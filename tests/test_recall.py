@@ -1,0 +1,483 @@
+"""The recall worklist, follow-up assessments and the lot trace (issue 18), checked against
+hand-counted fixtures."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, literal, select, text
+from sqlalchemy.exc import DBAPIError
+
+from tests.conftest import login, post
+from tests.factories import (
+    PASSWORD,
+    make_contact,
+    make_follow_up,
+    make_patient,
+    make_series,
+    make_session,
+    make_user,
+)
+from tracker import clock
+from tracker.db import utcnow
+from tracker.domain import SeriesStatus
+from tracker.extensions import db
+from tracker.models import (
+    AuditEvent,
+    ContactAttempt,
+    ContactOutcome,
+    FollowUpAssessment,
+    SessionProduct,
+    TreatmentSeries,
+)
+from tracker.models.audit import AuditAction
+from tracker.recall.queries import add_months, add_months_py, follow_up_statement
+from tracker.series.operations import discontinue_series
+
+pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
+
+
+def audit_actions(app) -> list[AuditAction]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def overdue_series(lead, **fields) -> TreatmentSeries:
+    """An acne-scar series (window 28–42 days) whose only session was 50 days ago: its
+    window closed 8 days ago."""
+    series = make_series(lead=lead, **fields)
+    make_session(series, performed_at=clock.local_noon(clock.today() - timedelta(days=50)))
+    return series
+
+
+def clinic_today(app) -> date:
+    with app.app_context():
+        return clock.today()
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+# Months in SQL, at the ends of months -----------------------------------------------------
+
+MONTH_ENDS = [
+    (date(2026, 1, 31), 1, date(2026, 2, 28)),
+    (date(2028, 1, 31), 1, date(2028, 2, 29)),  # leap year
+    (date(2026, 8, 31), 3, date(2026, 11, 30)),
+    (date(2026, 8, 31), 6, date(2027, 2, 28)),
+    (date(2026, 12, 31), 1, date(2027, 1, 31)),
+    (date(2026, 3, 31), 6, date(2026, 9, 30)),
+    (date(2026, 2, 28), 1, date(2026, 3, 28)),
+    (date(2026, 5, 15), 6, date(2026, 11, 15)),
+]
+
+
+@pytest.mark.parametrize(("day", "months", "expected"), MONTH_ENDS)
+def test_months_are_added_in_sql_as_a_clinic_counts_them(app, day, months, expected):
+    with app.app_context():
+        assert db.session.scalar(select(add_months(literal(day), literal(months)))) == expected
+    assert add_months_py(day, months) == expected
+
+
+# Follow-up states, hand-counted -------------------------------------------------------------
+
+#: A fixed clinic day for the hand count (window 14 days, missed after 90: the defaults).
+TODAY = date(2026, 3, 31)
+
+
+def completed_with_last_session(lead, last_on: date) -> TreatmentSeries:
+    series = make_series(lead=lead, status=SeriesStatus.COMPLETED, ended_on=last_on,
+                         start_on=last_on - timedelta(days=30))
+    make_session(series, performed_at=clock.local_noon(last_on - timedelta(days=30)))
+    make_session(series, performed_at=clock.local_noon(last_on))
+    return series
+
+
+def test_follow_up_states_at_month_ends(app, records):
+    with records():
+        lead = make_user("practitioner")
+        cases = {
+            # last session: {months: state on 31 Mar 2026}
+            date(2026, 1, 31): {1: "overdue", 3: "upcoming", 6: "upcoming"},   # 28 Feb, 30 Apr
+            date(2025, 12, 31): {1: "overdue", 3: "due", 6: "upcoming"},       # 31 Jan, 31 Mar
+            date(2025, 9, 30): {1: "done", 3: "missed", 6: "due"},             # 30 Oct, 30 Dec
+            date(2026, 2, 28): {1: "due", 3: "upcoming", 6: "upcoming"},       # 28 Mar
+            date(2026, 2, 17): {1: "due", 3: "upcoming", 6: "upcoming"},       # 17 Mar, last day
+            date(2026, 2, 16): {1: "overdue", 3: "upcoming", 6: "upcoming"},   # 16 Mar, a day on
+            date(2025, 12, 30): {1: "overdue", 3: "due", 6: "upcoming"},       # 30 Jan, 60 days
+            date(2025, 11, 30): {1: "missed", 3: "overdue", 6: "upcoming"},    # 30 Dec, 91 days
+        }
+        ids = {}
+        for last_on in cases:
+            series = completed_with_last_session(lead, last_on)
+            ids[series.id] = last_on
+        done = next(s for s, day in ids.items() if day == date(2025, 9, 30))
+        make_follow_up(db.session.get(TreatmentSeries, done), lead, months=1,
+                       assessed_on=date(2025, 11, 2))
+        # Open and discontinued series have no follow-ups.
+        make_series(lead=lead, status=SeriesStatus.ACTIVE)
+    with app.app_context():
+        rows = db.session.execute(follow_up_statement(TODAY)).all()
+    states = {(row.series_id, row.months): row.state for row in rows}
+    expected = {(series_id, months): state for series_id, last_on in ids.items()
+                for months, state in cases[last_on].items()}
+    assert states == expected
+    due_days = {(row.series_id, row.months): row.due_on for row in rows}
+    january = next(s for s, d in ids.items() if d == date(2026, 1, 31))
+    assert due_days[(january, 1)] == date(2026, 2, 28)
+
+
+def test_follow_up_is_counted_from_the_clinic_day_of_the_last_session(app, records):
+    """Half past midnight on 1 Feb in the clinic is still 31 Jan in UTC far east of
+    London (Pacific/Kiritimati): the 1-month follow-up is due on 1 Mar either way."""
+    with records():
+        lead = make_user("practitioner")
+        series = make_series(lead=lead, status=SeriesStatus.COMPLETED,
+                             ended_on=date(2026, 2, 1), start_on=date(2026, 1, 1))
+        make_session(series, performed_at=clock.from_local(datetime(2026, 2, 1, 0, 30)))
+    with app.app_context():
+        rows = db.session.execute(follow_up_statement(TODAY, series_id=series.id)).all()
+    assert {row.months: row.due_on for row in rows} == {
+        1: date(2026, 3, 1), 3: date(2026, 5, 1), 6: date(2026, 8, 1)}
+    assert {row.months: row.state for row in rows}[1] == "overdue"
+
+
+def test_follow_ups_list_shows_what_is_due_and_what_was_done(app, client, records,
+                                                             practitioner):
+    with records():
+        today = clock.today()
+        due = completed_with_last_session(practitioner, add_months_py(today, -1))
+        done = completed_with_last_session(practitioner, add_months_py(today, -3))
+        make_follow_up(done, practitioner, months=1)
+        make_follow_up(done, practitioner, months=3, satisfaction=9, gais_clinician=None)
+        other_lead = completed_with_last_session(make_user("practitioner"),
+                                                 add_months_py(today, -1))
+    page = client.get("/follow-ups/").get_data(as_text=True)
+    assert due.patient.full_name in page
+    assert done.patient.full_name not in page  # its 3-month follow-up is done
+    assert other_lead.patient.full_name not in page  # another practitioner's series
+    everyone = client.get("/follow-ups/?all=1").get_data(as_text=True)
+    assert other_lead.patient.full_name in everyone
+    finished = client.get("/follow-ups/?state=done").get_data(as_text=True)
+    assert done.patient.full_name in finished and "satisfaction 9/10" in finished
+
+
+def test_follow_ups_csv_equals_the_page(app, client, records, practitioner):
+    with records():
+        today = clock.today()
+        series = [completed_with_last_session(practitioner, add_months_py(today, -months))
+                  for months in (1, 1, 3, 6)]
+    page = client.get("/follow-ups/").get_data(as_text=True)
+    rows = csv_rows(client.get("/follow-ups/follow-ups.csv"))
+    assert rows[0][0] == "Patient"
+    assert len(rows) - 1 == page.count('data-label="Follow-up"')
+    for row in rows[1:]:
+        assert row[0] in page and f"{row[6]} month" in page
+    assert {row[0] for row in rows[1:]} == {s.patient.full_name for s in series}
+
+
+# Recording a follow-up -----------------------------------------------------------------
+
+
+def test_recording_a_follow_up(app, client, records, practitioner):
+    with records():
+        series = completed_with_last_session(practitioner,
+                                             add_months_py(clock.today(), -1))
+    url = f"/series/{series.id}/follow-ups/new"
+    today = clinic_today(app).isoformat()
+    refused = post(client, url, {"milestone_months": "1", "assessed_on": today},
+                   token_from=url)
+    assert refused.status_code == 422
+    assert "Record at least one score" in refused.get_data(as_text=True)
+    future = post(client, url, {"milestone_months": "1", "gais_clinician": "2",
+                                "assessed_on": (clinic_today(app) + timedelta(days=1)).isoformat()},
+                  token_from=url)
+    assert future.status_code == 422
+    saved = post(client, url, {"milestone_months": "1", "assessed_on": today,
+                               "gais_clinician": "2", "goodman_baron_grade": "2",
+                               "satisfaction": "8", "note": "Holding well."}, token_from=url)
+    assert saved.status_code == 302
+    again = post(client, url, {"milestone_months": "1", "assessed_on": today,
+                               "gais_clinician": "1"}, token_from=url)
+    assert again.status_code == 422  # the 1-month follow-up is no longer offered
+    with app.app_context():
+        assert db.session.scalar(select(func.count(FollowUpAssessment.id))) == 1
+    assert AuditAction.RECORD_FOLLOW_UP in audit_actions(app)
+    page = client.get(f"/series/{series.id}").get_data(as_text=True)
+    assert 'id="follow-ups"' in page and "Holding well." in page
+
+
+def test_follow_ups_are_for_completed_series_only(app, client, records, practitioner):
+    with records():
+        series = overdue_series(practitioner)
+    assert client.get(f"/series/{series.id}/follow-ups/new").status_code == 409
+
+
+# The recall worklist ---------------------------------------------------------------------
+
+
+def test_worklist_lists_overdue_and_lapsed_series_with_the_last_contact(app, client, records,
+                                                                       practitioner):
+    with records():
+        called = overdue_series(practitioner)
+        make_contact(called, practitioner, ContactOutcome.LEFT_MESSAGE,
+                     contacted_at=utcnow() - timedelta(days=2),
+                     next_follow_up_on=clock.today() + timedelta(days=3))
+        waiting = overdue_series(practitioner, patient=make_patient(phone="07700 900123"))
+        on_time = make_series(lead=practitioner)
+        make_session(on_time, performed_at=utcnow() - timedelta(days=30))
+    page = client.get("/recall/").get_data(as_text=True)
+    assert called.patient.full_name in page and waiting.patient.full_name in page
+    assert on_time.patient.full_name not in page
+    assert "07700 900123" in page
+    assert "<strong>8</strong> days" in page  # window closed 50 - 42 days ago
+    assert "Message left" in page and ", Dr Lead" in page
+    # Not called yet comes before the one waiting for its call-back day.
+    assert page.index(waiting.patient.full_name) < page.index(called.patient.full_name)
+
+
+def test_worklist_practitioner_sees_their_own_unless_they_ask(app, client, records,
+                                                              practitioner):
+    with records():
+        mine = overdue_series(practitioner)
+        theirs = overdue_series(make_user("practitioner"))
+    page = client.get("/recall/").get_data(as_text=True)
+    assert mine.patient.full_name in page and theirs.patient.full_name not in page
+    everyone = client.get("/recall/?all=1").get_data(as_text=True)
+    assert theirs.patient.full_name in everyone
+
+
+def test_worklist_csv_equals_the_page(app, client, records, practitioner):
+    with records():
+        series = [overdue_series(practitioner) for _ in range(3)]
+        make_contact(series[0], practitioner, ContactOutcome.BOOKED)
+    page = client.get("/recall/").get_data(as_text=True)
+    response = client.get("/recall/worklist.csv")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    rows = csv_rows(response)
+    assert len(rows) == 4
+    for row in rows[1:]:
+        assert row[0] in page and f"<strong>{row[7]}</strong> days" in page
+    booked = next(row for row in rows if row[0] == series[0].patient.full_name)
+    assert booked[11] == "Booked for a date" and booked[12]
+    assert audit_actions(app).count(AuditAction.EXPORT) == 1
+
+
+# Contact attempts ------------------------------------------------------------------------
+
+
+def contact_url(series) -> str:
+    return f"/recall/series/{series.id}/contacts"
+
+
+def contact_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(ContactAttempt.id)))
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"outcome": "booked"}, "Give the day the session is booked for."),
+    ({"outcome": "called", "booked_on": "+1"}, "A booked day goes with the outcome"),
+    ({"outcome": "booked", "booked_on": "-1"}, "A booking cannot be in the past."),
+    ({"outcome": "called", "next_follow_up_on": "-1"}, "cannot be in the past"),
+    ({"outcome": "called", "next_follow_up_on": "2025-02-30"}, "Enter a real date"),
+    ({"outcome": "maybe"}, "Not a valid choice"),
+    ({"outcome": ""}, "Choose how the call went."),
+])
+def test_contact_form_refuses_what_does_not_add_up(app, client, records, practitioner, data,
+                                                    message):
+    with records():
+        series = overdue_series(practitioner)
+    today = clinic_today(app)
+    for key in ("booked_on", "next_follow_up_on"):
+        if data.get(key) in ("+1", "-1"):
+            data[key] = (today + timedelta(days=int(data[key]))).isoformat()
+    response = post(client, contact_url(series), data, token_from=f"/recall/series/{series.id}")
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert message in body or message.replace("“", "&#34;") in body
+    assert contact_count(app) == 0
+
+
+def test_a_booking_is_logged_and_audited(app, client, records, practitioner):
+    with records():
+        series = overdue_series(practitioner)
+    booked_on = (clinic_today(app) + timedelta(days=5)).isoformat()
+    response = post(client, contact_url(series),
+                    {"outcome": "booked", "booked_on": booked_on, "note": "Tuesday 10:00"},
+                    token_from=f"/recall/series/{series.id}")
+    assert response.status_code == 302
+    with app.app_context():
+        contact = db.session.scalars(select(ContactAttempt)).one()
+        assert contact.booked_on.isoformat() == booked_on
+        assert contact.contacted_by_id == practitioner.id
+    assert audit_actions(app)[-1] is AuditAction.LOG_CONTACT
+    page = client.get(f"/recall/series/{series.id}").get_data(as_text=True)
+    assert "Tuesday 10:00" in page and "Booked for a date" in page
+
+
+def test_a_second_call_the_same_day_asks_for_confirmation(app, client, records, practitioner):
+    with records():
+        series = overdue_series(practitioner)
+        manager = make_user("manager", name="Mo Manager")
+        make_contact(series, manager, ContactOutcome.UNREACHABLE,
+                     contacted_at=max(utcnow() - timedelta(minutes=30),
+                                      clock.from_local(datetime.combine(clock.today(),
+                                                                        time(0, 1)))))
+    worklist = client.get("/recall/").get_data(as_text=True)
+    assert "Contacted today" in worklist
+    page = client.get(f"/recall/series/{series.id}").get_data(as_text=True)
+    assert "Already contacted today" in page and "Mo Manager" in page
+    refused = post(client, contact_url(series), {"outcome": "called"},
+                   token_from=f"/recall/series/{series.id}")
+    assert refused.status_code == 422
+    assert "already contacted today" in refused.get_data(as_text=True)
+    assert contact_count(app) == 1
+    confirmed = post(client, contact_url(series), {"outcome": "called", "confirm_same_day": "y"},
+                     token_from=f"/recall/series/{series.id}")
+    assert confirmed.status_code == 302
+    assert contact_count(app) == 2
+
+
+def test_yesterdays_call_needs_no_confirmation(app, client, records, practitioner):
+    with records():
+        series = overdue_series(practitioner)
+        make_contact(series, practitioner, contacted_at=clock.from_local(
+            datetime.combine(clock.today() - timedelta(days=1), time(23, 50))))
+    assert "Contacted today" not in client.get("/recall/").get_data(as_text=True)
+    response = post(client, contact_url(series), {"outcome": "unreachable"},
+                    token_from=f"/recall/series/{series.id}")
+    assert response.status_code == 302
+
+
+def test_contact_attempts_cannot_be_changed_or_removed(app, records, practitioner):
+    with records():
+        contact = make_contact(overdue_series(practitioner), practitioner)
+    with app.app_context():
+        for statement in ("UPDATE contact_attempts SET note = 'x' WHERE id = :id",
+                          "DELETE FROM contact_attempts WHERE id = :id"):
+            with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
+                connection.execute(text(statement), {"id": contact.id})
+
+
+def test_no_calls_are_logged_about_a_discontinued_series(app, client, records, practitioner):
+    with records():
+        series = overdue_series(practitioner)
+        discontinue_series(series, "Moved away", clock.today())
+    response = post(client, contact_url(series), {"outcome": "called"},
+                    token_from=f"/recall/series/{series.id}")
+    assert response.status_code == 409
+    assert "Log a contact attempt" in client.get(f"/recall/series/{series.id}").get_data(
+        as_text=True)
+    assert 'name="outcome"' not in client.get(f"/recall/series/{series.id}").get_data(
+        as_text=True)
+
+
+# Discontinuing from the worklist ---------------------------------------------------------
+
+
+def test_a_declined_series_is_discontinued_from_the_recall_page(app, client, records,
+                                                                practitioner):
+    with records():
+        series = overdue_series(practitioner)
+    response = post(client, contact_url(series), {"outcome": "declined", "note": "No more."},
+                    token_from=f"/recall/series/{series.id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith("#discontinue")
+    page = client.get(f"/recall/series/{series.id}").get_data(as_text=True)
+    assert "The patient declined: discontinue the series?" in page
+    url = f"/recall/series/{series.id}/discontinue"
+    unconfirmed = post(client, url, {"reason": "Declined"},
+                       token_from=f"/recall/series/{series.id}")
+    assert unconfirmed.status_code == 422
+    with app.app_context():
+        assert db.session.get(TreatmentSeries, series.id).status is SeriesStatus.ACTIVE
+    done = post(client, url, {"reason": "Declined when called", "confirm": "y"},
+                token_from=f"/recall/series/{series.id}")
+    assert done.status_code == 302
+    with app.app_context():
+        stored = db.session.get(TreatmentSeries, series.id)
+        assert stored.status is SeriesStatus.DISCONTINUED
+        assert stored.discontinued_reason == "Declined when called"
+        assert stored.ended_on == clinic_today(app)
+    assert AuditAction.DISCONTINUE_SERIES in audit_actions(app)
+    assert f"/recall/series/{series.id}\"" not in client.get("/recall/").get_data(as_text=True)
+
+
+def test_the_discontinue_offer_follows_the_series_rules(app, client, records, login_as):
+    with records():
+        lead = make_user("practitioner")
+        manager = make_user("manager")
+        series = overdue_series(lead)
+        make_contact(series, manager, ContactOutcome.DECLINED)
+    login_as(manager)
+    page = client.get(f"/recall/series/{series.id}").get_data(as_text=True)
+    assert "discontinue the series?" not in page  # managers do not discontinue series
+    assert post(client, f"/recall/series/{series.id}/discontinue",
+                {"reason": "x", "confirm": "y"}).status_code == 403
+    with records() as session:
+        session.get(TreatmentSeries, series.id).patient.is_archived = True
+    as_lead = app.test_client()
+    login(as_lead, lead.email, PASSWORD)
+    assert "discontinue the series?" not in as_lead.get(
+        f"/recall/series/{series.id}").get_data(as_text=True)
+    assert post(as_lead, f"/recall/series/{series.id}/discontinue",
+                {"reason": "x", "confirm": "y"}).status_code == 409
+
+
+# The lot trace ---------------------------------------------------------------------------
+
+
+def test_lot_trace_finds_exactly_the_sessions_that_used_the_lot(app, client, records,
+                                                                practitioner):
+    with records():
+        other = make_user("practitioner", name="Dr Other")
+        used = []
+        for index, (product_lot, cartridge_lot) in enumerate([
+            ("LOT-7A", None), ("lot-7a", None), (None, "Lot-7A"), ("LOT-7A", "LOT-7A"),
+            ("LOT-7AB", None), ("LOT-7", "XLOT-7A"), ("HA-1", None),
+        ]):
+            series = make_series(lead=practitioner)
+            session = make_session(series, practitioner=other if index == 2 else practitioner,
+                                   performed_at=utcnow() - timedelta(days=10 + index),
+                                   cartridge_lot=cartridge_lot)
+            if product_lot:
+                session.products = [SessionProduct(position=0, name="HA serum",
+                                                   lot=product_lot)]
+            if index < 4:
+                used.append(session)
+    before = audit_actions(app).count(AuditAction.VIEW_LOT_TRACE)
+    page = client.get("/lots/?lot=%20lot-7A%20").get_data(as_text=True)
+    assert audit_actions(app).count(AuditAction.VIEW_LOT_TRACE) == before + 1
+    assert "4 sessions</strong>, 4 patients, 2 practitioners" in page
+    for session in used:
+        assert f"/sessions/{session.id}\"" in page
+    assert "LOT-7AB" not in page and "XLOT-7A" not in page and "HA-1" not in page
+    rows = csv_rows(client.get("/lots/lot-trace.csv?lot=LOT-7a"))
+    # Session 4 used the lot twice: as its cartridge and as its serum.
+    assert len(rows) - 1 == 5 == page.count('data-label="Lot"')
+    assert {row[1] for row in rows[1:]} == {s.series.patient.full_name for s in used}
+    assert sorted(row[6] for row in rows[1:]) == ["Cartridge", "Cartridge", "Product",
+                                                 "Product", "Product"]
+    assert audit_actions(app).count(AuditAction.EXPORT) == 1
+
+
+def test_lot_trace_escapes_formula_looking_lots(app, client, records, practitioner):
+    lot = '=HYPERLINK("http://x","y")'
+    with records():
+        session = make_session(make_series(lead=practitioner))
+        session.products = [SessionProduct(position=0, name="@SUM(1)", lot=lot)]
+    rows = csv_rows(client.get("/lots/lot-trace.csv", query_string={"lot": lot}))
+    assert rows[1][8] == "'" + lot
+    assert rows[1][7] == "'@SUM(1)"
+
+
+def test_lot_trace_without_a_lot_or_with_nonsense(app, client, practitioner):
+    assert "Trace" in client.get("/lots/").get_data(as_text=True)
+    assert "at most 60 characters" in client.get("/lots/?lot=" + "x" * 61).get_data(
+        as_text=True)
+    assert client.get("/lots/?lot=a%00b").status_code < 500
+    assert csv_rows(client.get("/lots/lot-trace.csv"))[1:] == []

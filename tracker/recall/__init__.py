@@ -1,0 +1,1 @@
+"""Lists a manager acts on: the recall worklist, follow-up assessments due, the lot trace."""
