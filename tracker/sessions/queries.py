@@ -114,23 +114,19 @@ def patient_reported_flags(practitioner_id: int | None = None,
     ``limit``), then those sessions with their areas and notes.
     """
     since = utcnow() - timedelta(days=PATIENT_REPORT_DAYS)
-    latest = (
-        select(PostSessionNote.session_id, func.max(PostSessionNote.recorded_at).label("at"))
+    # The latest entries in index order (reporter, time), never every entry of the last
+    # days: a patient writes about one a day, so this many entries hold ``limit`` sessions.
+    entries = (
+        select(PostSessionNote.session_id)
         .where(PostSessionNote.reported_by == Reporter.PATIENT,
                PostSessionNote.recorded_at >= since)
-        .group_by(PostSessionNote.session_id)
-        .subquery()
-    )
-    recent = (
-        select(TreatmentSession.id)
-        .join(latest, latest.c.session_id == TreatmentSession.id)
-        .order_by(latest.c.at.desc(), TreatmentSession.id)
-        .limit(limit)
+        .order_by(PostSessionNote.recorded_at.desc(), PostSessionNote.id.desc())
+        .limit(limit * (PATIENT_REPORT_DAYS + 1))
     )
     if practitioner_id is not None:
-        recent = recent.join(TreatmentSession.series).where(
-            TreatmentSeries.lead_practitioner_id == practitioner_id)
-    ids = list(db.session.scalars(recent))
+        entries = (entries.join(PostSessionNote.session).join(TreatmentSession.series)
+                   .where(TreatmentSeries.lead_practitioner_id == practitioner_id))
+    ids = list(dict.fromkeys(db.session.scalars(entries)))[:limit]
     # Joined, not select-in, loading: the second statement runs even when nothing was
     # reported, so the page's statement count does not depend on the data.
     statement = (
