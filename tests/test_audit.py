@@ -295,3 +295,19 @@ def test_the_log_is_paginated_and_its_queries_do_not_grow(app, client, records, 
 def test_reading_the_log_is_itself_recorded(app, client, manager):
     client.get("/audit/")
     assert events(app, action=AuditAction.VIEW_AUDIT_LOG, user_id=manager.id)
+
+
+def test_an_operation_run_outside_a_request_audits_its_actor(app, records):
+    """Operations are told who acts, so a script or import reuses them with its audit:
+    no request, no signed-in user, and the row still names the practitioner."""
+    from tracker.series.operations import discontinue_series
+
+    with records():
+        lead = make_user("practitioner")
+        series = make_series(lead=lead)
+        discontinue_series(series, "Moved abroad", clock.today(), lead)
+    with app.app_context():
+        row = db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == AuditAction.DISCONTINUE_SERIES))
+        assert (row.user_id, row.role.value, row.object_id, row.source_address) == (
+            lead.id, "practitioner", series.id, None)

@@ -367,7 +367,7 @@ def test_contact_attempts_cannot_be_changed_or_removed(app, records, practitione
 def test_no_calls_are_logged_about_a_discontinued_series(app, client, records, practitioner):
     with records():
         series = overdue_series(practitioner)
-        discontinue_series(series, "Moved away", clock.today())
+        discontinue_series(series, "Moved away", clock.today(), practitioner)
     response = post(client, contact_url(series), {"outcome": "called"},
                     token_from=f"/recall/series/{series.id}")
     assert response.status_code == 409

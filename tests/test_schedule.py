@@ -97,7 +97,7 @@ def test_stored_schedule_equals_a_fresh_recomputation_after_any_mix_of_operation
             series = rng.choice(open_series) if open_series else None
             if action == "create":
                 series_operations.create_series(rng.choice(patients),
-                                                series_data(rng, lead.id, 0))
+                                                series_data(rng, lead.id, 0), lead)
             elif action == "log":
                 # Mostly recent, some entered late (before the series' other sessions).
                 day = today - timedelta(days=rng.choice([rng.randint(0, 60),
@@ -107,12 +107,13 @@ def test_stored_schedule_equals_a_fresh_recomputation_after_any_mix_of_operation
                     series, {**SESSION_DATA, "practitioner_id": lead.id}, moment,
                     [{"area": Area.CHEEKS, "depth_mm": 1, "passes": 2}], [], [], lead)
             elif action == "edit":
-                series_operations.update_series(series,
-                                                series_data(rng, lead.id, series.sessions_done))
+                series_operations.update_series(
+                    series, series_data(rng, lead.id, series.sessions_done), lead)
             elif action == "complete" and series.sessions_done:
-                series_operations.complete_series(series, today, series.sessions_done, "Done.")
+                series_operations.complete_series(series, today, series.sessions_done, "Done.",
+                                                  lead)
             elif action == "discontinue":
-                series_operations.discontinue_series(series, "Moved away.", today)
+                series_operations.discontinue_series(series, "Moved away.", today, lead)
             assert_stored_schedules_are_fresh(today)
             seen |= {stored_progress(series, today, 7).state
                      for series in db.session.scalars(select(TreatmentSeries))}
@@ -145,7 +146,8 @@ def test_closing_a_series_clears_its_window(app, records):
         series = make_series(planned_sessions=3)
         make_session(series)
         assert series.next_opens_on is not None
-        series_operations.complete_series(series, clock.today(), 1, "Stopped early.")
+        series_operations.complete_series(series, clock.today(), 1, "Stopped early.",
+                                          series.lead_practitioner)
         assert (series.next_opens_on, series.next_closes_on, series.lapses_on) == (
             None, None, None)
         assert (series.sessions_done, series.last_session_on) == (

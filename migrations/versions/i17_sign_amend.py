@@ -129,6 +129,7 @@ def upgrade():
         batch_op.add_column(sa.Column('signed_by_id', sa.Integer(), nullable=True))
         batch_op.create_check_constraint(op.f('ck_treatment_sessions_signed_with_signer'), '(signed_at IS NULL) = (signed_by_id IS NULL)')
         batch_op.create_index('ix_treatment_sessions_unsigned', ['practitioner_id', 'performed_at'], unique=False, sqlite_where=sa.text('signed_at IS NULL'), postgresql_where=sa.text('signed_at IS NULL'))
+        batch_op.create_index('ix_treatment_sessions_unsigned_at', ['performed_at'], unique=False, sqlite_where=sa.text('signed_at IS NULL'), postgresql_where=sa.text('signed_at IS NULL'))
         batch_op.create_foreign_key(batch_op.f('fk_treatment_sessions_signed_by_id_users'), 'users', ['signed_by_id'], ['id'], ondelete='RESTRICT')
 
     _create_guards()
@@ -138,6 +139,7 @@ def downgrade():
     _drop_guards()
     with _rebuild('treatment_sessions') as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_treatment_sessions_signed_by_id_users'), type_='foreignkey')
+        batch_op.drop_index('ix_treatment_sessions_unsigned_at', sqlite_where=sa.text('signed_at IS NULL'), postgresql_where=sa.text('signed_at IS NULL'))
         batch_op.drop_index('ix_treatment_sessions_unsigned', sqlite_where=sa.text('signed_at IS NULL'), postgresql_where=sa.text('signed_at IS NULL'))
         batch_op.drop_constraint(batch_op.f('ck_treatment_sessions_signed_with_signer'), type_='check')
         batch_op.drop_column('signed_by_id')

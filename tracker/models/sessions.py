@@ -68,8 +68,12 @@ class TreatmentSession(db.Model):
               "id"),
         CheckConstraint("(signed_at IS NULL) = (signed_by_id IS NULL)",
                         name="signed_with_signer"),
-        #: Unsigned sessions are few (signing follows the session); Today reads them here.
+        #: Unsigned sessions are few (signing follows the session); Today reads a
+        #: practitioner's here, and the manager's count of the clinic's in the next one.
         Index("ix_treatment_sessions_unsigned", "practitioner_id", "performed_at",
+              sqlite_where=text("signed_at IS NULL"),
+              postgresql_where=text("signed_at IS NULL")),
+        Index("ix_treatment_sessions_unsigned_at", "performed_at",
               sqlite_where=text("signed_at IS NULL"),
               postgresql_where=text("signed_at IS NULL")),
     )

@@ -41,10 +41,11 @@ def log_contact(series: TreatmentSeries, attempt: ContactInput, actor: User) -> 
     return contact
 
 
-def discontinue_declined(series: TreatmentSeries, reason: str, today: date) -> None:
+def discontinue_declined(series: TreatmentSeries, reason: str, today: date,
+                         actor: User) -> None:
     """Discontinue a series whose patient declined when called (the series' own rule and
     operation: see :func:`tracker.series.operations.discontinue_series`)."""
-    discontinue_series(series, reason, today)
+    discontinue_series(series, reason, today, actor)
 
 
 @dataclass(frozen=True)

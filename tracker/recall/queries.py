@@ -265,16 +265,18 @@ def follow_up_statement(today: date, practitioner_id: int | None = None,
                      >= clock.add_days(today, -(missed + _SIX_MONTHS_AT_MOST + 1)))
     elif only == (FollowUpState.DONE,):
         scope.append(TreatmentSeries.id.in_(select(FollowUpAssessment.series_id)))
-    # The last session's day, per series: one index seek each (series_id, performed_on).
-    last_on = (select(func.max(TreatmentSession.performed_on))
-               .where(TreatmentSession.series_id == TreatmentSeries.id)
-               .correlate(TreatmentSeries).scalar_subquery())
-    # Computed once per series (MATERIALIZED): inlined, the seek would repeat for each
-    # use of the day in the state's CASE.
-    last = (select(TreatmentSeries.id.label("series_id"), last_on.label("last_on"))
-            .where(*scope).cte("last_sessions").prefix_with("MATERIALIZED"))
+    # The last session's day is stored on the series (tracker.series.schedule); each
+    # milestone's day is computed once (MATERIALIZED), not again for each use below.
     milestones = _milestones()
-    due_on = add_months(last.c.last_on, milestones.c.months)
+    last = (select(TreatmentSeries.id.label("series_id"),
+                   TreatmentSeries.last_session_on.label("last_on"),
+                   milestones.c.months,
+                   add_months(TreatmentSeries.last_session_on, milestones.c.months)
+                   .label("due_on"))
+            .join(milestones, true())
+            .where(*scope, TreatmentSeries.last_session_on.is_not(None))
+            .cte("milestone_days").prefix_with("MATERIALIZED"))
+    due_on = last.c.due_on
     state = case(
         (FollowUpAssessment.id.is_not(None), FollowUpState.DONE.value),
         (due_on < literal(clock.add_days(today, -missed), Date()), FollowUpState.MISSED.value),
@@ -292,8 +294,8 @@ def follow_up_statement(today: date, practitioner_id: int | None = None,
             TreatmentSeries.concern,
             lead.name.label("lead_name"),
             last.c.last_on,
-            milestones.c.months,
-            due_on.label("due_on"),
+            last.c.months,
+            due_on,
             state.label("state"),
             FollowUpAssessment.id.label("assessment_id"),
             FollowUpAssessment.assessed_on,
@@ -306,14 +308,12 @@ def follow_up_statement(today: date, practitioner_id: int | None = None,
         )
         .select_from(last)
         .join(TreatmentSeries, TreatmentSeries.id == last.c.series_id)
-        .join(milestones, true())
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
         .join(lead, lead.id == TreatmentSeries.lead_practitioner_id)
         .outerjoin(FollowUpAssessment,
                    and_(FollowUpAssessment.series_id == TreatmentSeries.id,
-                        FollowUpAssessment.milestone_months == milestones.c.months))
+                        FollowUpAssessment.milestone_months == last.c.months))
         .outerjoin(recorder, recorder.id == FollowUpAssessment.recorded_by_id)
-        .where(last.c.last_on.is_not(None))
     )
 
 

@@ -153,8 +153,7 @@ def discontinue(series_id: int) -> Response | tuple[str, int]:
     ensure_series_changeable(found)
     form = DeclinedDiscontinueForm()
     if form.validate_on_submit():
-        operations.discontinue_declined(found, form.reason.data, clock.today())
-        audit.record(audit.AuditAction.DISCONTINUE_SERIES, found)
+        operations.discontinue_declined(found, form.reason.data, clock.today(), current_user)
         db.session.commit()
         flash(f"The series of {found.patient.full_name} was discontinued.", "success")
         return redirect(url_for("recall.worklist"))

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from tracker import audit
 from tracker.domain import Area, Concern, SeriesStatus
 from tracker.extensions import db
-from tracker.models import Patient, SeriesArea, TreatmentSeries
+from tracker.models import Patient, SeriesArea, TreatmentSeries, User
 from tracker.rules import (
     ensure_can_complete,
     ensure_patient_active,
@@ -31,37 +32,42 @@ def _apply(series: TreatmentSeries, data: dict[str, Any]) -> None:
     ]
 
 
-def create_series(patient: Patient, data: dict[str, Any]) -> TreatmentSeries:
+def create_series(patient: Patient, data: dict[str, Any], actor: User) -> TreatmentSeries:
     ensure_patient_active(patient)
     series = TreatmentSeries(patient=patient, status=SeriesStatus.PLANNED)
     _apply(series, data)
     db.session.add(series)
     refresh_schedule(series)
+    audit.record(audit.AuditAction.CREATE_SERIES, series, user=actor)
     return series
 
 
-def update_series(series: TreatmentSeries, data: dict[str, Any]) -> None:
+def update_series(series: TreatmentSeries, data: dict[str, Any], actor: User) -> None:
     ensure_series_changeable(series)
     _apply(series, data)
     refresh_schedule(series)
+    audit.record(audit.AuditAction.UPDATE_SERIES, series, user=actor)
 
 
 def complete_series(series: TreatmentSeries, today: date, sessions_done: int,
-                    reason: str | None) -> None:
+                    reason: str | None, actor: User) -> None:
     """Close a series as complete; ``reason`` explains an early completion."""
     ensure_can_complete(series, sessions_done)
     series.status = SeriesStatus.COMPLETED
     series.completion_note = reason if sessions_done < series.planned_sessions else None
     series.ended_on = today
     refresh_schedule(series)
+    audit.record(audit.AuditAction.COMPLETE_SERIES, series, user=actor)
 
 
-def discontinue_series(series: TreatmentSeries, reason: str, today: date) -> None:
+def discontinue_series(series: TreatmentSeries, reason: str, today: date,
+                       actor: User) -> None:
     ensure_series_changeable(series)
     series.status = SeriesStatus.DISCONTINUED
     series.discontinued_reason = reason
     series.ended_on = today
     refresh_schedule(series)
+    audit.record(audit.AuditAction.DISCONTINUE_SERIES, series, user=actor)
 
 
 def mark_started(series: TreatmentSeries) -> None:

@@ -55,8 +55,7 @@ def create(patient_id: int) -> Response | str:
         data=_defaults_for(Concern(concern_code)) if request.method == "GET" else None
     )
     if form.validate_on_submit():
-        series = operations.create_series(patient, form.data)
-        audit.record(audit.AuditAction.CREATE_SERIES, series)
+        series = operations.create_series(patient, form.data, current_user)
         db.session.commit()
         flash("The series was opened. Log the first session when the patient is here.", "success")
         return redirect(url_for("series.show", series_id=series.id))
@@ -104,8 +103,7 @@ def edit(series_id: int) -> Response | str:
         saved_concern=series.concern,
     )
     if form.validate_on_submit():
-        operations.update_series(series, form.data)
-        audit.record(audit.AuditAction.UPDATE_SERIES, series)
+        operations.update_series(series, form.data, current_user)
         db.session.commit()
         flash("The series was updated.", "success")
         return redirect(url_for("series.show", series_id=series.id))
@@ -121,8 +119,8 @@ def complete(series_id: int) -> Response | str:
     ensure_can_complete(series, progress.done)
     form = CompleteSeriesForm(sessions_done=progress.done, planned=progress.planned)
     if form.validate_on_submit():
-        operations.complete_series(series, clock.today(), progress.done, form.reason.data)
-        audit.record(audit.AuditAction.COMPLETE_SERIES, series)
+        operations.complete_series(series, clock.today(), progress.done, form.reason.data,
+                                   current_user)
         db.session.commit()
         flash("The series is complete. Plan follow-up assessments at 1 and 3 months.", "success")
         return redirect(url_for("series.show", series_id=series.id))
@@ -138,10 +136,9 @@ def discontinue(series_id: int) -> Response | str:
     form = DiscontinueSeriesForm()
     events = adverse_event_choices(form, series)
     if form.validate_on_submit():
-        operations.discontinue_series(series, form.reason.data, clock.today())
+        operations.discontinue_series(series, form.reason.data, clock.today(), current_user)
         if form.adverse_event.data:
             link_to_discontinuation(events[form.adverse_event.data])
-        audit.record(audit.AuditAction.DISCONTINUE_SERIES, series)
         db.session.commit()
         flash("The series was discontinued.", "success")
         return redirect(url_for("series.show", series_id=series.id))

@@ -176,9 +176,13 @@ def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10
              TreatmentSession.performed_at < utcnow() - UNSIGNED_AFTER]
     if practitioner_id is not None:
         scope.append(TreatmentSession.practitioner_id == practitioner_id)
-    count = db.session.scalar(select(func.count(TreatmentSession.id)).where(*scope)) or 0
+    # Both read the partial index of unsigned sessions (a few rows), not a
+    # practitioner's or the clinic's sessions by time: the list picks its ids there first,
+    # as SQLite without statistics would otherwise walk the time index to avoid a sort.
+    unsigned = select(TreatmentSession.id).where(*scope)
+    count = db.session.scalar(select(func.count()).select_from(unsigned.subquery())) or 0
     oldest = db.session.scalars(
-        select(TreatmentSession).where(*scope)
+        select(TreatmentSession).where(TreatmentSession.id.in_(unsigned))
         .order_by(TreatmentSession.performed_at, TreatmentSession.id)
         .limit(limit)
         .options(joinedload(TreatmentSession.series).joinedload(TreatmentSeries.patient),
