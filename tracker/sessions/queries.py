@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import audit
 from tracker.db import utcnow
-from tracker.domain import Reporter
+from tracker.domain import NOTE_DAY_MAX, Reporter
 from tracker.extensions import db
 from tracker.models import (
     PostSessionNote,
@@ -124,8 +124,14 @@ def patient_reported_flags(practitioner_id: int | None = None,
         .limit(limit * (PATIENT_REPORT_DAYS + 1))
     )
     if practitioner_id is not None:
-        entries = (entries.join(PostSessionNote.session).join(TreatmentSession.series)
-                   .where(TreatmentSeries.lead_practitioner_id == practitioner_id))
+        # Only the practitioner's recent sessions can hold such an entry (a note is at
+        # most NOTE_DAY_MAX days after its session): a short list to test entries against,
+        # where a join would walk the clinic's entries until enough of theirs turned up.
+        theirs = (select(TreatmentSession.id).join(TreatmentSession.series)
+                  .where(TreatmentSeries.lead_practitioner_id == practitioner_id,
+                         TreatmentSession.performed_at
+                         >= since - timedelta(days=NOTE_DAY_MAX + 1)))
+        entries = entries.where(PostSessionNote.session_id.in_(theirs))
     ids = list(dict.fromkeys(db.session.scalars(entries)))[:limit]
     # Joined, not select-in, loading: the second statement runs even when nothing was
     # reported, so the page's statement count does not depend on the data.
