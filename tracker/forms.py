@@ -166,3 +166,21 @@ class IntSelectField(SelectField):
         except (TypeError, ValueError):
             self.data = None
             raise ValueError("Choose one of the listed values.") from None
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def query_day(args: Any, name: str, errors: dict[str, str]) -> date | None:
+    """A YYYY-MM-DD filter from a query string; anything else is left out, with a message
+    in ``errors[name]`` (list pages never answer 400 for a filter)."""
+    text = (args.get(name) or "").strip()
+    if not text:
+        return None
+    if _ISO_DAY.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    errors[name] = "Give a date as YYYY-MM-DD; this one was left out."
+    return None

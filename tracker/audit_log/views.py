@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from flask import Blueprint, current_app, render_template, request
@@ -12,11 +11,9 @@ from tracker import audit
 from tracker.audit_log import queries
 from tracker.audit_log.queries import AuditFilters
 from tracker.authz import manager_required
-from tracker.forms import parse_whole_number
+from tracker.forms import parse_whole_number, query_day
 from tracker.models.audit import AuditAction, AuditObject, AuditOutcome
 from tracker.pagination import page_arg
-
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 
@@ -36,16 +33,7 @@ def _parse_filters(args: MultiDict[str, str]) -> tuple[AuditFilters, dict[str, s
         return number
 
     def day(name: str) -> date | None:
-        text = args.get(name, "").strip()
-        if not text:
-            return None
-        if _ISO_DAY.fullmatch(text):
-            try:
-                return date.fromisoformat(text)
-            except ValueError:
-                pass
-        errors[name] = "Give a date as YYYY-MM-DD; this one was left out."
-        return None
+        return query_day(args, name, errors)
 
     def coded(name: str, enum_class: type) -> object | None:
         text = args.get(name, "").strip()

@@ -4,7 +4,6 @@ figures for the series they lead ("My figures"); patients see none of it."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -18,7 +17,7 @@ from tracker.authz import staff_required
 from tracker.charts import Chart, Line, line_chart
 from tracker.csv_export import csv_response
 from tracker.domain import Concern, Role
-from tracker.forms import parse_whole_number
+from tracker.forms import parse_whole_number, query_day
 from tracker.models.audit import AuditObject
 from tracker.pagination import page_arg
 from tracker.review import queries
@@ -37,7 +36,6 @@ from tracker.series.progress import DueState
 
 bp = Blueprint("review", __name__)
 
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: The most sessions a plan can have (tracker.domain.PLANNED_SESSIONS_MAX) bounds ``step``.
 _STEP_MAX = 20
 
@@ -53,16 +51,7 @@ def _parse_filters(args: MultiDict[str, str]) -> tuple[Filters, dict[str, str], 
     errors: dict[str, str] = {}
 
     def day(name: str) -> date | None:
-        text = args.get(name, "").strip()
-        if not text:
-            return None
-        if _ISO_DAY.fullmatch(text):
-            try:
-                return date.fromisoformat(text)
-            except ValueError:
-                pass
-        errors[name] = "Give a date as YYYY-MM-DD; this one was left out."
-        return None
+        return query_day(args, name, errors)
 
     def choice(name: str, options: dict[str, Any]) -> Any:
         text = args.get(name, "").strip()
