@@ -93,7 +93,7 @@ def test_a_failure_after_the_flush_leaves_neither_the_change_nor_its_audit_row(
 def test_record_outside_a_view_is_part_of_the_callers_transaction(app, records):
     with records():
         patient = make_patient()
-    with app.test_request_context("/"):
+    with app.test_request_context("/", method="POST"):
         audit.record(AuditAction.VIEW_PATIENT, patient, user=None)
         db.session.flush()
         db.session.rollback()
@@ -188,7 +188,7 @@ def test_the_own_record_pages_are_recorded(app, client, records, login_as):
 def test_the_database_refuses_to_change_or_remove_audit_rows(app, records, statement):
     with records():
         patient = make_patient()
-    with app.test_request_context("/"):
+    with app.test_request_context("/", method="POST"):
         audit.record(AuditAction.VIEW_PATIENT, patient)
         db.session.commit()
         with pytest.raises(DBAPIError, match="append-only"):
@@ -235,7 +235,7 @@ def test_the_log_filters_by_patient_action_user_and_day(app, client, records, ma
     with records():
         one, other = make_patient(chart_number="MN-1"), make_patient(chart_number="MN-2")
         reader = make_user("practitioner", name="Dr Reader")
-    with app.test_request_context("/"):
+    with app.test_request_context("/", method="POST"):
         for target in (one, one, other):
             audit.record(AuditAction.VIEW_PATIENT, target, user=reader)
         audit.record(AuditAction.UPDATE_PATIENT, one, user=reader)
@@ -275,7 +275,7 @@ def test_the_log_is_paginated_and_its_queries_do_not_grow(app, client, records, 
     def add(count: int) -> None:
         with records():
             patient = make_patient()
-        with app.test_request_context("/"):
+        with app.test_request_context("/", method="POST"):
             for _ in range(count):
                 audit.record(AuditAction.VIEW_PATIENT, patient, user=None)
             db.session.commit()

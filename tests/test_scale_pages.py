@@ -9,12 +9,14 @@ import sqlite3
 import time
 
 import pytest
+from flask import template_rendered
 from sqlalchemy import event, func, select
 
 from tests.conftest import count_queries, login
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import TreatmentSeries, TreatmentSession
+from tracker.models.audit import AuditAction, AuditEvent
 from tracker.scale import BENCH_PASSWORD, BENCH_PATIENT, BENCH_PRACTITIONER, seed_scale
 from tracker.series.progress import DueState, compute_progress
 from tracker.series.queries import ATTENTION_STATES, classified_open_series
@@ -218,3 +220,44 @@ def test_pages_that_only_read_do_not_wait_for_the_write_lock(app, records, datab
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_a_page_that_records_its_view_renders_without_the_write_lock(app, records, database):
+    """Viewing a patient appends an audit row, yet the page is read and rendered without
+    SQLite's write lock: another writer can take it mid-render, and the row is stored
+    once the page is ready. Pages of the same record render side by side."""
+    if database.backend != "sqlite":
+        pytest.skip("SQLite's write lock")
+    manifest = seed(records, 3, 7)
+    client = signed_in(app, BENCH_PRACTITIONER)
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    took_the_lock: list[bool] = []
+
+    def write_while_rendering(sender, template, context, **extra):
+        other = sqlite3.connect(path, isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            took_the_lock.append(True)
+            other.rollback()
+        except sqlite3.OperationalError:
+            took_the_lock.append(False)
+        finally:
+            other.close()
+
+    with app.app_context():
+        views_before = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.action == AuditAction.VIEW_PATIENT))
+    with template_rendered.connected_to(write_while_rendering, app):
+        response = client.get(f"/patients/{manifest['patient_id']}")
+    assert response.status_code == 200
+    assert took_the_lock and all(took_the_lock)
+    with app.app_context():
+        [row] = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.VIEW_PATIENT)
+            .order_by(AuditEvent.id.desc()).limit(1))
+        views_after = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.action == AuditAction.VIEW_PATIENT))
+    assert views_after == views_before + 1
+    assert row.patient_id == manifest["patient_id"]

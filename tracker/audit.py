@@ -1,9 +1,10 @@
 """Writing the audit trail (``tracker.models.audit``).
 
 :func:`record` adds a row to the caller's transaction, so the view's single commit
-stores the change and its audit row together, and a rollback drops both. A view that
-only reads (a patient's page) commits nothing itself: the row it recorded is committed
-when its response is ready (:func:`_commit_recorded_reads`).
+stores the change and its audit row together, and a rollback drops both. In a request
+that only reads (GET, HEAD: a patient's page, a download) the row waits in ``g`` and is
+stored once the response is ready, in a short transaction of its own
+(:func:`_commit_recorded_reads`).
 
 A refusal (403, or a scoped lookup answering 404) aborts the request, and with it the
 request's transaction; :func:`denied` notes it and the error handler stores it on its own
@@ -19,6 +20,7 @@ from flask.wrappers import Response
 from flask_login import current_user
 from sqlalchemy import event
 
+from tracker.db import READ_ONLY_METHODS
 from tracker.extensions import db
 from tracker.models import (
     AdverseEvent,
@@ -114,10 +116,30 @@ def record(
         source_address=address,
         endpoint=endpoint,
     )
-    db.session.add(entry)
-    if has_request_context():
-        g.audit_uncommitted = True
+    if _reading():
+        g.setdefault("audit_reads", []).append(entry)
+    else:
+        db.session.add(entry)
+        if has_request_context():
+            g.audit_uncommitted = True
     return entry
+
+
+def _reading() -> bool:
+    """A GET or HEAD request: its audit rows wait until its page is ready."""
+    return has_request_context() and request.method in READ_ONLY_METHODS
+
+
+def _store_now(entries: list[AuditEvent]) -> None:
+    """End the request's read transaction and store ``entries`` in a short write
+    transaction of their own (on SQLite it begins IMMEDIATE, see tracker.db)."""
+    db.session.commit()
+    g.audit_writing = True
+    try:
+        db.session.add_all(entries)
+        db.session.commit()
+    finally:
+        g.pop("audit_writing", None)
 
 
 def denied(object_type: AuditObject = AuditObject.PAGE, object_id: int | None = None,
@@ -138,8 +160,10 @@ def store_denial() -> None:
         return
     try:
         db.session.rollback()
-        record(AuditAction.ACCESS, outcome=AuditOutcome.DENIED, **denial)
-        db.session.commit()
+        g.pop("audit_reads", None)
+        entry = record(AuditAction.ACCESS, outcome=AuditOutcome.DENIED, **denial)
+        g.pop("audit_reads", None)
+        _store_now([entry])
     except Exception:
         current_app.logger.exception("could not store an audit row for a refused access")
         try:
@@ -151,11 +175,22 @@ def store_denial() -> None:
 
 
 def _commit_recorded_reads(response: Response) -> Response:
-    """Commit the audit rows a read-only view recorded but did not commit itself."""
-    if not g.pop("audit_uncommitted", False) or response.status_code >= 400:
+    """Store the audit rows of a page that only reads, once the page is ready.
+
+    The page was read and rendered in a transaction that takes no lock; its rows are
+    then written in a transaction of their own, so on SQLite the write lock is held for
+    one insert instead of the whole page, and pages render side by side. A row that
+    cannot be stored fails the request: no page is shown without its audit row.
+    """
+    reads = g.pop("audit_reads", None)
+    uncommitted = g.pop("audit_uncommitted", False)
+    if response.status_code >= 400 or not (reads or uncommitted):
         return response
     try:
-        db.session.commit()
+        if reads:
+            _store_now(reads)
+        else:
+            db.session.commit()
     except Exception:
         db.session.rollback()
         current_app.logger.exception("could not store the audit row of a page view")

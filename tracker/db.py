@@ -7,7 +7,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import Date, DateTime, Enum, Integer, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
@@ -106,24 +106,10 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-#: Pages that write although they are fetched with GET: each view of a patient's record
-#: (or of the audit log) appends its audit row in the request's transaction. They begin
-#: IMMEDIATE like any write, so that the append never meets a stale read snapshot
-#: ("database is locked" at once, without the busy timeout).
-AUDITED_READ_ENDPOINTS = frozenset({
-    "patients.show", "series.show", "sessions.show", "portal.home", "portal.series",
-    "adverse_events.show", "audit_log.index",
-    # Manager review exports: each download is one audit row (tracker.review.views).
-    "review.export_series", "review.export_overdue", "review.export_lapsed",
-    # The recall contact page, the lot trace and the CSV downloads.
-    "recall.series", "recall.lots", "recall.worklist_csv", "recall.follow_ups_csv",
-    "recall.lots_csv",
-})
-
-
 def _read_only_request() -> bool:
+    """A GET or HEAD, except while it stores its audit rows (tracker.audit)."""
     return (has_request_context() and request.method in READ_ONLY_METHODS
-            and request.endpoint not in AUDITED_READ_ENDPOINTS)
+            and not g.get("audit_writing", False))
 
 
 @event.listens_for(Engine, "begin")
