@@ -29,6 +29,7 @@ from tracker.models import (
     TreatmentSession,
 )
 from tracker.models.audit import AuditObject
+from tracker.models.patients import PATIENT_NAME_COLUMNS
 from tracker.series.progress import DueState, Progress, stored_progress
 from tracker.sessions.queries import session_details
 
@@ -212,7 +213,7 @@ def series_needing_attention(
     loaded = db.session.scalars(
         select(TreatmentSeries)
         .where(TreatmentSeries.id.in_(chosen))
-        .options(joinedload(TreatmentSeries.patient),
+        .options(joinedload(TreatmentSeries.patient).load_only(*PATIENT_NAME_COLUMNS),
                  joinedload(TreatmentSeries.lead_practitioner))
     ).all()
     rank = {s: index for index, s in enumerate(ATTENTION_STATES)}

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from tracker import audit
 from tracker.db import utcnow
-from tracker.domain import NOTE_DAY_MAX, Reporter
+from tracker.domain import NOTE_DAY_MAX, Concern, Reporter
 from tracker.extensions import db
 from tracker.models import (
+    Patient,
     PostSessionNote,
+    SessionArea,
     SessionConfirmation,
     SessionRevision,
     TreatmentSeries,
     TreatmentSession,
 )
 from tracker.models.audit import AuditObject
-from tracker.sessions.recovery import GradedDay, recovery_flags, session_recovery_flags
+from tracker.models.patients import PATIENT_NAME_COLUMNS
+from tracker.sessions.recovery import GradedDay, recovery_flags
 
 
 def session_details() -> tuple[Any, ...]:
@@ -83,13 +87,21 @@ def session_number(session: TreatmentSession) -> int:
     ) or 0
 
 
+def _listed_session() -> Any:
+    """A session as a list row shows it: when, whose and by whom, not its whole record."""
+    return load_only(TreatmentSession.performed_at, TreatmentSession.series_id,
+                     TreatmentSession.practitioner_id)
+
+
 def recent_sessions(limit: int = 10, practitioner_id: int | None = None) -> list[TreatmentSession]:
     statement = (
         select(TreatmentSession)
         .order_by(TreatmentSession.performed_at.desc(), TreatmentSession.id.desc())
         .limit(limit)
         .options(
-            joinedload(TreatmentSession.series).joinedload(TreatmentSeries.patient),
+            _listed_session(),
+            joinedload(TreatmentSession.series).load_only(TreatmentSeries.concern)
+            .joinedload(TreatmentSeries.patient).load_only(*PATIENT_NAME_COLUMNS),
             joinedload(TreatmentSession.practitioner),
             selectinload(TreatmentSession.areas),
         )
@@ -104,14 +116,26 @@ PATIENT_REPORT_DAYS = 15
 PATIENT_REPORT_LIMIT = 20
 
 
+@dataclass(frozen=True)
+class PatientReport:
+    """A session whose patient's diary raises recovery flags the clinician's notes do
+    not (the Today page's "Patients report" block)."""
+
+    session_id: int
+    performed_at: datetime
+    patient_name: str
+    concern: Concern
+    flags: list[str]
+
+
 def patient_reported_flags(practitioner_id: int | None = None,
-                           limit: int = PATIENT_REPORT_LIMIT
-                           ) -> list[tuple[TreatmentSession, list[str]]]:
+                           limit: int = PATIENT_REPORT_LIMIT) -> list[PatientReport]:
     """Sessions whose recent patient diary entries raise a recovery flag that the
     clinician's own notes do not: the Today page says "patient reports…".
 
     Two statements whatever the data: the most recently reported sessions (at most
-    ``limit``), then those sessions with their areas and notes.
+    ``limit``), then one row per note of those sessions with the facts the block shows
+    (plain rows, not the sessions' object graphs: this block is a large share of Today).
     """
     since = utcnow() - timedelta(days=PATIENT_REPORT_DAYS)
     # The latest entries in index order (reporter, time), never every entry of the last
@@ -133,30 +157,40 @@ def patient_reported_flags(practitioner_id: int | None = None,
                          >= since - timedelta(days=NOTE_DAY_MAX + 1)))
         entries = entries.where(PostSessionNote.session_id.in_(theirs))
     ids = list(dict.fromkeys(db.session.scalars(entries)))[:limit]
-    # Joined, not select-in, loading: the second statement runs even when nothing was
-    # reported, so the page's statement count does not depend on the data.
-    statement = (
-        select(TreatmentSession)
+    max_depth = (select(func.max(SessionArea.depth_mm))
+                 .where(SessionArea.session_id == TreatmentSession.id)
+                 .correlate(TreatmentSession).scalar_subquery())
+    rows = db.session.execute(
+        select(TreatmentSession.id, TreatmentSession.performed_at, Patient.first_name,
+               Patient.last_name, TreatmentSeries.concern, max_depth,
+               PostSessionNote.day_after, PostSessionNote.redness, PostSessionNote.swelling,
+               PostSessionNote.reported_by)
+        .join(TreatmentSession.series).join(TreatmentSeries.patient)
+        .join(TreatmentSession.post_notes)
         .where(TreatmentSession.id.in_(ids))
-        .order_by(TreatmentSession.id)
-        .options(
-            joinedload(TreatmentSession.series).joinedload(TreatmentSeries.patient),
-            joinedload(TreatmentSession.areas),
-            joinedload(TreatmentSession.post_notes),
-        )
-    )
-    order = {session_id: position for position, session_id in enumerate(ids)}
-    sessions = sorted(db.session.scalars(statement).unique(), key=lambda row: order[row.id])
-    rows = []
-    for session in sessions:
-        clinician_days = [GradedDay(note.day_after, note.redness, note.swelling)
-                          for note in session.post_notes
-                          if note.reported_by is Reporter.CLINICIAN]
-        already = set(recovery_flags(session.max_depth_mm, clinician_days))
-        raised = [flag for flag in session_recovery_flags(session) if flag not in already]
+        .order_by(PostSessionNote.day_after, PostSessionNote.recorded_at)
+    ).all()
+    days: dict[int, list[tuple[Reporter, GradedDay]]] = {}
+    facts = {}
+    for row in rows:
+        facts[row.id] = row
+        days.setdefault(row.id, []).append(
+            (row.reported_by, GradedDay(row.day_after, row.redness, row.swelling)))
+    reports = []
+    for session_id in ids:
+        if session_id not in facts:
+            continue
+        row, graded = facts[session_id], days[session_id]
+        depth = row[5]
+        already = set(recovery_flags(depth, [day for reporter, day in graded
+                                             if reporter is Reporter.CLINICIAN]))
+        raised = [flag for flag in recovery_flags(depth, [day for _, day in graded])
+                  if flag not in already]
         if raised:
-            rows.append((session, raised))
-    return rows
+            reports.append(PatientReport(session_id, row.performed_at,
+                                         f"{row.first_name} {row.last_name}", row.concern,
+                                         raised))
+    return reports
 
 
 def revised_fields(session: TreatmentSession) -> dict[str, str | None]:
@@ -191,7 +225,9 @@ def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10
         select(TreatmentSession).where(TreatmentSession.id.in_(unsigned))
         .order_by(TreatmentSession.performed_at, TreatmentSession.id)
         .limit(limit)
-        .options(joinedload(TreatmentSession.series).joinedload(TreatmentSeries.patient),
+        .options(_listed_session(),
+                 joinedload(TreatmentSession.series).load_only(TreatmentSeries.concern)
+                 .joinedload(TreatmentSeries.patient).load_only(*PATIENT_NAME_COLUMNS),
                  joinedload(TreatmentSession.practitioner))
     )
     return count, list(oldest)
