@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from tracker import clock
 from tracker.domain import Reporter, Symptom
@@ -124,17 +125,33 @@ def own_sessions(patient_id: int, series_id: int | None = None) -> list[Treatmen
     ))
 
 
-def sessions_by_series(patient_id: int, user_id: int) -> dict[int, list[SessionSummary]]:
-    grouped: dict[int, list[TreatmentSession]] = {}
-    for session in own_sessions(patient_id):
-        grouped.setdefault(session.series_id, []).append(session)
-    return {series_id: summarise(rows, user_id) for series_id, rows in grouped.items()}
+def latest_sessions(patient_id: int) -> dict[int, SessionSummary]:
+    """The latest session of each of the patient's series, with its areas: all that the
+    portal's home and aftercare pages show of sessions, so a long history costs nothing
+    there. Its number is the series' sessions done; its notes and scores are not read."""
+    newer = aliased(TreatmentSession)
+    latest = (select(newer.id).where(newer.series_id == TreatmentSession.series_id)
+              .order_by(newer.performed_at.desc(), newer.id.desc()).limit(1)
+              .correlate(TreatmentSession).scalar_subquery())
+    rows = db.session.execute(
+        select(TreatmentSession, TreatmentSeries.sessions_done)
+        .join(TreatmentSession.series)
+        .where(TreatmentSeries.patient_id == patient_id, TreatmentSession.id == latest)
+        .options(selectinload(TreatmentSession.areas))
+    ).all()
+    today = clock.today()
+    summaries = {}
+    for session, done in rows:
+        day = clock.local_date(session.performed_at)
+        summaries[session.series_id] = SessionSummary(
+            id=session.id, number=done, day=day, day_after_today=(today - day).days,
+            areas=[row.area.label for row in session.areas], entries=[], shared_scores=[])
+    return summaries
 
 
-def latest_in_aftercare(summaries: dict[int, list[SessionSummary]]) -> SessionSummary | None:
+def latest_in_aftercare(summaries: Iterable[SessionSummary]) -> SessionSummary | None:
     """The most recent session still within its aftercare days (0–7), if any."""
-    candidates = [summary for rows in summaries.values() for summary in rows
-                  if summary.aftercare is not None]
+    candidates = [summary for summary in summaries if summary.aftercare is not None]
     return max(candidates, key=lambda summary: summary.day, default=None)
 
 

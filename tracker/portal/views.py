@@ -41,15 +41,15 @@ def _clinic() -> dict[str, str]:
 def home() -> str:
     patient = current_user.patient
     audit.record(audit.AuditAction.VIEW_OWN_RECORD, patient)
-    summaries = queries.sessions_by_series(patient.id, current_user.id)
+    latest = queries.latest_sessions(patient.id)
     cards = [
         (series, progress, wording.series_words(series.status, progress),
-         summaries.get(series.id, []))
+         latest.get(series.id))
         for series, progress in series_of_patient(patient.id)
     ]
     return render_template(
         "portal/home.html", patient=patient, cards=cards, clinic=_clinic(),
-        aftercare=queries.latest_in_aftercare(summaries),
+        aftercare=queries.latest_in_aftercare(latest.values()),
     )
 
 
@@ -75,8 +75,8 @@ def series(series_id: int) -> str:
 @bp.get("/aftercare")
 @patient_required
 def aftercare() -> str:
-    summaries = queries.sessions_by_series(current_user.patient_id, current_user.id)
-    current = queries.latest_in_aftercare(summaries)
+    current = queries.latest_in_aftercare(
+        queries.latest_sessions(current_user.patient_id).values())
     return render_template("portal/aftercare.html", current=current,
                            stages=wording.AFTERCARE, clinic=_clinic())
 
