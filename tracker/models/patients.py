@@ -83,11 +83,6 @@ class Patient(db.Model):
         return day.year - self.date_of_birth.year - before_birthday
 
 
-#: What a list row shows of a patient: load these (``load_only``) where a page lists many
-#: patients, not the whole record (a wide row costs time to load at every visit).
-PATIENT_NAME_COLUMNS = (Patient.first_name, Patient.last_name, Patient.chart_number)
-
-
 # Prefix search on lower-cased names and chart number (see patients/queries.py);
 # text_pattern_ops lets PostgreSQL use them for LIKE 'term%' whatever its collation.
 for _name in ("first_name", "last_name", "chart_number"):

@@ -14,8 +14,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from tracker import clock
+from tracker.domain import SeriesStatus
 from tracker.models import TreatmentSeries
 
 #: A series with sessions still to give has lapsed ("dropped out") after this many times
@@ -132,7 +134,27 @@ class Progress:
         return self.done + 1
 
 
-def progress_from_schedule(series: TreatmentSeries, schedule: Schedule, today: date,
+class PlannedSeries(Protocol):
+    """What progress reads of a series besides its schedule: a series row, or a list
+    row that carries these values."""
+
+    status: SeriesStatus
+    planned_sessions: int
+    start_on: date
+    interval_target_days: int
+
+
+class ScheduledSeries(PlannedSeries, Protocol):
+    """A series with the schedule stored on its row (tracker.series.schedule)."""
+
+    sessions_done: int
+    last_session_on: date | None
+    next_opens_on: date | None
+    next_closes_on: date | None
+    lapses_on: date | None
+
+
+def progress_from_schedule(series: PlannedSeries, schedule: Schedule, today: date,
                            due_soon_days: int) -> Progress:
     """Progress as the pages show it, from a schedule (stored or freshly computed)."""
     done, planned = schedule.sessions_done, series.planned_sessions
@@ -148,13 +170,13 @@ def progress_from_schedule(series: TreatmentSeries, schedule: Schedule, today: d
                     schedule.next_closes_on, state)
 
 
-def stored_schedule(series: TreatmentSeries) -> Schedule:
+def stored_schedule(series: ScheduledSeries) -> Schedule:
     """The schedule kept on the series row."""
     return Schedule(series.sessions_done, series.last_session_on, series.next_opens_on,
                     series.next_closes_on, series.lapses_on)
 
 
-def stored_progress(series: TreatmentSeries, today: date, due_soon_days: int) -> Progress:
+def stored_progress(series: ScheduledSeries, today: date, due_soon_days: int) -> Progress:
     """Progress from the schedule kept on the series row: no statement at all."""
     return progress_from_schedule(series, stored_schedule(series), today, due_soon_days)
 

@@ -22,14 +22,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import audit, clock
-from tracker.domain import SeriesStatus
+from tracker.domain import Concern, SeriesStatus
 from tracker.extensions import db
 from tracker.models import (
+    Patient,
     TreatmentSeries,
     TreatmentSession,
+    User,
 )
 from tracker.models.audit import AuditObject
-from tracker.models.patients import PATIENT_NAME_COLUMNS
 from tracker.series.progress import DueState, Progress, stored_progress
 from tracker.sessions.queries import session_details
 
@@ -82,11 +83,32 @@ ATTENTION_STATES = (DueState.OVERDUE, DueState.DUE, DueState.DUE_SOON, DueState.
                     DueState.ALL_DONE)
 
 
+@dataclass(frozen=True)
+class AttentionSeries:
+    """An open series as Today's list shows it: plain values read in one statement,
+    with the stored schedule its progress is computed from (a ScheduledSeries)."""
+
+    id: int
+    patient_name: str
+    chart_number: str
+    concern: Concern
+    lead_name: str
+    status: SeriesStatus
+    planned_sessions: int
+    start_on: date
+    interval_target_days: int
+    sessions_done: int
+    last_session_on: date | None
+    next_opens_on: date | None
+    next_closes_on: date | None
+    lapses_on: date | None
+
+
 @dataclass
 class AttentionPage:
     """One page of Today's list, with how many open series are in each state."""
 
-    rows: list[tuple[TreatmentSeries, Progress]]
+    rows: list[tuple[AttentionSeries, Progress]]
     page: int
     per_page: int
     total: int
@@ -165,7 +187,7 @@ def _in_state_order(state: DueState) -> tuple[Any, ...]:
     return (TreatmentSeries.next_closes_on, TreatmentSeries.id)
 
 
-def _in_state_key(series: TreatmentSeries, state: DueState) -> tuple[Any, ...]:
+def _in_state_key(series: AttentionSeries, state: DueState) -> tuple[Any, ...]:
     """:func:`_in_state_order` for a loaded series."""
     return tuple(getattr(series, column.key) for column in _in_state_order(state))
 
@@ -210,12 +232,23 @@ def series_needing_attention(
         position += by_state[s]
     chosen = union_all(*parts) if len(parts) > 1 else (
         parts[0] if parts else select(TreatmentSeries.id).where(false()))
-    loaded = db.session.scalars(
-        select(TreatmentSeries)
-        .where(TreatmentSeries.id.in_(chosen))
-        .options(joinedload(TreatmentSeries.patient).load_only(*PATIENT_NAME_COLUMNS),
-                 joinedload(TreatmentSeries.lead_practitioner))
-    ).all()
+    series = TreatmentSeries
+    loaded = [
+        AttentionSeries(row.id, f"{row.first_name} {row.last_name}", row.chart_number,
+                        row.concern, row.name, row.status, row.planned_sessions,
+                        row.start_on, row.interval_target_days, row.sessions_done,
+                        row.last_session_on, row.next_opens_on, row.next_closes_on,
+                        row.lapses_on)
+        for row in db.session.execute(
+            select(series.id, Patient.first_name, Patient.last_name, Patient.chart_number,
+                   series.concern, User.name, series.status, series.planned_sessions,
+                   series.start_on, series.interval_target_days, series.sessions_done,
+                   series.last_session_on, series.next_opens_on, series.next_closes_on,
+                   series.lapses_on)
+            .join(series.patient).join(series.lead_practitioner)
+            .where(series.id.in_(chosen))
+        )
+    ]
     rank = {s: index for index, s in enumerate(ATTENTION_STATES)}
     rows = [(series, stored_progress(series, today, due_soon)) for series in loaded]
     rows.sort(key=lambda row: (rank[row[1].state], *_in_state_key(row[0], row[1].state)))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from flask import abort
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import audit
 from tracker.db import utcnow
-from tracker.domain import NOTE_DAY_MAX, Concern, Reporter
+from tracker.domain import NOTE_DAY_MAX, Area, Concern, Reporter
 from tracker.extensions import db
 from tracker.models import (
     Patient,
@@ -22,9 +23,9 @@ from tracker.models import (
     SessionRevision,
     TreatmentSeries,
     TreatmentSession,
+    User,
 )
 from tracker.models.audit import AuditObject
-from tracker.models.patients import PATIENT_NAME_COLUMNS
 from tracker.sessions.recovery import GradedDay, recovery_flags
 
 
@@ -87,28 +88,55 @@ def session_number(session: TreatmentSession) -> int:
     ) or 0
 
 
-def _listed_session() -> Any:
-    """A session as a list row shows it: when, whose and by whom, not its whole record."""
-    return load_only(TreatmentSession.performed_at, TreatmentSession.series_id,
-                     TreatmentSession.practitioner_id)
+class ListedArea(NamedTuple):
+    area: Area
+    depth_mm: Decimal
 
 
-def recent_sessions(limit: int = 10, practitioner_id: int | None = None) -> list[TreatmentSession]:
-    statement = (
-        select(TreatmentSession)
-        .order_by(TreatmentSession.performed_at.desc(), TreatmentSession.id.desc())
-        .limit(limit)
-        .options(
-            _listed_session(),
-            joinedload(TreatmentSession.series).load_only(TreatmentSeries.concern)
-            .joinedload(TreatmentSeries.patient).load_only(*PATIENT_NAME_COLUMNS),
-            joinedload(TreatmentSession.practitioner),
-            selectinload(TreatmentSession.areas),
-        )
-    )
-    if practitioner_id is not None:
-        statement = statement.where(TreatmentSession.practitioner_id == practitioner_id)
-    return list(db.session.scalars(statement))
+@dataclass(frozen=True)
+class ListedSession:
+    """A session as Today's lists show it, read as plain values in one statement (an
+    object graph of sessions, series, patients and users costs several times more)."""
+
+    id: int
+    performed_at: datetime
+    patient_name: str
+    concern: Concern
+    practitioner_name: str
+    areas: list[ListedArea]
+
+
+def _listed_sessions(where: list[Any], order_by: tuple[Any, ...], limit: int, *,
+                     with_areas: bool) -> list[ListedSession]:
+    """Sessions as list rows; with their areas in a second statement if asked."""
+    rows = db.session.execute(
+        select(TreatmentSession.id, TreatmentSession.performed_at, Patient.first_name,
+               Patient.last_name, TreatmentSeries.concern, User.name)
+        .join(TreatmentSession.series).join(TreatmentSeries.patient)
+        .join(TreatmentSession.practitioner)
+        .where(*where).order_by(*order_by).limit(limit)
+    ).all()
+    areas: dict[int, list[ListedArea]] = {}
+    if with_areas:
+        for session_id, area, depth_mm in db.session.execute(
+            select(SessionArea.session_id, SessionArea.area, SessionArea.depth_mm)
+            .where(SessionArea.session_id.in_([row.id for row in rows]))
+            .order_by(SessionArea.session_id, SessionArea.position)
+        ):
+            areas.setdefault(session_id, []).append(ListedArea(area, depth_mm))
+    return [ListedSession(row.id, row.performed_at, f"{row.first_name} {row.last_name}",
+                          row.concern, row.name, areas.get(row.id, []))
+            for row in rows]
+
+
+def recent_sessions(limit: int = 10, practitioner_id: int | None = None
+                    ) -> list[ListedSession]:
+    """The latest sessions (of one practitioner, if given) with their areas."""
+    where = ([] if practitioner_id is None
+             else [TreatmentSession.practitioner_id == practitioner_id])
+    return _listed_sessions(
+        where, (TreatmentSession.performed_at.desc(), TreatmentSession.id.desc()), limit,
+        with_areas=True)
 
 
 #: Diary entries this recent are read for the Today page's "patient reports" block.
@@ -208,7 +236,7 @@ UNSIGNED_AFTER = timedelta(hours=72)
 
 
 def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10
-                      ) -> tuple[int, list[TreatmentSession]]:
+                      ) -> tuple[int, list[ListedSession]]:
     """How many sessions are unsigned more than 72 hours after they took place, and the
     oldest ``limit`` of them (a practitioner's own, or the clinic's). Two statements, on
     the partial index of unsigned sessions."""
@@ -221,13 +249,7 @@ def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10
     # as SQLite without statistics would otherwise walk the time index to avoid a sort.
     unsigned = select(TreatmentSession.id).where(*scope)
     count = db.session.scalar(select(func.count()).select_from(unsigned.subquery())) or 0
-    oldest = db.session.scalars(
-        select(TreatmentSession).where(TreatmentSession.id.in_(unsigned))
-        .order_by(TreatmentSession.performed_at, TreatmentSession.id)
-        .limit(limit)
-        .options(_listed_session(),
-                 joinedload(TreatmentSession.series).load_only(TreatmentSeries.concern)
-                 .joinedload(TreatmentSeries.patient).load_only(*PATIENT_NAME_COLUMNS),
-                 joinedload(TreatmentSession.practitioner))
-    )
-    return count, list(oldest)
+    oldest = _listed_sessions([TreatmentSession.id.in_(unsigned)],
+                              (TreatmentSession.performed_at, TreatmentSession.id), limit,
+                              with_areas=False)
+    return count, oldest
