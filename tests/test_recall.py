@@ -34,7 +34,8 @@ from tracker.models import (
     TreatmentSeries,
 )
 from tracker.models.audit import AuditAction
-from tracker.recall.queries import add_months, add_months_py, follow_up_statement
+from tracker.recall.follow_up_days import add_months_py
+from tracker.recall.queries import add_months, follow_up_statement
 from tracker.series.operations import discontinue_series
 
 pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")

@@ -7,7 +7,6 @@ order. Every figure (due state, days overdue, the latest contact) is computed in
 
 from __future__ import annotations
 
-import calendar
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,15 +16,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import (
     Date,
-    Integer,
     Select,
     and_,
     case,
     func,
     literal,
-    literal_column,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -34,19 +30,18 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from tracker import clock
-from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import (
     ContactAttempt,
     ContactOutcome,
     FollowUpAssessment,
+    FollowUpDay,
     Patient,
     SessionProduct,
     TreatmentSeries,
     TreatmentSession,
     User,
 )
-from tracker.models.recall import FOLLOW_UP_MILESTONES
 from tracker.pagination import Page, paginate
 from tracker.series.progress import DueState
 from tracker.series.queries import classified_open_series
@@ -60,7 +55,8 @@ RECALL_STATES = (DueState.OVERDUE, DueState.LAPSED)
 
 class add_months(FunctionElement[Any]):  # noqa: N801 - reads as the SQL function it renders
     """``day`` plus ``months`` calendar months, held at the month's end (31 Jan + 1 month
-    is 28 or 29 Feb) on SQLite and PostgreSQL alike, as :func:`add_months_py` does."""
+    is 28 or 29 Feb) on SQLite and PostgreSQL alike, as
+    :func:`tracker.recall.follow_up_days.add_months_py` does (the stored follow-up days)."""
 
     type = Date()
     inherit_cache = True
@@ -83,14 +79,6 @@ def _add_months_sqlite(element: add_months, compiler: SQLCompiler, **kw: Any) ->
     return (f"coalesce(min(date({day}, '+' || ({months}) || ' months'), "
             f"date({day}, 'start of month', '+' || (({months}) + 1) || ' months', '-1 day')), "
             "'9999-12-31')")
-
-
-def add_months_py(day: date, months: int) -> date:
-    """The Python twin of :class:`add_months`, held at the calendar's end."""
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    if year > date.max.year:
-        return date.max
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def start_of_day_utc(day: date) -> datetime:
@@ -229,72 +217,60 @@ FOLLOW_UP_FILTERS = (FollowUpState.DUE, FollowUpState.OVERDUE, FollowUpState.DON
 TO_DO = (FollowUpState.DUE, FollowUpState.OVERDUE)
 
 
-def _milestones() -> Any:
-    parts = [select(literal_column(str(months), Integer).label("months"))
-             for months in FOLLOW_UP_MILESTONES]
-    return union_all(*parts).subquery("milestones")
-
-
-#: More days than any 6 months hold: the latest milestone falls within this of the end.
-_SIX_MONTHS_AT_MOST = 185
-
-
-def follow_up_statement(today: date, practitioner_id: int | None = None,
-                        series_id: int | None = None,
-                        only: tuple[FollowUpState, ...] = ()) -> Select[Any]:
-    """Every milestone of every completed series in scope, with its day and state, and the
-    assessment when one was recorded (a subquery's worth of columns, not yet filtered).
-
-    ``only`` narrows the series read to those that can hold a milestone in those states,
-    so the to-do list reads the series completed in the last nine months or so (by the
-    index on status and end day), not the clinic's whole history, and the done list only
-    series with an assessment."""
+def _state_bounds(today: date) -> tuple[date, date, date]:
+    """The first day a milestone is overdue rather than missed, due rather than overdue,
+    and the last day it is due (FOLLOW_UP_WINDOW_DAYS, FOLLOW_UP_MISSED_AFTER_DAYS)."""
     config = current_app.config
     window = int(config["FOLLOW_UP_WINDOW_DAYS"])
     missed = int(config["FOLLOW_UP_MISSED_AFTER_DAYS"])
-    scope: list[Any] = [TreatmentSeries.status == SeriesStatus.COMPLETED]
-    if practitioner_id is not None:
-        scope.append(TreatmentSeries.lead_practitioner_id == practitioner_id)
-    if series_id is not None:
-        scope.append(TreatmentSeries.id == series_id)
-    if only and set(only) <= {FollowUpState.DUE, FollowUpState.OVERDUE}:
-        # Due or overdue means a milestone on or after today - missed days, and every
-        # milestone lies at most six months after the last session, which lies on or
-        # before the day the series was completed.
-        scope.append(TreatmentSeries.ended_on
-                     >= clock.add_days(today, -(missed + _SIX_MONTHS_AT_MOST + 1)))
-    elif only == (FollowUpState.DONE,):
-        scope.append(TreatmentSeries.id.in_(select(FollowUpAssessment.series_id)))
-    # The last session's day is stored on the series (tracker.series.schedule); each
-    # milestone's day is computed once (MATERIALIZED), not again for each use below.
-    milestones = _milestones()
-    last = (select(TreatmentSeries.id.label("series_id"),
-                   TreatmentSeries.last_session_on.label("last_on"),
-                   milestones.c.months,
-                   add_months(TreatmentSeries.last_session_on, milestones.c.months)
-                   .label("due_on"))
-            .join(milestones, true())
-            .where(*scope, TreatmentSeries.last_session_on.is_not(None))
-            .cte("milestone_days").prefix_with("MATERIALIZED"))
-    due_on = last.c.due_on
+    return (clock.add_days(today, -missed), clock.add_days(today, -window),
+            clock.add_days(today, window))
+
+
+def _undone_in(state: FollowUpState, today: date) -> list[Any]:
+    """Conditions on the stored days for a milestone in ``state`` (not done, so the caller
+    also asks that no assessment was recorded): each one index range of days."""
+    overdue_from, due_from, due_until = _state_bounds(today)
+    day = FollowUpDay.due_on
+    return {
+        FollowUpState.MISSED: [day < overdue_from],
+        FollowUpState.OVERDUE: [day >= overdue_from, day < due_from],
+        FollowUpState.DUE: [day >= due_from, day <= due_until],
+        FollowUpState.UPCOMING: [day > due_until],
+    }[state]
+
+
+def _not_assessed() -> Any:
+    return ~(select(FollowUpAssessment.id)
+             .where(FollowUpAssessment.series_id == FollowUpDay.series_id,
+                    FollowUpAssessment.milestone_months == FollowUpDay.milestone_months)
+             .exists())
+
+
+def _follow_up_columns(today: date) -> Select[Any]:
+    """The columns of a follow-up row: its stored day, its state, the series, patient and
+    lead, and the assessment when one was recorded. Rows are :class:`FollowUpDay` rows
+    (one per milestone of each completed series), not yet filtered or ordered."""
+    overdue_from, due_from, due_until = _state_bounds(today)
+    due_on = FollowUpDay.due_on
     state = case(
         (FollowUpAssessment.id.is_not(None), FollowUpState.DONE.value),
-        (due_on < literal(clock.add_days(today, -missed), Date()), FollowUpState.MISSED.value),
-        (due_on < literal(clock.add_days(today, -window), Date()), FollowUpState.OVERDUE.value),
-        (due_on <= literal(clock.add_days(today, window), Date()), FollowUpState.DUE.value),
+        (due_on < literal(overdue_from, Date()), FollowUpState.MISSED.value),
+        (due_on < literal(due_from, Date()), FollowUpState.OVERDUE.value),
+        (due_on <= literal(due_until, Date()), FollowUpState.DUE.value),
         else_=FollowUpState.UPCOMING.value,
     )
     lead = aliased(User, name="lead")
     recorder = aliased(User, name="recorder")
     return (
         select(
-            TreatmentSeries.id.label("series_id"),
+            FollowUpDay.series_id,
             Patient.id.label("patient_id"),
             Patient.first_name, Patient.last_name, Patient.chart_number, Patient.phone,
             TreatmentSeries.concern,
             lead.name.label("lead_name"),
-            last.c.last_on,
-            last.c.months,
+            TreatmentSeries.last_session_on.label("last_on"),
+            FollowUpDay.milestone_months.label("months"),
             due_on,
             state.label("state"),
             FollowUpAssessment.id.label("assessment_id"),
@@ -306,15 +282,31 @@ def follow_up_statement(today: date, practitioner_id: int | None = None,
             FollowUpAssessment.note.label("assessment_note"),
             recorder.name.label("recorder_name"),
         )
-        .select_from(last)
-        .join(TreatmentSeries, TreatmentSeries.id == last.c.series_id)
+        .select_from(FollowUpDay)
+        .join(TreatmentSeries, TreatmentSeries.id == FollowUpDay.series_id)
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
-        .join(lead, lead.id == TreatmentSeries.lead_practitioner_id)
+        .join(lead, lead.id == FollowUpDay.lead_practitioner_id)
         .outerjoin(FollowUpAssessment,
-                   and_(FollowUpAssessment.series_id == TreatmentSeries.id,
-                        FollowUpAssessment.milestone_months == last.c.months))
+                   and_(FollowUpAssessment.series_id == FollowUpDay.series_id,
+                        FollowUpAssessment.milestone_months == FollowUpDay.milestone_months))
         .outerjoin(recorder, recorder.id == FollowUpAssessment.recorded_by_id)
     )
+
+
+def _lead_scope(practitioner_id: int | None) -> list[Any]:
+    return ([] if practitioner_id is None
+            else [FollowUpDay.lead_practitioner_id == practitioner_id])
+
+
+def follow_up_statement(today: date, practitioner_id: int | None = None,
+                        series_id: int | None = None) -> Select[Any]:
+    """Every milestone of every completed series in scope (of one lead, or one series),
+    with its day and state, and the assessment when one was recorded. The days are the
+    stored ones (:mod:`tracker.recall.follow_up_days`)."""
+    scope = _lead_scope(practitioner_id)
+    if series_id is not None:
+        scope.append(FollowUpDay.series_id == series_id)
+    return _follow_up_columns(today).where(*scope)
 
 
 @dataclass
@@ -326,40 +318,73 @@ class FollowUpList:
 
 def follow_up_list_statement(today: date, practitioner_id: int | None,
                              states: tuple[FollowUpState, ...]) -> Select[Any]:
-    rows = follow_up_statement(today, practitioner_id, only=states).subquery("follow_ups")
-    done_only = states == (FollowUpState.DONE,)
-    order = ((rows.c.assessed_on.desc(), rows.c.series_id.desc()) if done_only
-             else (rows.c.due_on, rows.c.series_id))
-    return (select(rows).where(rows.c.state.in_([s.value for s in states]))
-            .order_by(*order, rows.c.months))
+    """The follow-ups in ``states`` (one state, or due and overdue), soonest first (done
+    ones: the latest assessed first). Each reads its index range of stored days (done
+    ones: the assessments by day), so a page stops after its rows."""
+    statement = _follow_up_columns(today).where(*_lead_scope(practitioner_id))
+    if states == (FollowUpState.DONE,):
+        return (statement.where(FollowUpAssessment.id.is_not(None))
+                .order_by(FollowUpAssessment.assessed_on.desc(),
+                          FollowUpDay.series_id.desc(), FollowUpDay.milestone_months))
+    if set(states) == set(TO_DO):
+        overdue_from, _, due_until = _state_bounds(today)
+        days = [FollowUpDay.due_on >= overdue_from, FollowUpDay.due_on <= due_until]
+    else:
+        days = [condition for state in states for condition in _undone_in(state, today)]
+    return (statement.where(*days, FollowUpAssessment.id.is_(None))
+            .order_by(FollowUpDay.due_on, FollowUpDay.series_id,
+                      FollowUpDay.milestone_months))
+
+
+def _counted(practitioner_id: int | None, conditions: list[Any]) -> Any:
+    return (select(func.count()).select_from(FollowUpDay)
+            .where(*_lead_scope(practitioner_id), *conditions).scalar_subquery())
 
 
 def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...],
                    page: int, per_page: int) -> FollowUpList:
-    """One page of follow-ups in ``states``, and how many are due, overdue and done
-    (four statements: two counts, then the page's count and rows). Missed ones are not
-    counted: that would read the clinic's whole history on every visit."""
+    """One page of follow-ups in ``states``, and how many are due, overdue and done.
+
+    Two statements: the counts (each an index range of stored days, or of the done
+    ones), then the page's rows (the missed list counts itself first). Missed ones are
+    not counted on every visit: that would read the clinic's whole history."""
     today = clock.today()
-    recent = follow_up_statement(today, practitioner_id, only=TO_DO).subquery("follow_ups")
-    counts = {FollowUpState(state): count for state, count in db.session.execute(
-        select(recent.c.state, func.count()).group_by(recent.c.state)).all()}
-    done = select(func.count(FollowUpAssessment.id)).join(
-        TreatmentSeries, TreatmentSeries.id == FollowUpAssessment.series_id)
-    if practitioner_id is not None:
-        done = done.where(TreatmentSeries.lead_practitioner_id == practitioner_id)
-    counts[FollowUpState.DONE] = db.session.scalar(done) or 0
+    done = (select(func.count()).select_from(FollowUpAssessment)
+            .join(FollowUpDay, and_(
+                FollowUpDay.series_id == FollowUpAssessment.series_id,
+                FollowUpDay.milestone_months == FollowUpAssessment.milestone_months))
+            .where(*_lead_scope(practitioner_id)).scalar_subquery())
+    due, overdue, done_count = db.session.execute(select(
+        _counted(practitioner_id, [*_undone_in(FollowUpState.DUE, today), _not_assessed()]),
+        _counted(practitioner_id, [*_undone_in(FollowUpState.OVERDUE, today),
+                                   _not_assessed()]),
+        done,
+    )).one()
     by_state: dict[FollowUpState, int | None] = {
-        state: counts.get(state, 0) for state in FOLLOW_UP_FILTERS}
-    by_state[FollowUpState.MISSED] = None
-    return FollowUpList(
-        paginate(follow_up_list_statement(today, practitioner_id, states), page, per_page),
-        by_state)
+        FollowUpState.DUE: due, FollowUpState.OVERDUE: overdue, FollowUpState.DONE: done_count,
+        FollowUpState.MISSED: None}
+    statement = follow_up_list_statement(today, practitioner_id, states)
+    known = [by_state[state] for state in states]
+    if any(count is None for count in known):
+        listed = paginate(statement, page, per_page)
+    else:
+        listed = _page_counted(statement, page, per_page, sum(c or 0 for c in known))
+    return FollowUpList(listed, by_state)
+
+
+def _page_counted(statement: Select[Any], page: int, per_page: int, total: int) -> Page:
+    """:func:`tracker.pagination.paginate` when the rows were already counted: one
+    statement, the page's rows."""
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=list(rows), page=page, per_page=per_page, total=total)
 
 
 def follow_ups_of_series(series_id: int) -> list[Any]:
     """The three milestones of one completed series, soonest first (one statement)."""
-    rows = db.session.execute(follow_up_statement(clock.today(), series_id=series_id)).all()
-    return sorted(rows, key=lambda row: row.months)
+    return list(db.session.execute(
+        follow_up_statement(clock.today(), series_id=series_id)
+        .order_by(FollowUpDay.milestone_months)).all())
 
 
 FOLLOW_UP_CSV_HEADER = ("Patient", "Chart number", "Phone", "Concern", "Lead practitioner",
