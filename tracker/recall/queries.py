@@ -21,6 +21,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    or_,
     select,
     union_all,
 )
@@ -44,7 +45,7 @@ from tracker.models import (
 )
 from tracker.pagination import Page, paginate
 from tracker.series.progress import DueState
-from tracker.series.queries import classified_open_series
+from tracker.series.queries import due_conditions
 
 #: The states the recall worklist calls about.
 RECALL_STATES = (DueState.OVERDUE, DueState.LAPSED)
@@ -97,19 +98,36 @@ class RecallScope:
     state: DueState | None = None
 
 
-def recall_statement(scope: RecallScope, today: date) -> Select[Any]:
+def _recall_conditions(scope: RecallScope, today: date) -> list[Any]:
+    """The series the worklist shows, as index ranges over the stored schedule (the rules
+    of :func:`tracker.series.queries.due_conditions`), of one lead if asked. Overdue or
+    lapsed is "the window closed or the series lapsed before today" (a series with a
+    window has a lapse day): two ranges, not a read of every open series."""
+    conditions = due_conditions(today, current_app.config["DUE_SOON_DAYS"])
+    wanted = (conditions[scope.state] if scope.state in RECALL_STATES else
+              or_(TreatmentSeries.next_closes_on < literal(today, Date()),
+                  conditions[DueState.LAPSED]))
+    lead = ([] if scope.practitioner_id is None
+            else [TreatmentSeries.lead_practitioner_id == scope.practitioner_id])
+    return [wanted, *lead]
+
+
+def _latest_contact_id() -> Any:
+    earlier = aliased(ContactAttempt, name="earlier")
+    return (select(func.max(earlier.id)).where(earlier.series_id == TreatmentSeries.id)
+            .correlate(TreatmentSeries).scalar_subquery())
+
+
+def recall_statement(scope: RecallScope, today: date, limit: int | None = None,
+                     offset: int = 0) -> Select[Any]:
     """Overdue and lapsed open series with the patient's phone and the latest contact,
     those still to call first (not contacted today, no call-back day or booking ahead,
-    not declined), then the longest overdue."""
-    classified = classified_open_series(scope.practitioner_id, today,
-                                        current_app.config["DUE_SOON_DAYS"])
-    lead = aliased(User, name="lead")
-    caller = aliased(User, name="caller")
-    earlier = aliased(ContactAttempt, name="earlier")
-    latest_id = (select(func.max(earlier.id))
-                 .where(earlier.series_id == classified.c.series_id)
-                 .correlate(classified)
-                 .scalar_subquery())
+    not declined), then the longest overdue (``limit`` rows from ``offset`` of them).
+
+    The order is decided on the series and their latest contact alone; the patient,
+    lead and caller are joined to the rows picked."""
+    lapsed = due_conditions(today, current_app.config["DUE_SOON_DAYS"])[DueState.LAPSED]
+    closes_on = func.coalesce(TreatmentSeries.next_closes_on, literal(today, Date()))
     contacted_today = ContactAttempt.contacted_at >= start_of_day_utc(today)
     today_param = literal(today, Date())
     waiting = case(
@@ -120,18 +138,27 @@ def recall_statement(scope: RecallScope, today: date) -> Select[Any]:
               ContactAttempt.booked_on >= today_param), 1),
         else_=0,
     )
-    states = [scope.state.value] if scope.state in RECALL_STATES else [
-        s.value for s in RECALL_STATES]
+    ordered = (select(TreatmentSeries.id.label("series_id"), waiting.label("waiting"),
+                      closes_on.label("closes_on"))
+               .outerjoin(ContactAttempt, ContactAttempt.id == _latest_contact_id())
+               .where(*_recall_conditions(scope, today))
+               .order_by(waiting, closes_on, TreatmentSeries.id))
+    if limit is not None:
+        ordered = ordered.limit(limit).offset(offset)
+    picked = ordered.subquery("picked")
+    lead = aliased(User, name="lead")
+    caller = aliased(User, name="caller")
+    state = case((lapsed, DueState.LAPSED.value), else_=DueState.OVERDUE.value)
     return (
         select(
             TreatmentSeries.id.label("series_id"),
             Patient.id.label("patient_id"),
             Patient.first_name, Patient.last_name, Patient.chart_number, Patient.phone,
             TreatmentSeries.concern,
-            classified.c.done,
+            TreatmentSeries.sessions_done.label("done"),
             TreatmentSeries.planned_sessions,
-            classified.c.state,
-            classified.c.closes_on,
+            state.label("state"),
+            picked.c.closes_on,
             lead.name.label("lead_name"),
             ContactAttempt.contacted_at.label("contacted_at"),
             ContactAttempt.outcome.label("contact_outcome"),
@@ -140,20 +167,26 @@ def recall_statement(scope: RecallScope, today: date) -> Select[Any]:
             caller.name.label("caller_name"),
             contacted_today.label("contacted_today"),
         )
-        .select_from(classified)
-        .join(TreatmentSeries, TreatmentSeries.id == classified.c.series_id)
+        .select_from(picked)
+        .join(TreatmentSeries, TreatmentSeries.id == picked.c.series_id)
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
         .join(lead, lead.id == TreatmentSeries.lead_practitioner_id)
-        .outerjoin(ContactAttempt, ContactAttempt.id == latest_id)
+        .outerjoin(ContactAttempt, ContactAttempt.id == _latest_contact_id())
         .outerjoin(caller, caller.id == ContactAttempt.contacted_by_id)
-        .where(classified.c.state.in_(states))
-        .order_by(waiting, classified.c.closes_on, TreatmentSeries.id)
+        .order_by(picked.c.waiting, picked.c.closes_on, picked.c.series_id)
     )
 
 
 def recall_page(scope: RecallScope, page: int, per_page: int) -> Page:
-    """One page of the worklist (two statements: the count and the rows)."""
-    return paginate(recall_statement(scope, clock.today()), page, per_page)
+    """One page of the worklist (two statements: the count, by the schedule's index
+    ranges alone, and the page's rows)."""
+    today = clock.today()
+    total = db.session.scalar(select(func.count()).select_from(TreatmentSeries)
+                              .where(*_recall_conditions(scope, today))) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.execute(recall_statement(scope, today, per_page,
+                                               (page - 1) * per_page)).all()
+    return Page(items=list(rows), page=page, per_page=per_page, total=total)
 
 
 def days_overdue(row: Any, today: date) -> int:
@@ -349,16 +382,20 @@ def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...
     ones), then the page's rows (the missed list counts itself first). Missed ones are
     not counted on every visit: that would read the clinic's whole history."""
     today = clock.today()
-    done = (select(func.count()).select_from(FollowUpAssessment)
-            .join(FollowUpDay, and_(
-                FollowUpDay.series_id == FollowUpAssessment.series_id,
-                FollowUpDay.milestone_months == FollowUpAssessment.milestone_months))
-            .where(*_lead_scope(practitioner_id)).scalar_subquery())
+    # Assessments are recorded for completed series only, each of which has its days: the
+    # clinic's done ones are all its assessments (a count of the table); a practitioner's
+    # are read from their days.
+    done = select(func.count()).select_from(FollowUpAssessment)
+    if practitioner_id is not None:
+        done = done.join(FollowUpDay, and_(
+            FollowUpDay.series_id == FollowUpAssessment.series_id,
+            FollowUpDay.milestone_months == FollowUpAssessment.milestone_months)).where(
+            *_lead_scope(practitioner_id))
     due, overdue, done_count = db.session.execute(select(
         _counted(practitioner_id, [*_undone_in(FollowUpState.DUE, today), _not_assessed()]),
         _counted(practitioner_id, [*_undone_in(FollowUpState.OVERDUE, today),
                                    _not_assessed()]),
-        done,
+        done.scalar_subquery(),
     )).one()
     by_state: dict[FollowUpState, int | None] = {
         FollowUpState.DUE: due, FollowUpState.OVERDUE: overdue, FollowUpState.DONE: done_count,
