@@ -440,10 +440,9 @@ def follow_up_csv_row(row: Any) -> list[Any]:
 # The lot trace ------------------------------------------------------------------------------
 
 
-def lot_statement(lot: str) -> Select[Any]:
+def _lot_uses(lot: str) -> Any:
     """Every use of ``lot`` (exact, any case) as a session's cartridge lot or a product's
-    lot, with its session, patient and practitioner, newest first. Each side reads its
-    lower(lot) index."""
+    lot: each side reads its lower(lot) index."""
     key = func.lower(literal(lot))
     cartridges = select(
         TreatmentSession.id.label("session_id"),
@@ -457,12 +456,27 @@ def lot_statement(lot: str) -> Select[Any]:
         SessionProduct.name.label("item"),
         SessionProduct.lot.label("lot"),
     ).where(func.lower(SessionProduct.lot) == key)
-    uses = union_all(cartridges, products).subquery("uses")
+    return union_all(cartridges, products).subquery("uses")
+
+
+def lot_statement(lot: str, limit: int | None = None, offset: int = 0) -> Select[Any]:
+    """Every use of ``lot`` with its session, patient and practitioner, newest first
+    (``limit`` of them from ``offset``). The order is decided on the uses and their
+    sessions' times alone; the series, patient and practitioner are joined to the rows
+    picked."""
+    uses = _lot_uses(lot)
+    ordered = (select(uses, TreatmentSession.performed_at)
+               .join(TreatmentSession, TreatmentSession.id == uses.c.session_id)
+               .order_by(TreatmentSession.performed_at.desc(), uses.c.session_id.desc(),
+                         uses.c.used_as, uses.c.item))
+    if limit is not None:
+        ordered = ordered.limit(limit).offset(offset)
+    picked = ordered.subquery("picked")
     practitioner = aliased(User, name="practitioner")
     return (
         select(
-            uses.c.session_id, uses.c.used_as, uses.c.item, uses.c.lot,
-            TreatmentSession.performed_at,
+            picked.c.session_id, picked.c.used_as, picked.c.item, picked.c.lot,
+            picked.c.performed_at,
             TreatmentSeries.id.label("series_id"),
             TreatmentSeries.concern,
             Patient.id.label("patient_id"),
@@ -470,13 +484,13 @@ def lot_statement(lot: str) -> Select[Any]:
             practitioner.id.label("practitioner_id"),
             practitioner.name.label("practitioner_name"),
         )
-        .select_from(uses)
-        .join(TreatmentSession, TreatmentSession.id == uses.c.session_id)
+        .select_from(picked)
+        .join(TreatmentSession, TreatmentSession.id == picked.c.session_id)
         .join(TreatmentSeries, TreatmentSeries.id == TreatmentSession.series_id)
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
         .join(practitioner, practitioner.id == TreatmentSession.practitioner_id)
-        .order_by(TreatmentSession.performed_at.desc(), uses.c.session_id.desc(),
-                  uses.c.used_as, uses.c.item)
+        .order_by(picked.c.performed_at.desc(), picked.c.session_id.desc(),
+                  picked.c.used_as, picked.c.item)
     )
 
 
@@ -485,21 +499,34 @@ class LotSummary:
     sessions: int
     patients: int
     practitioners: int
+    #: Rows of the trace: a session that used the lot twice (cartridge and serum) has two.
+    uses: int = 0
 
 
 def lot_summary(lot: str) -> LotSummary:
-    """How many sessions, patients and practitioners used the lot (one statement)."""
-    uses = lot_statement(lot).order_by(None).subquery("lot_uses")
-    sessions, patients, practitioners = db.session.execute(select(
-        func.count(func.distinct(uses.c.session_id)),
-        func.count(func.distinct(uses.c.patient_id)),
-        func.count(func.distinct(uses.c.practitioner_id)),
-    )).one()
-    return LotSummary(sessions, patients, practitioners)
+    """How many sessions, patients and practitioners used the lot, and how many uses the
+    trace lists (one statement)."""
+    uses = _lot_uses(lot)
+    sessions, patients, practitioners, count = db.session.execute(
+        select(
+            func.count(func.distinct(uses.c.session_id)),
+            func.count(func.distinct(TreatmentSeries.patient_id)),
+            func.count(func.distinct(TreatmentSession.practitioner_id)),
+            func.count(),
+        )
+        .select_from(uses)
+        .join(TreatmentSession, TreatmentSession.id == uses.c.session_id)
+        .join(TreatmentSeries, TreatmentSeries.id == TreatmentSession.series_id)
+    ).one()
+    return LotSummary(sessions, patients, practitioners, count)
 
 
-def lot_page(lot: str, page: int, per_page: int) -> Page:
-    return paginate(lot_statement(lot), page, per_page)
+def lot_page(lot: str, page: int, per_page: int, total: int) -> Page:
+    """One page of the trace, ``total`` uses counted by :func:`lot_summary` (one
+    statement)."""
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.execute(lot_statement(lot, per_page, (page - 1) * per_page)).all()
+    return Page(items=list(rows), page=page, per_page=per_page, total=total)
 
 
 LOT_CSV_HEADER = ("Session date", "Patient", "Chart number", "Phone", "Concern",
