@@ -43,7 +43,7 @@ from tracker.models import (
     TreatmentSession,
     User,
 )
-from tracker.pagination import Page, paginate
+from tracker.pagination import Page
 from tracker.series.progress import DueState
 from tracker.series.queries import due_conditions
 
@@ -350,23 +350,44 @@ class FollowUpList:
 
 
 def follow_up_list_statement(today: date, practitioner_id: int | None,
-                             states: tuple[FollowUpState, ...]) -> Select[Any]:
+                             states: tuple[FollowUpState, ...], limit: int | None = None,
+                             offset: int = 0) -> Select[Any]:
     """The follow-ups in ``states`` (one state, or due and overdue), soonest first (done
-    ones: the latest assessed first). Each reads its index range of stored days (done
-    ones: the assessments by day), so a page stops after its rows."""
-    statement = _follow_up_columns(today).where(*_lead_scope(practitioner_id))
+    ones: the latest assessed first), ``limit`` of them from ``offset``.
+
+    The rows are picked first, on the stored days alone (an index range of days, or of
+    the assessments by day, read in order, so a page stops after its rows); the series,
+    patient, lead and assessment are joined to those picked."""
+    scope = _lead_scope(practitioner_id)
     if states == (FollowUpState.DONE,):
-        return (statement.where(FollowUpAssessment.id.is_not(None))
-                .order_by(FollowUpAssessment.assessed_on.desc(),
-                          FollowUpDay.series_id.desc(), FollowUpDay.milestone_months))
-    if set(states) == set(TO_DO):
-        overdue_from, _, due_until = _state_bounds(today)
-        days = [FollowUpDay.due_on >= overdue_from, FollowUpDay.due_on <= due_until]
+        keys = (select(FollowUpAssessment.series_id, FollowUpAssessment.milestone_months)
+                .join(FollowUpDay, and_(
+                    FollowUpDay.series_id == FollowUpAssessment.series_id,
+                    FollowUpDay.milestone_months == FollowUpAssessment.milestone_months))
+                .where(*scope))
+        order: tuple[Any, ...] = (FollowUpAssessment.assessed_on.desc(),
+                                  FollowUpAssessment.series_id.desc(),
+                                  FollowUpAssessment.milestone_months)
+        final: tuple[Any, ...] = (FollowUpAssessment.assessed_on.desc(),
+                                  FollowUpDay.series_id.desc(), FollowUpDay.milestone_months)
     else:
-        days = [condition for state in states for condition in _undone_in(state, today)]
-    return (statement.where(*days, FollowUpAssessment.id.is_(None))
-            .order_by(FollowUpDay.due_on, FollowUpDay.series_id,
-                      FollowUpDay.milestone_months))
+        if set(states) == set(TO_DO):
+            overdue_from, _, due_until = _state_bounds(today)
+            days = [FollowUpDay.due_on >= overdue_from, FollowUpDay.due_on <= due_until]
+        else:
+            days = [condition for state in states for condition in _undone_in(state, today)]
+        keys = (select(FollowUpDay.series_id, FollowUpDay.milestone_months)
+                .where(*scope, *days, _not_assessed()))
+        order = final = (FollowUpDay.due_on, FollowUpDay.series_id,
+                         FollowUpDay.milestone_months)
+    keys = keys.order_by(*order)
+    if limit is not None:
+        keys = keys.limit(limit).offset(offset)
+    picked = keys.subquery("picked")
+    return (_follow_up_columns(today)
+            .join(picked, and_(picked.c.series_id == FollowUpDay.series_id,
+                               picked.c.milestone_months == FollowUpDay.milestone_months))
+            .order_by(*final))
 
 
 def _counted(practitioner_id: int | None, conditions: list[Any]) -> Any:
@@ -400,21 +421,19 @@ def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...
     by_state: dict[FollowUpState, int | None] = {
         FollowUpState.DUE: due, FollowUpState.OVERDUE: overdue, FollowUpState.DONE: done_count,
         FollowUpState.MISSED: None}
-    statement = follow_up_list_statement(today, practitioner_id, states)
     known = [by_state[state] for state in states]
     if any(count is None for count in known):
-        listed = paginate(statement, page, per_page)
+        # The missed ones: counted here, from their stored days.
+        total = db.session.scalar(select(func.count()).select_from(
+            follow_up_list_statement(today, practitioner_id, states).order_by(None)
+            .subquery())) or 0
     else:
-        listed = _page_counted(statement, page, per_page, sum(c or 0 for c in known))
-    return FollowUpList(listed, by_state)
-
-
-def _page_counted(statement: Select[Any], page: int, per_page: int, total: int) -> Page:
-    """:func:`tracker.pagination.paginate` when the rows were already counted: one
-    statement, the page's rows."""
+        total = sum(count or 0 for count in known)
     page = min(max(page, 1), max(1, -(-total // per_page)))
-    rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total)
+    rows = db.session.execute(follow_up_list_statement(
+        today, practitioner_id, states, per_page, (page - 1) * per_page)).all()
+    return FollowUpList(Page(items=list(rows), page=page, per_page=per_page, total=total),
+                        by_state)
 
 
 def follow_ups_of_series(series_id: int) -> list[Any]:
