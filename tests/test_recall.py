@@ -8,9 +8,11 @@ import io
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, literal, select, text
 from sqlalchemy.exc import DBAPIError
 
+from tests import conftest
 from tests.conftest import login, post
 from tests.factories import (
     PASSWORD,
@@ -21,8 +23,10 @@ from tests.factories import (
     make_session,
     make_user,
 )
-from tracker import clock
+from tests.test_migrations import differences, empty_database  # noqa: F401 - the fixture
+from tracker import clock, create_app
 from tracker.db import utcnow
+from tracker.demo import seed_demo
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import (
@@ -30,12 +34,16 @@ from tracker.models import (
     ContactAttempt,
     ContactOutcome,
     FollowUpAssessment,
+    FollowUpDay,
     SessionProduct,
     TreatmentSeries,
+    TreatmentSession,
 )
 from tracker.models.audit import AuditAction
-from tracker.recall.queries import add_months, add_months_py, follow_up_statement
-from tracker.series.operations import discontinue_series
+from tracker.recall.follow_up_days import add_months_py
+from tracker.recall.queries import add_months, follow_up_statement
+from tracker.series.operations import complete_series, discontinue_series
+from tracker.series.schedule import refresh_schedule
 
 pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
 
@@ -481,3 +489,155 @@ def test_lot_trace_without_a_lot_or_with_nonsense(app, client, practitioner):
         as_text=True)
     assert client.get("/lots/?lot=a%00b").status_code < 500
     assert csv_rows(client.get("/lots/lot-trace.csv"))[1:] == []
+
+
+# The stored follow-up days ---------------------------------------------------------------
+
+
+def stored_days(app) -> dict[tuple[int, int], tuple[date, int]]:
+    with app.app_context():
+        return {(row.series_id, row.milestone_months): (row.due_on, row.lead_practitioner_id)
+                for row in db.session.scalars(select(FollowUpDay))}
+
+
+def fresh_days(app) -> dict[tuple[int, int], tuple[date, int]]:
+    """The days computed afresh from the sessions: completed series only, 1, 3 and 6
+    months after the clinic day of the last session."""
+    with app.app_context():
+        last = dict(db.session.execute(
+            select(TreatmentSession.series_id, func.max(TreatmentSession.performed_on))
+            .group_by(TreatmentSession.series_id)).all())
+        return {(series.id, months): (add_months_py(last[series.id], months),
+                                      series.lead_practitioner_id)
+                for series in db.session.scalars(select(TreatmentSeries))
+                if series.status is SeriesStatus.COMPLETED and series.id in last
+                for months in (1, 3, 6)}
+
+
+def test_completing_a_series_stores_its_follow_up_days(app, client, records, practitioner):
+    """Last session on 31 Aug: the follow-ups fall on 30 Sep, 30 Nov and 28 Feb."""
+    with records():
+        series = make_series(lead=practitioner, start_on=date(2026, 6, 1))
+        for day in (date(2026, 6, 1), date(2026, 7, 15), date(2026, 8, 31)):
+            make_session(series, performed_at=clock.local_noon(day))
+    assert stored_days(app) == {}  # an open series has none
+    with records() as session:
+        complete_series(session.get(TreatmentSeries, series.id), date(2026, 9, 2), 3,
+                        "Goal reached early.", practitioner)
+    assert stored_days(app) == fresh_days(app) == {
+        (series.id, 1): (date(2026, 9, 30), practitioner.id),
+        (series.id, 3): (date(2026, 11, 30), practitioner.id),
+        (series.id, 6): (date(2027, 2, 28), practitioner.id),
+    }
+    with app.app_context():
+        rows = db.session.execute(follow_up_statement(date(2026, 10, 1),
+                                                      series_id=series.id)).all()
+    assert {row.months: (row.due_on, row.state) for row in rows} == {
+        1: (date(2026, 9, 30), "due"), 3: (date(2026, 11, 30), "upcoming"),
+        6: (date(2027, 2, 28), "upcoming")}
+
+
+def test_follow_up_days_follow_every_change_of_the_last_session_or_status(app, records,
+                                                                         practitioner):
+    with records() as session:
+        lead = make_user("practitioner")
+        # Completed, then a later session is logged into it (an import, a late entry).
+        moved = completed_with_last_session(lead, date(2026, 1, 31))
+        make_session(moved, performed_at=clock.local_noon(date(2026, 2, 28)))
+        # Completed, then taken back to active outside the operations, and refreshed.
+        reopened = completed_with_last_session(practitioner, date(2025, 12, 31))
+        session.flush()
+        reopened.status = SeriesStatus.ACTIVE
+        reopened.ended_on = None
+        refresh_schedule(reopened)
+        # Discontinued and completed-without-sessions series have no follow-ups.
+        stopped = overdue_series(practitioner)
+        discontinue_series(stopped, "Moved away", clock.today(), practitioner)
+        make_series(lead=practitioner, status=SeriesStatus.COMPLETED, ended_on=clock.today())
+    stored = stored_days(app)
+    assert stored == fresh_days(app)
+    assert stored[(moved.id, 1)] == (date(2026, 3, 28), lead.id)
+    assert {series_id for series_id, _ in stored} == {moved.id}
+
+
+def test_rebuild_schedules_writes_the_follow_up_days_again(app, records, runner,
+                                                          practitioner):
+    with records():
+        series = completed_with_last_session(practitioner, date(2026, 3, 31))
+    with app.app_context():
+        db.session.execute(text("UPDATE follow_up_days SET due_on = '2020-01-01' "
+                                "WHERE series_id = :id AND milestone_months = 6"),
+                           {"id": series.id})
+        db.session.execute(text("DELETE FROM follow_up_days WHERE milestone_months = 1"))
+        db.session.commit()
+    assert stored_days(app) != fresh_days(app)
+    result = runner.invoke(args=["rebuild-schedules"])
+    assert result.exit_code == 0, result.output
+    assert stored_days(app) == fresh_days(app)
+    assert stored_days(app)[(series.id, 6)][0] == date(2026, 9, 30)
+
+
+def test_a_follow_up_list_page_stops_at_its_rows_and_counts_match(app, client, records,
+                                                                  practitioner):
+    """More follow-ups than a page: the counts are the whole list's, the pages together
+    list each due or overdue follow-up once, soonest first."""
+    with records():
+        today = clock.today()
+        for days_ago in range(0, 60, 2):
+            completed_with_last_session(practitioner,
+                                        add_months_py(today, -1) - timedelta(days=days_ago))
+    per_page = app.config["RECALL_PER_PAGE"]
+    with app.test_request_context():
+        from tracker.recall.queries import TO_DO, FollowUpState, follow_up_list
+
+        listing = follow_up_list(practitioner.id, TO_DO, 1, per_page)
+        due = listing.by_state[FollowUpState.DUE]
+        overdue = listing.by_state[FollowUpState.OVERDUE]
+        assert listing.page.total == due + overdue > per_page
+        pages = [follow_up_list(practitioner.id, TO_DO, number, per_page).page.items
+                 for number in range(1, listing.page.pages + 1)]
+        every = db.session.execute(follow_up_statement(clock.today())).all()
+    listed = [(row.series_id, row.months) for items in pages for row in items]
+    to_do = {(row.series_id, row.months) for row in every if row.state in ("due", "overdue")}
+    assert len(listed) == len(to_do) == due + overdue and set(listed) == to_do
+    days = [row.due_on for items in pages for row in items]
+    assert days == sorted(days)
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings(
+    "ignore:autogenerate skipping metadata-specified expression-based index")
+def test_follow_up_days_migration_fills_what_the_app_stores(empty_database, tmp_path):  # noqa: F811
+    """r18b fills the days of the series completed before it, in SQL; they equal what the
+    app stores itself (the demo clinic, plus last sessions at months' ends, in a leap year
+    and near the calendar's end)."""
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+
+    def rows() -> list[tuple]:
+        with db.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(
+                "SELECT series_id, milestone_months, due_on, lead_practitioner_id "
+                "FROM follow_up_days ORDER BY series_id, milestone_months"))]
+
+    with app.app_context():
+        try:
+            upgrade()
+            seed_demo(date(2026, 11, 25))
+            lead = make_user("practitioner")
+            for last_on in (date(2026, 1, 31), date(2028, 1, 31), date(2026, 8, 31),
+                            date(9999, 10, 31)):
+                completed_with_last_session(lead, last_on)
+            lead_id = lead.id
+            db.session.commit()
+            db.session.remove()
+            written = rows()
+            assert stored_days(app) == fresh_days(app)
+            assert (date(9999, 12, 31), lead_id) in stored_days(app).values()
+            assert len(written) > 12
+            downgrade(revision="r18_recall_followups")
+            upgrade()
+            assert rows() == written
+            assert differences() == []
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -35,6 +35,8 @@ from tracker.domain import (
 )
 from tracker.extensions import db
 from tracker.models import (
+    FollowUpAssessment,
+    FollowUpDay,
     NoteSymptom,
     Patient,
     PostSessionNote,
@@ -46,6 +48,7 @@ from tracker.models import (
     User,
 )
 from tracker.passwords import hash_password
+from tracker.recall.follow_up_days import follow_up_days_of
 from tracker.series.progress import compute_schedule
 
 BENCH_PASSWORD = "scale-bench-2026"  # noqa: S105 - synthetic clinic only; refused in production
@@ -110,8 +113,8 @@ class _Ids:
 class _Batch:
     """Rows waiting to be inserted, per table, written parents first."""
 
-    ORDER = (Patient, User, TreatmentSeries, SeriesArea, TreatmentSession, SessionArea,
-             SessionProduct, PostSessionNote, NoteSymptom)
+    ORDER = (Patient, User, TreatmentSeries, SeriesArea, FollowUpDay, FollowUpAssessment,
+             TreatmentSession, SessionArea, SessionProduct, PostSessionNote, NoteSymptom)
 
     def __init__(self) -> None:
         self.rows: dict[str, list[dict[str, Any]]] = {
@@ -166,7 +169,8 @@ def seed_scale(
     """
     today = today or clock.today()
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
-    tables = [model.__table__ for model in _Batch.ORDER]
+    # The tables with an id column (follow_up_days is keyed by series and milestone).
+    tables = [model.__table__ for model in _Batch.ORDER if "id" in model.__table__.c]
     ids = _Ids(tables)
     batch = _Batch()
     password_hash = hash_password(BENCH_PASSWORD)
@@ -305,7 +309,31 @@ def _series(batch: _Batch, ids: _Ids, rng: random.Random, patient_id: int,
     schedule = compute_schedule(plan_only, len(sessions),
                                 max((on for _, on in sessions), default=None))
     row.update(asdict(schedule))
+    _follow_ups(batch, ids, series_id, status, schedule.last_session_on, lead, today, now)
     return series_id, [session_id for session_id, _ in sessions]
+
+
+def _follow_ups(batch: _Batch, ids: _Ids, series_id: int, status: SeriesStatus,
+                last_on: date | None, lead: int, today: date, now: datetime) -> None:
+    """The follow-up days the operations would store (tracker.recall.follow_up_days), and
+    an assessment of most milestones already past (two in three series had theirs). A
+    generator of its own per series, so the rest of the clinic is as it was before."""
+    days = follow_up_days_of(status, last_on)
+    rng = random.Random(series_id)  # noqa: S311 - synthetic data, not secrets
+    assessed = rng.random() < 2 / 3
+    for months, due_on in days.items():
+        batch.add(FollowUpDay, {"series_id": series_id, "milestone_months": months,
+                                "due_on": due_on, "lead_practitioner_id": lead})
+        if not assessed or due_on > today - timedelta(days=10):
+            continue
+        assessed_on = min(today, due_on + timedelta(days=rng.randint(-7, 10)))
+        batch.add(FollowUpAssessment, {
+            "id": ids.take(FollowUpAssessment.__table__), "series_id": series_id,
+            "milestone_months": months, "assessed_on": assessed_on,
+            "gais_clinician": rng.choice((1, 2, 2, 3)), "gais_patient": rng.choice((2, 2, 3)),
+            "goodman_baron_grade": None, "satisfaction": rng.randint(5, 10),
+            "note": "Synthetic follow-up.", "recorded_by_id": lead,
+            "recorded_at": min(now, _at(assessed_on, rng))})
 
 
 def _depth(rng: random.Random, area: Area) -> Decimal:

@@ -6,7 +6,12 @@ from tracker.models.drafts import FormDraft
 from tracker.models.invitations import SignupLink
 from tracker.models.notes import NoteSymptom, PostSessionNote
 from tracker.models.patients import Patient
-from tracker.models.recall import ContactAttempt, ContactOutcome, FollowUpAssessment
+from tracker.models.recall import (
+    ContactAttempt,
+    ContactOutcome,
+    FollowUpAssessment,
+    FollowUpDay,
+)
 from tracker.models.screening import (
     PatientAllergy,
     PatientConsent,
@@ -28,6 +33,7 @@ __all__ = [
     "ContactAttempt",
     "ContactOutcome",
     "FollowUpAssessment",
+    "FollowUpDay",
     "FormDraft",
     "LoginFailure",
     "NoteSymptom",

@@ -144,6 +144,35 @@ class FollowUpAssessment(db.Model):
         return self.series.patient_id
 
 
+class FollowUpDay(db.Model):
+    """The day one follow-up of a completed series falls due: derived data, one row per
+    milestone, written by :func:`tracker.recall.follow_up_days.store_follow_up_days`
+    whenever the series' schedule is (completing it, logging its sessions), so the
+    follow-ups lists read index ranges by day instead of computing every series' days.
+
+    The lead practitioner is copied from the series (kept by the same writer) so that a
+    practitioner's own list is one index range too."""
+
+    __tablename__ = "follow_up_days"
+    __table_args__ = (
+        CheckConstraint("milestone_months IN "
+                        f"({', '.join(str(m) for m in FOLLOW_UP_MILESTONES)})",
+                        name="milestone_months_known"),
+        Index("ix_follow_up_days_due_on", "due_on", "series_id", "milestone_months"),
+        Index("ix_follow_up_days_lead_due_on", "lead_practitioner_id", "due_on", "series_id",
+              "milestone_months"),
+    )
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("treatment_series.id", ondelete="CASCADE"), primary_key=True)
+    #: 1, 3 or 6: months after the last session.
+    milestone_months: Mapped[int] = mapped_column(primary_key=True)
+    #: The last session's clinic day plus that many months, held at the month's end.
+    due_on: Mapped[date]
+    lead_practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"))
+
+
 # The lot trace: exact, case-insensitive look-ups of a product or cartridge lot.
 Index("ix_session_products_lower_lot",
       func.lower(SessionProduct.__table__.c.lot).label("lower_lot"))

@@ -16,7 +16,7 @@ from tracker.domain import Concern
 from tracker.forms import BoundedDateField, IntSelectField, blank_to_none, check_date_between
 from tracker.models import ContactOutcome
 from tracker.models.recall import FOLLOW_UP_MILESTONES
-from tracker.recall.queries import add_months_py
+from tracker.recall.follow_up_days import add_months_py
 
 #: How far ahead a booking or a call-back day may lie.
 AHEAD_DAYS = 365

@@ -7,7 +7,6 @@ order. Every figure (due state, days overdue, the latest contact) is computed in
 
 from __future__ import annotations
 
-import calendar
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,15 +16,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import (
     Date,
-    Integer,
     Select,
     and_,
     case,
     func,
     literal,
-    literal_column,
+    or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -34,22 +31,21 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from tracker import clock
-from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import (
     ContactAttempt,
     ContactOutcome,
     FollowUpAssessment,
+    FollowUpDay,
     Patient,
     SessionProduct,
     TreatmentSeries,
     TreatmentSession,
     User,
 )
-from tracker.models.recall import FOLLOW_UP_MILESTONES
-from tracker.pagination import Page, paginate
+from tracker.pagination import Page
 from tracker.series.progress import DueState
-from tracker.series.queries import classified_open_series
+from tracker.series.queries import due_conditions
 
 #: The states the recall worklist calls about.
 RECALL_STATES = (DueState.OVERDUE, DueState.LAPSED)
@@ -60,7 +56,8 @@ RECALL_STATES = (DueState.OVERDUE, DueState.LAPSED)
 
 class add_months(FunctionElement[Any]):  # noqa: N801 - reads as the SQL function it renders
     """``day`` plus ``months`` calendar months, held at the month's end (31 Jan + 1 month
-    is 28 or 29 Feb) on SQLite and PostgreSQL alike, as :func:`add_months_py` does."""
+    is 28 or 29 Feb) on SQLite and PostgreSQL alike, as
+    :func:`tracker.recall.follow_up_days.add_months_py` does (the stored follow-up days)."""
 
     type = Date()
     inherit_cache = True
@@ -85,14 +82,6 @@ def _add_months_sqlite(element: add_months, compiler: SQLCompiler, **kw: Any) ->
             "'9999-12-31')")
 
 
-def add_months_py(day: date, months: int) -> date:
-    """The Python twin of :class:`add_months`, held at the calendar's end."""
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    if year > date.max.year:
-        return date.max
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
 def start_of_day_utc(day: date) -> datetime:
     """The first moment of a clinic day, as UTC: "contacted today" starts here."""
     return clock.from_local(datetime.combine(day, time(0, 0)))
@@ -109,19 +98,36 @@ class RecallScope:
     state: DueState | None = None
 
 
-def recall_statement(scope: RecallScope, today: date) -> Select[Any]:
+def _recall_conditions(scope: RecallScope, today: date) -> list[Any]:
+    """The series the worklist shows, as index ranges over the stored schedule (the rules
+    of :func:`tracker.series.queries.due_conditions`), of one lead if asked. Overdue or
+    lapsed is "the window closed or the series lapsed before today" (a series with a
+    window has a lapse day): two ranges, not a read of every open series."""
+    conditions = due_conditions(today, current_app.config["DUE_SOON_DAYS"])
+    wanted = (conditions[scope.state] if scope.state in RECALL_STATES else
+              or_(TreatmentSeries.next_closes_on < literal(today, Date()),
+                  conditions[DueState.LAPSED]))
+    lead = ([] if scope.practitioner_id is None
+            else [TreatmentSeries.lead_practitioner_id == scope.practitioner_id])
+    return [wanted, *lead]
+
+
+def _latest_contact_id() -> Any:
+    earlier = aliased(ContactAttempt, name="earlier")
+    return (select(func.max(earlier.id)).where(earlier.series_id == TreatmentSeries.id)
+            .correlate(TreatmentSeries).scalar_subquery())
+
+
+def recall_statement(scope: RecallScope, today: date, limit: int | None = None,
+                     offset: int = 0) -> Select[Any]:
     """Overdue and lapsed open series with the patient's phone and the latest contact,
     those still to call first (not contacted today, no call-back day or booking ahead,
-    not declined), then the longest overdue."""
-    classified = classified_open_series(scope.practitioner_id, today,
-                                        current_app.config["DUE_SOON_DAYS"])
-    lead = aliased(User, name="lead")
-    caller = aliased(User, name="caller")
-    earlier = aliased(ContactAttempt, name="earlier")
-    latest_id = (select(func.max(earlier.id))
-                 .where(earlier.series_id == classified.c.series_id)
-                 .correlate(classified)
-                 .scalar_subquery())
+    not declined), then the longest overdue (``limit`` rows from ``offset`` of them).
+
+    The order is decided on the series and their latest contact alone; the patient,
+    lead and caller are joined to the rows picked."""
+    lapsed = due_conditions(today, current_app.config["DUE_SOON_DAYS"])[DueState.LAPSED]
+    closes_on = func.coalesce(TreatmentSeries.next_closes_on, literal(today, Date()))
     contacted_today = ContactAttempt.contacted_at >= start_of_day_utc(today)
     today_param = literal(today, Date())
     waiting = case(
@@ -132,18 +138,27 @@ def recall_statement(scope: RecallScope, today: date) -> Select[Any]:
               ContactAttempt.booked_on >= today_param), 1),
         else_=0,
     )
-    states = [scope.state.value] if scope.state in RECALL_STATES else [
-        s.value for s in RECALL_STATES]
+    ordered = (select(TreatmentSeries.id.label("series_id"), waiting.label("waiting"),
+                      closes_on.label("closes_on"))
+               .outerjoin(ContactAttempt, ContactAttempt.id == _latest_contact_id())
+               .where(*_recall_conditions(scope, today))
+               .order_by(waiting, closes_on, TreatmentSeries.id))
+    if limit is not None:
+        ordered = ordered.limit(limit).offset(offset)
+    picked = ordered.subquery("picked")
+    lead = aliased(User, name="lead")
+    caller = aliased(User, name="caller")
+    state = case((lapsed, DueState.LAPSED.value), else_=DueState.OVERDUE.value)
     return (
         select(
             TreatmentSeries.id.label("series_id"),
             Patient.id.label("patient_id"),
             Patient.first_name, Patient.last_name, Patient.chart_number, Patient.phone,
             TreatmentSeries.concern,
-            classified.c.done,
+            TreatmentSeries.sessions_done.label("done"),
             TreatmentSeries.planned_sessions,
-            classified.c.state,
-            classified.c.closes_on,
+            state.label("state"),
+            picked.c.closes_on,
             lead.name.label("lead_name"),
             ContactAttempt.contacted_at.label("contacted_at"),
             ContactAttempt.outcome.label("contact_outcome"),
@@ -152,20 +167,26 @@ def recall_statement(scope: RecallScope, today: date) -> Select[Any]:
             caller.name.label("caller_name"),
             contacted_today.label("contacted_today"),
         )
-        .select_from(classified)
-        .join(TreatmentSeries, TreatmentSeries.id == classified.c.series_id)
+        .select_from(picked)
+        .join(TreatmentSeries, TreatmentSeries.id == picked.c.series_id)
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
         .join(lead, lead.id == TreatmentSeries.lead_practitioner_id)
-        .outerjoin(ContactAttempt, ContactAttempt.id == latest_id)
+        .outerjoin(ContactAttempt, ContactAttempt.id == _latest_contact_id())
         .outerjoin(caller, caller.id == ContactAttempt.contacted_by_id)
-        .where(classified.c.state.in_(states))
-        .order_by(waiting, classified.c.closes_on, TreatmentSeries.id)
+        .order_by(picked.c.waiting, picked.c.closes_on, picked.c.series_id)
     )
 
 
 def recall_page(scope: RecallScope, page: int, per_page: int) -> Page:
-    """One page of the worklist (two statements: the count and the rows)."""
-    return paginate(recall_statement(scope, clock.today()), page, per_page)
+    """One page of the worklist (two statements: the count, by the schedule's index
+    ranges alone, and the page's rows)."""
+    today = clock.today()
+    total = db.session.scalar(select(func.count()).select_from(TreatmentSeries)
+                              .where(*_recall_conditions(scope, today))) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.execute(recall_statement(scope, today, per_page,
+                                               (page - 1) * per_page)).all()
+    return Page(items=list(rows), page=page, per_page=per_page, total=total)
 
 
 def days_overdue(row: Any, today: date) -> int:
@@ -229,72 +250,60 @@ FOLLOW_UP_FILTERS = (FollowUpState.DUE, FollowUpState.OVERDUE, FollowUpState.DON
 TO_DO = (FollowUpState.DUE, FollowUpState.OVERDUE)
 
 
-def _milestones() -> Any:
-    parts = [select(literal_column(str(months), Integer).label("months"))
-             for months in FOLLOW_UP_MILESTONES]
-    return union_all(*parts).subquery("milestones")
-
-
-#: More days than any 6 months hold: the latest milestone falls within this of the end.
-_SIX_MONTHS_AT_MOST = 185
-
-
-def follow_up_statement(today: date, practitioner_id: int | None = None,
-                        series_id: int | None = None,
-                        only: tuple[FollowUpState, ...] = ()) -> Select[Any]:
-    """Every milestone of every completed series in scope, with its day and state, and the
-    assessment when one was recorded (a subquery's worth of columns, not yet filtered).
-
-    ``only`` narrows the series read to those that can hold a milestone in those states,
-    so the to-do list reads the series completed in the last nine months or so (by the
-    index on status and end day), not the clinic's whole history, and the done list only
-    series with an assessment."""
+def _state_bounds(today: date) -> tuple[date, date, date]:
+    """The first day a milestone is overdue rather than missed, due rather than overdue,
+    and the last day it is due (FOLLOW_UP_WINDOW_DAYS, FOLLOW_UP_MISSED_AFTER_DAYS)."""
     config = current_app.config
     window = int(config["FOLLOW_UP_WINDOW_DAYS"])
     missed = int(config["FOLLOW_UP_MISSED_AFTER_DAYS"])
-    scope: list[Any] = [TreatmentSeries.status == SeriesStatus.COMPLETED]
-    if practitioner_id is not None:
-        scope.append(TreatmentSeries.lead_practitioner_id == practitioner_id)
-    if series_id is not None:
-        scope.append(TreatmentSeries.id == series_id)
-    if only and set(only) <= {FollowUpState.DUE, FollowUpState.OVERDUE}:
-        # Due or overdue means a milestone on or after today - missed days, and every
-        # milestone lies at most six months after the last session, which lies on or
-        # before the day the series was completed.
-        scope.append(TreatmentSeries.ended_on
-                     >= clock.add_days(today, -(missed + _SIX_MONTHS_AT_MOST + 1)))
-    elif only == (FollowUpState.DONE,):
-        scope.append(TreatmentSeries.id.in_(select(FollowUpAssessment.series_id)))
-    # The last session's day is stored on the series (tracker.series.schedule); each
-    # milestone's day is computed once (MATERIALIZED), not again for each use below.
-    milestones = _milestones()
-    last = (select(TreatmentSeries.id.label("series_id"),
-                   TreatmentSeries.last_session_on.label("last_on"),
-                   milestones.c.months,
-                   add_months(TreatmentSeries.last_session_on, milestones.c.months)
-                   .label("due_on"))
-            .join(milestones, true())
-            .where(*scope, TreatmentSeries.last_session_on.is_not(None))
-            .cte("milestone_days").prefix_with("MATERIALIZED"))
-    due_on = last.c.due_on
+    return (clock.add_days(today, -missed), clock.add_days(today, -window),
+            clock.add_days(today, window))
+
+
+def _undone_in(state: FollowUpState, today: date) -> list[Any]:
+    """Conditions on the stored days for a milestone in ``state`` (not done, so the caller
+    also asks that no assessment was recorded): each one index range of days."""
+    overdue_from, due_from, due_until = _state_bounds(today)
+    day = FollowUpDay.due_on
+    return {
+        FollowUpState.MISSED: [day < overdue_from],
+        FollowUpState.OVERDUE: [day >= overdue_from, day < due_from],
+        FollowUpState.DUE: [day >= due_from, day <= due_until],
+        FollowUpState.UPCOMING: [day > due_until],
+    }[state]
+
+
+def _not_assessed() -> Any:
+    return ~(select(FollowUpAssessment.id)
+             .where(FollowUpAssessment.series_id == FollowUpDay.series_id,
+                    FollowUpAssessment.milestone_months == FollowUpDay.milestone_months)
+             .exists())
+
+
+def _follow_up_columns(today: date) -> Select[Any]:
+    """The columns of a follow-up row: its stored day, its state, the series, patient and
+    lead, and the assessment when one was recorded. Rows are :class:`FollowUpDay` rows
+    (one per milestone of each completed series), not yet filtered or ordered."""
+    overdue_from, due_from, due_until = _state_bounds(today)
+    due_on = FollowUpDay.due_on
     state = case(
         (FollowUpAssessment.id.is_not(None), FollowUpState.DONE.value),
-        (due_on < literal(clock.add_days(today, -missed), Date()), FollowUpState.MISSED.value),
-        (due_on < literal(clock.add_days(today, -window), Date()), FollowUpState.OVERDUE.value),
-        (due_on <= literal(clock.add_days(today, window), Date()), FollowUpState.DUE.value),
+        (due_on < literal(overdue_from, Date()), FollowUpState.MISSED.value),
+        (due_on < literal(due_from, Date()), FollowUpState.OVERDUE.value),
+        (due_on <= literal(due_until, Date()), FollowUpState.DUE.value),
         else_=FollowUpState.UPCOMING.value,
     )
     lead = aliased(User, name="lead")
     recorder = aliased(User, name="recorder")
     return (
         select(
-            TreatmentSeries.id.label("series_id"),
+            FollowUpDay.series_id,
             Patient.id.label("patient_id"),
             Patient.first_name, Patient.last_name, Patient.chart_number, Patient.phone,
             TreatmentSeries.concern,
             lead.name.label("lead_name"),
-            last.c.last_on,
-            last.c.months,
+            TreatmentSeries.last_session_on.label("last_on"),
+            FollowUpDay.milestone_months.label("months"),
             due_on,
             state.label("state"),
             FollowUpAssessment.id.label("assessment_id"),
@@ -306,15 +315,31 @@ def follow_up_statement(today: date, practitioner_id: int | None = None,
             FollowUpAssessment.note.label("assessment_note"),
             recorder.name.label("recorder_name"),
         )
-        .select_from(last)
-        .join(TreatmentSeries, TreatmentSeries.id == last.c.series_id)
+        .select_from(FollowUpDay)
+        .join(TreatmentSeries, TreatmentSeries.id == FollowUpDay.series_id)
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
-        .join(lead, lead.id == TreatmentSeries.lead_practitioner_id)
+        .join(lead, lead.id == FollowUpDay.lead_practitioner_id)
         .outerjoin(FollowUpAssessment,
-                   and_(FollowUpAssessment.series_id == TreatmentSeries.id,
-                        FollowUpAssessment.milestone_months == last.c.months))
+                   and_(FollowUpAssessment.series_id == FollowUpDay.series_id,
+                        FollowUpAssessment.milestone_months == FollowUpDay.milestone_months))
         .outerjoin(recorder, recorder.id == FollowUpAssessment.recorded_by_id)
     )
+
+
+def _lead_scope(practitioner_id: int | None) -> list[Any]:
+    return ([] if practitioner_id is None
+            else [FollowUpDay.lead_practitioner_id == practitioner_id])
+
+
+def follow_up_statement(today: date, practitioner_id: int | None = None,
+                        series_id: int | None = None) -> Select[Any]:
+    """Every milestone of every completed series in scope (of one lead, or one series),
+    with its day and state, and the assessment when one was recorded. The days are the
+    stored ones (:mod:`tracker.recall.follow_up_days`)."""
+    scope = _lead_scope(practitioner_id)
+    if series_id is not None:
+        scope.append(FollowUpDay.series_id == series_id)
+    return _follow_up_columns(today).where(*scope)
 
 
 @dataclass
@@ -325,41 +350,97 @@ class FollowUpList:
 
 
 def follow_up_list_statement(today: date, practitioner_id: int | None,
-                             states: tuple[FollowUpState, ...]) -> Select[Any]:
-    rows = follow_up_statement(today, practitioner_id, only=states).subquery("follow_ups")
-    done_only = states == (FollowUpState.DONE,)
-    order = ((rows.c.assessed_on.desc(), rows.c.series_id.desc()) if done_only
-             else (rows.c.due_on, rows.c.series_id))
-    return (select(rows).where(rows.c.state.in_([s.value for s in states]))
-            .order_by(*order, rows.c.months))
+                             states: tuple[FollowUpState, ...], limit: int | None = None,
+                             offset: int = 0) -> Select[Any]:
+    """The follow-ups in ``states`` (one state, or due and overdue), soonest first (done
+    ones: the latest assessed first), ``limit`` of them from ``offset``.
+
+    The rows are picked first, on the stored days alone (an index range of days, or of
+    the assessments by day, read in order, so a page stops after its rows); the series,
+    patient, lead and assessment are joined to those picked."""
+    scope = _lead_scope(practitioner_id)
+    if states == (FollowUpState.DONE,):
+        keys = (select(FollowUpAssessment.series_id, FollowUpAssessment.milestone_months)
+                .join(FollowUpDay, and_(
+                    FollowUpDay.series_id == FollowUpAssessment.series_id,
+                    FollowUpDay.milestone_months == FollowUpAssessment.milestone_months))
+                .where(*scope))
+        order: tuple[Any, ...] = (FollowUpAssessment.assessed_on.desc(),
+                                  FollowUpAssessment.series_id.desc(),
+                                  FollowUpAssessment.milestone_months)
+        final: tuple[Any, ...] = (FollowUpAssessment.assessed_on.desc(),
+                                  FollowUpDay.series_id.desc(), FollowUpDay.milestone_months)
+    else:
+        if set(states) == set(TO_DO):
+            overdue_from, _, due_until = _state_bounds(today)
+            days = [FollowUpDay.due_on >= overdue_from, FollowUpDay.due_on <= due_until]
+        else:
+            days = [condition for state in states for condition in _undone_in(state, today)]
+        keys = (select(FollowUpDay.series_id, FollowUpDay.milestone_months)
+                .where(*scope, *days, _not_assessed()))
+        order = final = (FollowUpDay.due_on, FollowUpDay.series_id,
+                         FollowUpDay.milestone_months)
+    keys = keys.order_by(*order)
+    if limit is not None:
+        keys = keys.limit(limit).offset(offset)
+    picked = keys.subquery("picked")
+    return (_follow_up_columns(today)
+            .join(picked, and_(picked.c.series_id == FollowUpDay.series_id,
+                               picked.c.milestone_months == FollowUpDay.milestone_months))
+            .order_by(*final))
+
+
+def _counted(practitioner_id: int | None, conditions: list[Any]) -> Any:
+    return (select(func.count()).select_from(FollowUpDay)
+            .where(*_lead_scope(practitioner_id), *conditions).scalar_subquery())
 
 
 def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...],
                    page: int, per_page: int) -> FollowUpList:
-    """One page of follow-ups in ``states``, and how many are due, overdue and done
-    (four statements: two counts, then the page's count and rows). Missed ones are not
-    counted: that would read the clinic's whole history on every visit."""
+    """One page of follow-ups in ``states``, and how many are due, overdue and done.
+
+    Two statements: the counts (each an index range of stored days, or of the done
+    ones), then the page's rows (the missed list counts itself first). Missed ones are
+    not counted on every visit: that would read the clinic's whole history."""
     today = clock.today()
-    recent = follow_up_statement(today, practitioner_id, only=TO_DO).subquery("follow_ups")
-    counts = {FollowUpState(state): count for state, count in db.session.execute(
-        select(recent.c.state, func.count()).group_by(recent.c.state)).all()}
-    done = select(func.count(FollowUpAssessment.id)).join(
-        TreatmentSeries, TreatmentSeries.id == FollowUpAssessment.series_id)
+    # Assessments are recorded for completed series only, each of which has its days: the
+    # clinic's done ones are all its assessments (a count of the table); a practitioner's
+    # are read from their days.
+    done = select(func.count()).select_from(FollowUpAssessment)
     if practitioner_id is not None:
-        done = done.where(TreatmentSeries.lead_practitioner_id == practitioner_id)
-    counts[FollowUpState.DONE] = db.session.scalar(done) or 0
+        done = done.join(FollowUpDay, and_(
+            FollowUpDay.series_id == FollowUpAssessment.series_id,
+            FollowUpDay.milestone_months == FollowUpAssessment.milestone_months)).where(
+            *_lead_scope(practitioner_id))
+    due, overdue, done_count = db.session.execute(select(
+        _counted(practitioner_id, [*_undone_in(FollowUpState.DUE, today), _not_assessed()]),
+        _counted(practitioner_id, [*_undone_in(FollowUpState.OVERDUE, today),
+                                   _not_assessed()]),
+        done.scalar_subquery(),
+    )).one()
     by_state: dict[FollowUpState, int | None] = {
-        state: counts.get(state, 0) for state in FOLLOW_UP_FILTERS}
-    by_state[FollowUpState.MISSED] = None
-    return FollowUpList(
-        paginate(follow_up_list_statement(today, practitioner_id, states), page, per_page),
-        by_state)
+        FollowUpState.DUE: due, FollowUpState.OVERDUE: overdue, FollowUpState.DONE: done_count,
+        FollowUpState.MISSED: None}
+    known = [by_state[state] for state in states]
+    if any(count is None for count in known):
+        # The missed ones: counted here, from their stored days.
+        total = db.session.scalar(select(func.count()).select_from(
+            follow_up_list_statement(today, practitioner_id, states).order_by(None)
+            .subquery())) or 0
+    else:
+        total = sum(count or 0 for count in known)
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.execute(follow_up_list_statement(
+        today, practitioner_id, states, per_page, (page - 1) * per_page)).all()
+    return FollowUpList(Page(items=list(rows), page=page, per_page=per_page, total=total),
+                        by_state)
 
 
 def follow_ups_of_series(series_id: int) -> list[Any]:
     """The three milestones of one completed series, soonest first (one statement)."""
-    rows = db.session.execute(follow_up_statement(clock.today(), series_id=series_id)).all()
-    return sorted(rows, key=lambda row: row.months)
+    return list(db.session.execute(
+        follow_up_statement(clock.today(), series_id=series_id)
+        .order_by(FollowUpDay.milestone_months)).all())
 
 
 FOLLOW_UP_CSV_HEADER = ("Patient", "Chart number", "Phone", "Concern", "Lead practitioner",
@@ -378,10 +459,9 @@ def follow_up_csv_row(row: Any) -> list[Any]:
 # The lot trace ------------------------------------------------------------------------------
 
 
-def lot_statement(lot: str) -> Select[Any]:
+def _lot_uses(lot: str) -> Any:
     """Every use of ``lot`` (exact, any case) as a session's cartridge lot or a product's
-    lot, with its session, patient and practitioner, newest first. Each side reads its
-    lower(lot) index."""
+    lot: each side reads its lower(lot) index."""
     key = func.lower(literal(lot))
     cartridges = select(
         TreatmentSession.id.label("session_id"),
@@ -395,12 +475,27 @@ def lot_statement(lot: str) -> Select[Any]:
         SessionProduct.name.label("item"),
         SessionProduct.lot.label("lot"),
     ).where(func.lower(SessionProduct.lot) == key)
-    uses = union_all(cartridges, products).subquery("uses")
+    return union_all(cartridges, products).subquery("uses")
+
+
+def lot_statement(lot: str, limit: int | None = None, offset: int = 0) -> Select[Any]:
+    """Every use of ``lot`` with its session, patient and practitioner, newest first
+    (``limit`` of them from ``offset``). The order is decided on the uses and their
+    sessions' times alone; the series, patient and practitioner are joined to the rows
+    picked."""
+    uses = _lot_uses(lot)
+    ordered = (select(uses, TreatmentSession.performed_at)
+               .join(TreatmentSession, TreatmentSession.id == uses.c.session_id)
+               .order_by(TreatmentSession.performed_at.desc(), uses.c.session_id.desc(),
+                         uses.c.used_as, uses.c.item))
+    if limit is not None:
+        ordered = ordered.limit(limit).offset(offset)
+    picked = ordered.subquery("picked")
     practitioner = aliased(User, name="practitioner")
     return (
         select(
-            uses.c.session_id, uses.c.used_as, uses.c.item, uses.c.lot,
-            TreatmentSession.performed_at,
+            picked.c.session_id, picked.c.used_as, picked.c.item, picked.c.lot,
+            picked.c.performed_at,
             TreatmentSeries.id.label("series_id"),
             TreatmentSeries.concern,
             Patient.id.label("patient_id"),
@@ -408,13 +503,13 @@ def lot_statement(lot: str) -> Select[Any]:
             practitioner.id.label("practitioner_id"),
             practitioner.name.label("practitioner_name"),
         )
-        .select_from(uses)
-        .join(TreatmentSession, TreatmentSession.id == uses.c.session_id)
+        .select_from(picked)
+        .join(TreatmentSession, TreatmentSession.id == picked.c.session_id)
         .join(TreatmentSeries, TreatmentSeries.id == TreatmentSession.series_id)
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
         .join(practitioner, practitioner.id == TreatmentSession.practitioner_id)
-        .order_by(TreatmentSession.performed_at.desc(), uses.c.session_id.desc(),
-                  uses.c.used_as, uses.c.item)
+        .order_by(picked.c.performed_at.desc(), picked.c.session_id.desc(),
+                  picked.c.used_as, picked.c.item)
     )
 
 
@@ -423,21 +518,34 @@ class LotSummary:
     sessions: int
     patients: int
     practitioners: int
+    #: Rows of the trace: a session that used the lot twice (cartridge and serum) has two.
+    uses: int = 0
 
 
 def lot_summary(lot: str) -> LotSummary:
-    """How many sessions, patients and practitioners used the lot (one statement)."""
-    uses = lot_statement(lot).order_by(None).subquery("lot_uses")
-    sessions, patients, practitioners = db.session.execute(select(
-        func.count(func.distinct(uses.c.session_id)),
-        func.count(func.distinct(uses.c.patient_id)),
-        func.count(func.distinct(uses.c.practitioner_id)),
-    )).one()
-    return LotSummary(sessions, patients, practitioners)
+    """How many sessions, patients and practitioners used the lot, and how many uses the
+    trace lists (one statement)."""
+    uses = _lot_uses(lot)
+    sessions, patients, practitioners, count = db.session.execute(
+        select(
+            func.count(func.distinct(uses.c.session_id)),
+            func.count(func.distinct(TreatmentSeries.patient_id)),
+            func.count(func.distinct(TreatmentSession.practitioner_id)),
+            func.count(),
+        )
+        .select_from(uses)
+        .join(TreatmentSession, TreatmentSession.id == uses.c.session_id)
+        .join(TreatmentSeries, TreatmentSeries.id == TreatmentSession.series_id)
+    ).one()
+    return LotSummary(sessions, patients, practitioners, count)
 
 
-def lot_page(lot: str, page: int, per_page: int) -> Page:
-    return paginate(lot_statement(lot), page, per_page)
+def lot_page(lot: str, page: int, per_page: int, total: int) -> Page:
+    """One page of the trace, ``total`` uses counted by :func:`lot_summary` (one
+    statement)."""
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.execute(lot_statement(lot, per_page, (page - 1) * per_page)).all()
+    return Page(items=list(rows), page=page, per_page=per_page, total=total)
 
 
 LOT_CSV_HEADER = ("Session date", "Patient", "Chart number", "Phone", "Concern",

@@ -245,7 +245,7 @@ def lots() -> tuple[str, int]:
     if lot and not problem:
         summary = queries.lot_summary(lot)
         page = queries.lot_page(lot, page_arg(request.args.get("page")),
-                                current_app.config["RECALL_PER_PAGE"])
+                                current_app.config["RECALL_PER_PAGE"], summary.uses)
     return render_template("recall/lots.html", lot=lot, problem=problem, page=page,
                            summary=summary, args={"lot": lot}), 200
 

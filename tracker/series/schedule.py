@@ -7,22 +7,36 @@ as good as its writer, so every operation that changes what it depends on calls
 :func:`refresh_schedule` in its own transaction: logging a session or changing a session's
 date, editing a series' start, interval or planned sessions, completing or discontinuing.
 ``flask rebuild-schedules`` recomputes every row (after a bulk import, or to check).
+
+The days a completed series' follow-ups fall due derive from the same last session day:
+:func:`refresh_schedule` stores them too (:mod:`tracker.recall.follow_up_days`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
+from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import TreatmentSeries, TreatmentSession
+from tracker.recall.follow_up_days import rebuild_follow_up_days, store_follow_up_days
 from tracker.series.progress import Schedule, compute_schedule, stored_schedule
 
 
 def refresh_schedule(series: TreatmentSeries) -> None:
     """Recompute the schedule stored on ``series`` from its sessions and plan (the caller
-    commits). Two statements: a row lock, then one aggregate over the series' sessions."""
+    commits). Two statements: a row lock, then one aggregate over the series' sessions;
+    for a completed series (or one that was completed) two more rewrite its stored
+    follow-up days."""
+    # Read before anything is flushed: was the series completed when it was loaded (or is
+    # that unknown)? Only then can it hold follow-up days to remove.
+    state = inspect(series)
+    status = state.attrs.status.history
+    was_completed = series.id is not None and (
+        "status" in state.unloaded
+        or SeriesStatus.COMPLETED in (*(status.unchanged or ()), *(status.deleted or ())))
     if not series.status.is_open:
         # A closed series expects no session; clear the window before the queries below
         # flush the status the caller just set (a CHECK ties the two together).
@@ -40,6 +54,7 @@ def refresh_schedule(series: TreatmentSeries) -> None:
         .where(TreatmentSession.series_id == series.id)
     ).one()
     store_schedule(series, compute_schedule(series, done, last_on))
+    store_follow_up_days(series, may_have_rows=was_completed)
 
 
 def store_schedule(series: TreatmentSeries, schedule: Schedule) -> None:
@@ -53,9 +68,10 @@ def store_schedule(series: TreatmentSeries, schedule: Schedule) -> None:
 
 def rebuild_schedules(batch_size: int = 1000,
                       progress: Callable[[int], None] | None = None) -> int:
-    """Recompute the stored schedule of every series, a batch of series at a time (the
-    caller commits). Returns how many rows changed. Each batch is flushed and then let go
-    of (the session is emptied), so memory stays bounded at any clinic size."""
+    """Recompute the stored schedule (and follow-up days) of every series, a batch of
+    series at a time (the caller commits). Returns how many schedules changed. Each batch
+    is flushed and then let go of (the session is emptied), so memory stays bounded at any
+    clinic size."""
     changed = 0
     after = 0
     while True:
@@ -81,6 +97,7 @@ def rebuild_schedules(batch_size: int = 1000,
                 store_schedule(series, fresh)
                 changed += 1
         db.session.flush()
+        rebuild_follow_up_days(batch)
         after = batch[-1].id
         if progress is not None:
             progress(after)
