@@ -118,7 +118,7 @@ def test_sign_in_sign_out_and_password_change_are_recorded(app, client, records)
     response = post(client, "/account/password",
                     {"current_password": "wrong-one", "new_password": "x" * 20,
                      "confirm_password": "x" * 20}, token_from="/account/password")
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert post(client, "/logout").status_code == 302
     rows = [(r.action, r.outcome, r.user_id) for r in events(app)]
     assert rows == [

@@ -80,7 +80,7 @@ def logout() -> Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password() -> Response | str:
+def change_password() -> Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         address = request.remote_addr or "unknown"
@@ -106,7 +106,9 @@ def change_password() -> Response | str:
     # A patient stays in the portal's layout; staff in theirs.
     template = ("portal/change_password.html" if current_user.role is Role.PATIENT
                 else "auth/change_password.html")
-    return render_template(template, form=form)
+    # A refused change answers 422, like every other form that re-renders with its errors.
+    return make_response(render_template(template, form=form),
+                         422 if form.is_submitted() else 200)
 
 
 def _too_many_attempts(retry_after: int) -> Response:
