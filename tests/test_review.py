@@ -29,6 +29,7 @@ from tracker.extensions import db
 from tracker.models import TreatmentSeries, TreatmentSession
 from tracker.models.audit import AuditAction, AuditEvent
 from tracker.review import queries
+from tracker.review.cache import FiguresCache
 from tracker.review.queries import Filters, Group
 from tracker.scale import seed_scale
 
@@ -391,3 +392,43 @@ def test_figures_are_kept_a_minute_per_scope_and_say_when_they_were_computed(
     login(practitioner, clinic.other.email, PASSWORD)
     mine = practitioner.get("/review/mine").get_data(as_text=True)
     assert "CaseD" not in mine and "My figures" in mine
+
+
+def test_stale_figures_are_served_at_once_while_one_refresh_recomputes_them(app):
+    """Past their time (or on a new clinic day) the figures shown are the last ones, with
+    when they were computed; one refresh is started, not one per request, and a refresh
+    that fails leaves the next request to compute afresh."""
+    now = [0.0]
+    started: list = []
+    memo_ = FiguresCache(spawn=started.append, monotonic=lambda: now[0])
+    results = iter(range(1, 100))
+    today = date(2026, 6, 1)
+
+    def compute() -> int:
+        return next(results)
+
+    with app.app_context():
+        first, first_at = memo_.get("k", 60, today, compute)
+        assert first == 1 and started == []
+        now[0] = 59
+        assert memo_.get("k", 60, today, compute) == (1, first_at)
+        now[0] = 61
+        assert memo_.get("k", 60, today, compute) == (1, first_at)  # stale, served at once
+        assert memo_.get("k", 60, today, compute) == (1, first_at)
+        assert len(started) == 1, "one refresh at a time"
+        started.pop()()  # the refresh runs
+        value, refreshed_at = memo_.get("k", 60, today, compute)
+        assert value == 2 and refreshed_at >= first_at and started == []
+        # A new clinic day makes the figures stale however recent they are.
+        assert memo_.get("k", 60, today + timedelta(days=1), compute)[0] == 2
+        assert len(started) == 1
+
+        def broken() -> int:
+            raise RuntimeError("database away")
+
+        memo_.clear()
+        assert memo_.get("k", 60, today, compute)[0] == 3
+        now[0] = 200
+        assert memo_.get("k", 60, today, broken)[0] == 3
+        started.pop()()  # fails, and is logged
+        assert memo_.get("k", 60, today, compute)[0] == 4  # computed by this request
