@@ -3,15 +3,20 @@ behind each figure, CSV exports equal to the pages, and who sees what."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import random
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import delete, func, select, update
 
+from tests import conftest
 from tests.conftest import count_queries, login
 from tests.factories import (
     PASSWORD,
@@ -22,16 +27,24 @@ from tests.factories import (
     make_session,
     make_user,
 )
-from tracker import clock
+from tests.test_schedule import series_data
+from tracker import clock, create_app
 from tracker.db import utcnow
-from tracker.domain import Area, Concern, SeriesStatus
+from tracker.demo import seed_demo
+from tracker.domain import Area, Concern, Endpoint, SeriesStatus
 from tracker.extensions import db
-from tracker.models import TreatmentSeries, TreatmentSession
+from tracker.models import ReviewCalmDays, ReviewPractice, TreatmentSeries, TreatmentSession
 from tracker.models.audit import AuditAction, AuditEvent
+from tracker.portal import operations as portal_operations
+from tracker.review import figures as figures_module
 from tracker.review import queries
 from tracker.review.cache import FiguresCache
 from tracker.review.queries import Filters, Group
+from tracker.rules import StateConflict
 from tracker.scale import seed_scale
+from tracker.series import operations as series_operations
+from tracker.sessions import operations as session_operations
+from tracker.sessions.revisions import REVISABLE_COLUMNS, AreaSetting, SessionDetails
 
 pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
 
@@ -432,3 +445,165 @@ def test_stale_figures_are_served_at_once_while_one_refresh_recomputes_them(app)
         assert memo_.get("k", 60, today, broken)[0] == 3
         started.pop()()  # fails, and is logged
         assert memo_.get("k", 60, today, compute)[0] == 4  # computed by this request
+
+
+SESSION_DATA = {
+    "device": "Test pen", "cartridge": None, "cartridge_lot": None,
+    "anaesthetic_agent": None, "anaesthetic_strength": None, "anaesthetic_minutes": None,
+    "pain_score": 3, "gais_patient": None, "satisfaction": None, "notes": None,
+    "endpoint": next(iter(Endpoint)).value,
+}
+DEPTHS = ("0.25", "0.5", "0.75", "1.0", "1.5", "2.0", "2.5")
+
+
+def _grades(rng) -> dict:
+    return {"immediate_redness": rng.randint(0, 3), "immediate_swelling": rng.randint(0, 3),
+            "gais_clinician": rng.choice([None, None, 1, 2, 3, 4, 5]),
+            "goodman_baron_grade": rng.choice([None, None, 1, 2, 3, 4])}
+
+
+def _areas(rng) -> list[dict]:
+    chosen = rng.sample([Area.CHEEKS, Area.FOREHEAD, Area.CHIN], rng.randint(1, 2))
+    return [{"area": area, "depth_mm": Decimal(rng.choice(DEPTHS)), "passes": 2}
+            for area in chosen]
+
+
+def _note(rng) -> dict:
+    return {"day_after": rng.randint(0, 14), "redness": rng.randint(0, 3),
+            "swelling": rng.randint(0, 3), "reported_by": "clinician", "other_symptom": None,
+            "text": None, "symptoms": []}
+
+
+def assert_stored_figures_are_fresh() -> None:
+    db.session.flush()
+    assert figures_module.stored_figures() == figures_module.computed_figures()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_stored_figures_equal_a_fresh_computation_after_any_mix_of_operations(
+        app, records, seed):
+    """Every write that changes what the review counts rewrites the series' stored rows:
+    sessions logged (some late, before others), edited and amended, notes by clinicians
+    and patients' diary entries and their corrections, interval windows edited, series
+    completed and discontinued, sessions signed."""
+    rng = random.Random(seed)
+    with records():
+        leads = [make_user("practitioner"), make_user("practitioner")]
+        patient_users = [make_user("patient") for _ in range(2)]
+        account = {user.patient_id: user for user in patient_users}
+        today = clock.today()
+        entries: list = []
+        done: set[str] = set()
+        for _ in range(70):
+            series_all = list(db.session.scalars(select(TreatmentSeries)))
+            sessions = list(db.session.scalars(select(TreatmentSession)))
+            open_series = [s for s in series_all if s.status.is_open]
+            action = rng.choice(["create", "log", "log", "log", "note", "note", "diary",
+                                 "revise", "edit", "complete", "discontinue", "sign"])
+            actor = rng.choice(leads)
+            if action == "create" or not open_series:
+                data = series_data(rng, actor.id, 0)
+                series_operations.create_series(rng.choice(patient_users).patient, data, actor)
+            elif action == "log":
+                series = rng.choice(open_series)
+                day = today - timedelta(days=rng.choice([rng.randint(0, 10),
+                                                         rng.randint(0, 300)]))
+                moment = clock.from_local(datetime.combine(day, time(rng.randint(8, 18))))
+                session_operations.log_session(
+                    series, {**SESSION_DATA, **_grades(rng), "practitioner_id": actor.id},
+                    moment, _areas(rng), [], [], actor)
+            elif action == "note" and sessions:
+                session_operations.add_note(rng.choice(sessions), _note(rng), actor)
+            elif action == "diary" and sessions:
+                recent = [s for s in sessions if 0 <= portal_operations.day_after(s) <= 14]
+                if entries and rng.random() < 0.4:
+                    note = rng.choice(entries)
+                    portal_operations.update_entry(
+                        note, {**_note(rng), "symptoms": []}, note.recorded_by)
+                elif recent:
+                    session = rng.choice(recent)
+                    entries.append(portal_operations.record_entry(
+                        session, _note(rng), account[session.series.patient_id]))
+            elif action == "revise" and sessions:
+                session = rng.choice(sessions)
+                author = session.practitioner
+                columns = {name: getattr(session, name) for name in REVISABLE_COLUMNS}
+                columns.update(_grades(rng))
+                kept = [AreaSetting(row.area, Decimal(rng.choice(DEPTHS)), row.passes)
+                        for row in session.areas]
+                if not session.is_signed and len(kept) > 1 and rng.random() < 0.3:
+                    kept.pop()
+                session_operations.revise_session(
+                    session, SessionDetails(columns, kept, []), author,
+                    "Corrected." if session.is_signed else None)
+            elif action == "edit":
+                series = rng.choice(open_series)
+                series_operations.update_series(
+                    series, series_data(rng, series.lead_practitioner_id,
+                                        series.sessions_done), actor)
+            elif action == "complete":
+                series = rng.choice(open_series)
+                if series.sessions_done:
+                    series_operations.complete_series(series, today, series.sessions_done,
+                                                      "Done.", actor)
+            elif action == "discontinue":
+                series_operations.discontinue_series(rng.choice(open_series), "Moved.",
+                                                     today, actor)
+            elif action == "sign" and sessions:
+                session = rng.choice(sessions)
+                if not session.is_signed:
+                    with contextlib.suppress(StateConflict):  # a grade still missing
+                        session_operations.sign_session(session, session.practitioner)
+            done.add(action)
+            assert_stored_figures_are_fresh()
+        stored = figures_module.stored_figures()
+    assert all(stored.values()), "the mix stored rows of every kind"
+    assert {"log", "note", "diary", "revise", "edit"} <= done
+
+
+def test_rebuild_figures_repairs_rows_written_outside_the_app(app, clinic, runner):
+    with app.app_context():
+        kept = figures_module.stored_figures()
+        db.session.execute(delete(ReviewPractice))
+        db.session.execute(update(ReviewCalmDays).values(days=ReviewCalmDays.days + 1000))
+        db.session.commit()
+        assert figures_module.stored_figures() != kept
+    result = runner.invoke(args=["review", "rebuild-figures"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert figures_module.stored_figures() == kept == figures_module.computed_figures()
+
+
+@pytest.fixture(params=conftest.BACKENDS)
+def empty_database(request, tmp_path):
+    """The URL of a database with no tables at all."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    schema = f"{conftest.PG_SCHEMA}_review_migration"
+    conftest.reset_postgres_schema(schema)
+    try:
+        yield conftest.postgres_url(schema)
+    finally:
+        conftest.drop_postgres_schema(schema)
+
+
+def test_the_migration_fills_what_the_app_stores(empty_database, tmp_path):
+    """r18c fills the review figures in SQL from the sessions and notes already logged; it
+    equals what the app's own writes store (the demo clinic)."""
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        try:
+            upgrade()
+            seed_demo(date(2026, 11, 25))
+            db.session.commit()
+            written = figures_module.stored_figures()
+            assert all(written.values())
+            assert written == figures_module.computed_figures()
+            db.session.remove()
+            downgrade(revision="r18_recall_followups")
+            upgrade()
+            assert figures_module.stored_figures() == written
+        finally:
+            db.session.remove()
+            db.engine.dispose()

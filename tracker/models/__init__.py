@@ -7,6 +7,7 @@ from tracker.models.invitations import SignupLink
 from tracker.models.notes import NoteSymptom, PostSessionNote
 from tracker.models.patients import Patient
 from tracker.models.recall import ContactAttempt, ContactOutcome, FollowUpAssessment
+from tracker.models.review import ReviewCalmDays, ReviewPractice, ReviewSeriesOutcome
 from tracker.models.screening import (
     PatientAllergy,
     PatientConsent,
@@ -35,6 +36,9 @@ __all__ = [
     "PatientAllergy",
     "PatientConsent",
     "PostSessionNote",
+    "ReviewCalmDays",
+    "ReviewPractice",
+    "ReviewSeriesOutcome",
     "SeriesArea",
     "SessionArea",
     "SessionConfirmation",

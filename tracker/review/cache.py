@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from tracker import clock
 
@@ -115,12 +115,17 @@ class FiguresCache:
 
 
 def memo(key: Hashable, compute: Callable[[], T]) -> tuple[T, datetime]:
-    """``compute()`` through the app's memo, for ``REVIEW_CACHE_SECONDS``; a background
-    refresh runs in an application context of its own (its own database session)."""
+    """``compute()`` through the app's memo, for ``REVIEW_CACHE_SECONDS``.
+
+    A background refresh runs in a context of its own (its own database session): a GET
+    of the same page, so that on SQLite it reads a snapshot as the page itself does
+    instead of taking the write lock (tracker.db begins every transaction outside a
+    read-only request IMMEDIATE)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    path = request.path
 
     def in_app_context(work: Callable[[], T]) -> T:
-        with app.app_context():
+        with app.test_request_context(path, method="GET"):
             return work()
 
     return _cache(app).get(key, app.config["REVIEW_CACHE_SECONDS"], clock.today(), compute,

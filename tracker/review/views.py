@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import click
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -17,13 +18,14 @@ from tracker.authz import staff_required
 from tracker.charts import Chart, Line, line_chart
 from tracker.csv_export import csv_response
 from tracker.domain import Concern, Role
+from tracker.extensions import db
 from tracker.forms import parse_whole_number, query_day
 from tracker.models.audit import AuditObject
 from tracker.pagination import page_arg
 from tracker.review import queries
 from tracker.review.cache import memo
+from tracker.review.figures import DEPTH_BANDS, rebuild_figures
 from tracker.review.queries import (
-    DEPTH_BANDS,
     DUE_HEADER,
     FIGURES,
     SERIES_HEADER,
@@ -212,6 +214,15 @@ def lapsed() -> str:
 def _audit_export() -> None:
     """Each download is one row of the audit trail (the route says which list)."""
     audit.record(audit.AuditAction.EXPORT, object_type=AuditObject.PAGE)
+
+
+@bp.cli.command("rebuild-figures")
+def rebuild_figures_command() -> None:
+    """Recompute every series' stored review figures from its sessions and notes, e.g.
+    after rows were written outside the app; safe to run at any time."""
+    rebuild_figures()
+    db.session.commit()
+    click.echo("Rebuilt the review figures of every series.")
 
 
 @bp.get("/review/series.csv")
