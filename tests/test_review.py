@@ -607,3 +607,34 @@ def test_the_migration_fills_what_the_app_stores(empty_database, tmp_path):
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def kpi(page: str, label: str) -> str:
+    found = re.search(rf'<span class="kpi-value">([^<]*)</span><span class="kpi-label">{label}<',
+                      page)
+    assert found, label
+    return found.group(1)
+
+
+@pytest.mark.parametrize("app_config", [{"REVIEW_CACHE_SECONDS": 60}])
+def test_a_stale_dashboard_is_shown_once_more_while_it_is_refreshed(
+        app, clinic, client, login_as, records):
+    now = [0.0]
+    # The refresh runs at once (in the request) instead of in a thread of its own.
+    app.extensions["review_figures"] = FiguresCache(spawn=lambda work: work(),
+                                                    monotonic=lambda: now[0])
+    login_as(clinic.manager)
+    first = client.get("/review").get_data(as_text=True)
+    assert kpi(first, "Discontinued") == "1"
+    with records() as session:
+        series_operations.discontinue_series(
+            session.get(TreatmentSeries, clinic.ids["B"]), "Moved away.", clock.today(),
+            clinic.manager)
+    assert kpi(client.get("/review").get_data(as_text=True), "Discontinued") == "1"
+    now[0] = 61
+    stale = client.get("/review").get_data(as_text=True)
+    assert kpi(stale, "Discontinued") == "1", "the last figures, at once"
+    fresh = client.get("/review").get_data(as_text=True)
+    assert kpi(fresh, "Discontinued") == "2"
+    links = re.compile(r'href="([^"]+)"')
+    assert set(links.findall(fresh)) == set(links.findall(first))

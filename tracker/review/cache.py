@@ -118,14 +118,14 @@ def memo(key: Hashable, compute: Callable[[], T]) -> tuple[T, datetime]:
     """``compute()`` through the app's memo, for ``REVIEW_CACHE_SECONDS``.
 
     A background refresh runs in a context of its own (its own database session): a GET
-    of the same page, so that on SQLite it reads a snapshot as the page itself does
-    instead of taking the write lock (tracker.db begins every transaction outside a
-    read-only request IMMEDIATE)."""
+    of the same page at the same root (its links are built as the page's own), so that on
+    SQLite it reads a snapshot as the page itself does instead of taking the write lock
+    (tracker.db begins every transaction outside a read-only request IMMEDIATE)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    path = request.path
+    path, base_url = request.path, request.url_root
 
     def in_app_context(work: Callable[[], T]) -> T:
-        with app.test_request_context(path, method="GET"):
+        with app.test_request_context(path, base_url=base_url, method="GET"):
             return work()
 
     return _cache(app).get(key, app.config["REVIEW_CACHE_SECONDS"], clock.today(), compute,

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -153,14 +154,22 @@ def _dashboard() -> str:
     today, due_soon = _context()
     rows = current_app.config["REVIEW_DASHBOARD_ROWS"]
 
-    figures, computed_at = memo(("dashboard", filters, rows), lambda: queries.dashboard(
-        filters, today, due_soon, rows, with_practitioners=filters.own_id is None))
+    def figures_html() -> Markup:
+        """The figures, rendered: they are kept rendered, so that a page served from the
+        memo only renders its header and filters."""
+        figures = queries.dashboard(filters, today, due_soon, rows,
+                                    with_practitioners=filters.own_id is None)
+        return Markup(render_template(  # noqa: S704 - a template's autoescaped output
+            "review/_figures.html", figures=figures, args=filters.query_args(),
+            mine=filters.own_id is not None, overdue=figures.overdue, lapsed=figures.lapsed,
+            chart=funnel_chart(figures.funnel, figures.steps) if figures.funnel else None,
+            bands=DEPTH_BANDS, groups=list(Group)))
+
+    body, computed_at = memo(("dashboard", filters, rows), figures_html)
     return render_template(
-        "review/dashboard.html", figures=figures, filters=filters, errors=errors,
-        computed_at=computed_at,
-        practitioners=practitioners, args=filters.query_args(), overdue=figures.overdue,
-        lapsed=figures.lapsed, chart=funnel_chart(figures.funnel, figures.steps) if figures.funnel
-        else None, bands=DEPTH_BANDS, concerns=list(Concern), groups=list(Group),
+        "review/dashboard.html", body=body, filters=filters, errors=errors,
+        computed_at=computed_at, practitioners=practitioners, args=filters.query_args(),
+        concerns=list(Concern), groups=list(Group),
     )
 
 
