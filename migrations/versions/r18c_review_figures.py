@@ -1,7 +1,7 @@
 """Manager review figures stored per series (issue 18): each practitioner's sessions,
 flags and intervals in a series, the distribution of days to calm redness by depth band,
-and the series' last clinician GAIS and Goodman & Baron grade; filled from the sessions
-and notes already logged
+and the series' last clinician GAIS and Goodman & Baron grade, filled from the sessions
+and notes already logged; indexes for the review's lists of series, newest start first
 
 The fill is plain SQL, by the rules of tracker.review.figures at this revision: a session
 is flagged when its immediate redness or swelling is severe (3), or a note grades redness
@@ -120,10 +120,16 @@ def upgrade():
     sa.ForeignKeyConstraint(['series_id'], ['treatment_series.id'], name=op.f('fk_review_calm_days_series_id_treatment_series'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('series_id', 'band', 'days', name=op.f('pk_review_calm_days'))
     )
+    op.create_index('ix_treatment_series_review_status_start', 'treatment_series',
+                    ['status', 'start_on', 'id'], unique=False)
+    op.create_index('ix_treatment_series_review_start', 'treatment_series',
+                    ['start_on', 'id'], unique=False)
     _fill(op.get_bind())
 
 
 def downgrade():
+    op.drop_index('ix_treatment_series_review_start', table_name='treatment_series')
+    op.drop_index('ix_treatment_series_review_status_start', table_name='treatment_series')
     op.drop_table('review_calm_days')
     op.drop_table('review_practice')
     op.drop_table('review_series_outcomes')

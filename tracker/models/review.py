@@ -10,10 +10,11 @@ Sessions' signatures and adverse events are not stored: the review counts them l
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey
+from sqlalchemy import CheckConstraint, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
+from tracker.models.series import TreatmentSeries
 
 
 class ReviewSeriesOutcome(db.Model):
@@ -64,3 +65,10 @@ class ReviewCalmDays(db.Model):
     band: Mapped[int] = mapped_column(primary_key=True)
     days: Mapped[int] = mapped_column(primary_key=True)
     sessions: Mapped[int]
+
+
+#: The review's lists of series, newest start first: of a status (a group's list), and of
+#: the whole clinic (series started), read in index order a page at a time.
+Index("ix_treatment_series_review_status_start", TreatmentSeries.status,
+      TreatmentSeries.start_on, TreatmentSeries.id)
+Index("ix_treatment_series_review_start", TreatmentSeries.start_on, TreatmentSeries.id)

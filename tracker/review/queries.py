@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    Date,
     Select,
     and_,
     case,
@@ -53,7 +54,7 @@ from tracker.models import (
 )
 from tracker.pagination import Page, paginate
 from tracker.series.progress import DueState
-from tracker.series.queries import classified_open_series
+from tracker.series.queries import OPEN_STATUSES, due_conditions
 from tracker.sessions.queries import UNSIGNED_AFTER
 
 
@@ -113,12 +114,33 @@ class Filters:
         return bool(self.query_args())
 
 
-def scoped_series(filters: Filters, today: date, due_soon_days: int) -> CTE:
-    """Every series in scope with its group, due state, sessions done and last session day.
+def narrowed_to(wanted: Group | DueState, today: date, due_soon_days: int) -> list[Any]:
+    """A condition on the series row that every series of a group (or due state) meets:
+    what the group's CASE says, written so that an index reads it (the status, or the
+    stored schedule's range for the due state). Narrows a scope; never widens it."""
+    series = TreatmentSeries
+    if wanted is Group.COMPLETED:
+        return [series.status == SeriesStatus.COMPLETED]
+    if wanted is Group.DISCONTINUED:
+        return [series.status == SeriesStatus.DISCONTINUED]
+    if wanted is Group.ACTIVE:
+        return [series.status.in_(OPEN_STATUSES)]
+    if isinstance(wanted, DueState):
+        return [due_conditions(today, due_soon_days)[wanted]]
+    return [due_conditions(today, due_soon_days)[DueState.LAPSED]]
+
+
+def scoped_series(filters: Filters, today: date, due_soon_days: int,
+                  narrow: Group | DueState | None = None) -> CTE:
+    """Every series in scope with its group, due state, sessions done and last session day
+    (only those of the group or due state ``narrow``, when given).
 
     A CTE, so that one statement may read it more than once."""
     series = TreatmentSeries
     conditions: list[Any] = []
+    for wanted in (filters.status, narrow):
+        if wanted is not None:
+            conditions.extend(narrowed_to(wanted, today, due_soon_days))
     if filters.start_from is not None:
         conditions.append(series.start_on >= filters.start_from)
     if filters.start_to is not None:
@@ -127,11 +149,19 @@ def scoped_series(filters: Filters, today: date, due_soon_days: int) -> CTE:
         conditions.append(series.concern == filters.concern)
     if filters.lead_id is not None:
         conditions.append(series.lead_practitioner_id == filters.lead_id)
-    classified = classified_open_series(filters.lead_id, today, due_soon_days)
+    # The due state of an open series by the rules of classified_open_series (the ranges
+    # of due_conditions over the stored schedule), read on the row itself rather than
+    # joined, so that a condition on the schedule reads its index.
+    is_open = series.status.in_(OPEN_STATUSES)
+    due = due_conditions(today, due_soon_days)
+    state = case((is_open, case(*[(condition, value.value) for value, condition in due.items()
+                                  if value is not DueState.NOT_DUE],
+                                else_=DueState.NOT_DUE.value)))
+    closes_on = case((is_open, func.coalesce(series.next_closes_on, literal(today, Date()))))
     group = case(
         (series.status == SeriesStatus.COMPLETED, Group.COMPLETED.value),
         (series.status == SeriesStatus.DISCONTINUED, Group.DISCONTINUED.value),
-        (classified.c.state == DueState.LAPSED.value, Group.LAPSED.value),
+        (state == DueState.LAPSED.value, Group.LAPSED.value),
         else_=Group.ACTIVE.value,
     )
     if filters.status is not None:
@@ -148,13 +178,13 @@ def scoped_series(filters: Filters, today: date, due_soon_days: int) -> CTE:
             series.start_on.label("start_on"),
             series.baseline_goodman_baron.label("baseline_gb"),
             group.label("grp"),
-            classified.c.state.label("state"),
-            classified.c.closes_on.label("closes_on"),
+            state.label("state"),
+            closes_on.label("closes_on"),
+            series.next_closes_on.label("next_closes_on"),
             # Stored on the row by tracker.series.schedule.refresh_schedule.
             series.sessions_done.label("done"),
             series.last_session_on.label("last_on"),
         )
-        .outerjoin(classified, classified.c.series_id == series.id)
         .where(*conditions)
         .cte("scoped")
     )
@@ -288,7 +318,8 @@ def dashboard(filters: Filters, today: date, due_soon_days: int, rows: int = 5,
     on_time, practitioners = _sessions_by_practitioner(scoped, tally.by_lead)
 
     def first_rows(state: DueState, total: int) -> Page:
-        items = list(db.session.execute(_due_list(scoped, state, today).limit(rows)).all())
+        narrowed = scoped_series(filters, today, due_soon_days, state)
+        items = list(db.session.execute(_due_list(narrowed, state, today).limit(rows)).all())
         return Page(items=items, page=1, per_page=rows, total=total)
 
     return Dashboard(
@@ -474,18 +505,20 @@ def _due_list(scoped: CTE, state: DueState, today: date) -> Select[Any]:
         .join(Patient, Patient.id == scoped.c.patient_id)
         .join(lead, lead.c.id == scoped.c.lead_id)
         .where(scoped.c.state == state.value)
-        .order_by(scoped.c.closes_on, scoped.c.series_id)
+        # An overdue or lapsed series has a window: the day it closes is the stored one,
+        # so the overdue list reads the schedule's index in order.
+        .order_by(scoped.c.next_closes_on, scoped.c.series_id)
     )
 
 
 def due_list(filters: Filters, state: DueState, today: date, due_soon_days: int) -> Select[Any]:
     """Overdue (or lapsed) series in scope, longest past their window first."""
-    return _due_list(scoped_series(filters, today, due_soon_days), state, today)
+    return _due_list(scoped_series(filters, today, due_soon_days, state), state, today)
 
 
 def due_page(filters: Filters, state: DueState, today: date, due_soon_days: int,
              page: int, per_page: int) -> Page:
-    scoped = scoped_series(filters, today, due_soon_days)
+    scoped = scoped_series(filters, today, due_soon_days, state)
     return paginate(_due_list(scoped, state, today), page, per_page,
                     count=select(scoped.c.series_id).where(scoped.c.state == state.value))
 
@@ -599,7 +632,9 @@ def figure_condition(scoped: CTE, choice: FigureChoice) -> Any:
 
 def _figure_series(filters: Filters, choice: FigureChoice, today: date,
                    due_soon_days: int) -> tuple[CTE, Select[Any]]:
-    scoped = scoped_series(filters, today, due_soon_days)
+    narrow = (Group(choice.code) if choice.code in {group.value for group in Group}
+              else DueState.OVERDUE if choice.code == "overdue" else None)
+    scoped = scoped_series(filters, today, due_soon_days, narrow)
     statement = (
         select(scoped.c.series_id, scoped.c.grp, scoped.c.state, scoped.c.done,
                scoped.c.last_on)
