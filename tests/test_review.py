@@ -43,6 +43,8 @@ from tracker.review.queries import Filters, Group
 from tracker.rules import StateConflict
 from tracker.scale import seed_scale
 from tracker.series import operations as series_operations
+from tracker.series.progress import DueState
+from tracker.series.queries import classified_open_series
 from tracker.sessions import operations as session_operations
 from tracker.sessions.revisions import REVISABLE_COLUMNS, AreaSetting, SessionDetails
 
@@ -638,3 +640,23 @@ def test_a_stale_dashboard_is_shown_once_more_while_it_is_refreshed(
     assert kpi(fresh, "Discontinued") == "2"
     links = re.compile(r'href="([^"]+)"')
     assert set(links.findall(fresh)) == set(links.findall(first))
+
+
+def test_due_lists_hold_the_series_today_classifies_so(app, records):
+    """The overdue and lapsed lists read the stored schedule's ranges: they hold exactly
+    the series tracker.series.queries classifies overdue and lapsed, in a synthetic clinic
+    with series in every state."""
+    with records():
+        seed_scale(60, seed=3)
+    with app.app_context():
+        today = clock.today()
+        classified = classified_open_series(None, today, 7)
+        for state in (DueState.OVERDUE, DueState.LAPSED):
+            listed = [row.series_id for row in db.session.execute(
+                queries.due_list(Filters(), state, today, 7))]
+            expected = set(db.session.scalars(
+                select(classified.c.series_id).where(classified.c.state == state.value)))
+            assert expected and sorted(listed) == sorted(expected), state
+            page = queries.due_page(Filters(), state, today, 7, 1, 10)
+            assert page.total == len(expected)
+            assert [row.series_id for row in page.items] == listed[:10]

@@ -115,9 +115,10 @@ class Filters:
 
 
 def narrowed_to(wanted: Group | DueState, today: date, due_soon_days: int) -> list[Any]:
-    """A condition on the series row that every series of a group (or due state) meets:
-    what the group's CASE says, written so that an index reads it (the status, or the
-    stored schedule's range for the due state). Narrows a scope; never widens it."""
+    """A condition on the series row that every series of a group (or due state) meets,
+    written so that an index reads it (the status, or the stored schedule's range).
+    Narrows a scope; never widens it. For a due state it is the state's own condition
+    (tracker.series.queries.due_conditions), met by exactly the series in that state."""
     series = TreatmentSeries
     if wanted is Group.COMPLETED:
         return [series.status == SeriesStatus.COMPLETED]
@@ -319,7 +320,7 @@ def dashboard(filters: Filters, today: date, due_soon_days: int, rows: int = 5,
 
     def first_rows(state: DueState, total: int) -> Page:
         narrowed = scoped_series(filters, today, due_soon_days, state)
-        items = list(db.session.execute(_due_list(narrowed, state, today).limit(rows)).all())
+        items = list(db.session.execute(_due_list(narrowed, today).limit(rows)).all())
         return Page(items=items, page=1, per_page=rows, total=total)
 
     return Dashboard(
@@ -492,7 +493,10 @@ EXPORT_CHUNK = 500
 
 # Lists -----------------------------------------------------------------------------------
 
-def _due_list(scoped: CTE, state: DueState, today: date) -> Select[Any]:
+def _due_list(scoped: CTE, today: date) -> Select[Any]:
+    """The series of ``scoped``, a scope narrowed to a due state (:func:`narrowed_to`):
+    its condition is the state's own (due_conditions' ranges exclude each other), so no
+    CASE over the state filters them again, and the planner sees how many rows match."""
     lead = User.__table__.alias("lead")
     since = func.coalesce(scoped.c.last_on, scoped.c.start_on)
     return (
@@ -504,7 +508,6 @@ def _due_list(scoped: CTE, state: DueState, today: date) -> Select[Any]:
                days_between(since, literal(today)).label("days_since"))
         .join(Patient, Patient.id == scoped.c.patient_id)
         .join(lead, lead.c.id == scoped.c.lead_id)
-        .where(scoped.c.state == state.value)
         # An overdue or lapsed series has a window: the day it closes is the stored one,
         # so the overdue list reads the schedule's index in order.
         .order_by(scoped.c.next_closes_on, scoped.c.series_id)
@@ -513,14 +516,13 @@ def _due_list(scoped: CTE, state: DueState, today: date) -> Select[Any]:
 
 def due_list(filters: Filters, state: DueState, today: date, due_soon_days: int) -> Select[Any]:
     """Overdue (or lapsed) series in scope, longest past their window first."""
-    return _due_list(scoped_series(filters, today, due_soon_days, state), state, today)
+    return _due_list(scoped_series(filters, today, due_soon_days, state), today)
 
 
 def due_page(filters: Filters, state: DueState, today: date, due_soon_days: int,
              page: int, per_page: int) -> Page:
     scoped = scoped_series(filters, today, due_soon_days, state)
-    return paginate(_due_list(scoped, state, today), page, per_page,
-                    count=select(scoped.c.series_id).where(scoped.c.state == state.value))
+    return paginate(_due_list(scoped, today), page, per_page, count=select(scoped.c.series_id))
 
 
 DUE_HEADER = ("series_id", "chart_number", "patient", "concern", "lead_practitioner",
