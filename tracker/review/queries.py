@@ -114,6 +114,11 @@ class Filters:
         return bool(self.query_args())
 
 
+#: Groups whose :func:`narrowed_to` condition holds for exactly their series: the status,
+#: or (lapsed) a lapse day passed, which only an open series has (a CHECK of the schedule).
+EXACT_GROUPS = frozenset({Group.COMPLETED, Group.DISCONTINUED, Group.LAPSED})
+
+
 def narrowed_to(wanted: Group | DueState, today: date, due_soon_days: int) -> list[Any]:
     """A condition on the series row that every series of a group (or due state) meets,
     written so that an index reads it (the status, or the stored schedule's range).
@@ -165,7 +170,7 @@ def scoped_series(filters: Filters, today: date, due_soon_days: int,
         (state == DueState.LAPSED.value, Group.LAPSED.value),
         else_=Group.ACTIVE.value,
     )
-    if filters.status is not None:
+    if filters.status is not None and filters.status not in EXACT_GROUPS:
         conditions.append(group == filters.status.value)
     return (
         select(
@@ -633,17 +638,22 @@ def figure_condition(scoped: CTE, choice: FigureChoice) -> Any:
 
 
 def _figure_series(filters: Filters, choice: FigureChoice, today: date,
-                   due_soon_days: int) -> tuple[CTE, Select[Any]]:
+                   due_soon_days: int) -> tuple[Select[Any], Select[Any]]:
+    """The series behind a figure, newest start first, and a statement of their ids (to
+    count them). A group's or the overdue figure's scope is narrowed to it; when that
+    condition is exact, nothing else filters them (and the planner sees how many)."""
     narrow = (Group(choice.code) if choice.code in {group.value for group in Group}
               else DueState.OVERDUE if choice.code == "overdue" else None)
     scoped = scoped_series(filters, today, due_soon_days, narrow)
+    exact = narrow is DueState.OVERDUE or narrow in EXACT_GROUPS
+    condition = true() if exact else figure_condition(scoped, choice)
     statement = (
         select(scoped.c.series_id, scoped.c.grp, scoped.c.state, scoped.c.done,
                scoped.c.last_on)
-        .where(figure_condition(scoped, choice))
+        .where(condition)
         .order_by(scoped.c.start_on.desc(), scoped.c.series_id.desc())
     )
-    return scoped, statement
+    return statement, select(scoped.c.series_id).where(condition)
 
 
 @dataclass(frozen=True)
@@ -739,9 +749,8 @@ def _details(rows: Sequence[Any]) -> list[SeriesRow]:
 def series_page(filters: Filters, choice: FigureChoice, today: date, due_soon_days: int,
                 page: int, per_page: int) -> Page:
     """One page of the series behind a figure, each with its figures (four statements)."""
-    scoped, statement = _figure_series(filters, choice, today, due_soon_days)
-    found = paginate(statement, page, per_page,
-                     count=select(scoped.c.series_id).where(figure_condition(scoped, choice)))
+    statement, ids = _figure_series(filters, choice, today, due_soon_days)
+    found = paginate(statement, page, per_page, count=ids)
     found.items = _details(found.items)
     return found
 
@@ -749,7 +758,7 @@ def series_page(filters: Filters, choice: FigureChoice, today: date, due_soon_da
 def series_export(filters: Filters, choice: FigureChoice, today: date,
                   due_soon_days: int) -> Iterator[tuple[Any, ...]]:
     """Every series behind a figure as CSV rows, read in chunks as the download goes."""
-    _, statement = _figure_series(filters, choice, today, due_soon_days)
+    statement, _ = _figure_series(filters, choice, today, due_soon_days)
     result = db.session.execute(statement.execution_options(yield_per=EXPORT_CHUNK))
     for chunk in result.partitions():
         rows = list(chunk)
