@@ -1,5 +1,8 @@
 """The figures of the manager review, each an aggregate statement over the series in
-scope: a fixed number of statements whatever the clinic's size.
+scope: a fixed number of statements whatever the clinic's size. Figures of sessions and
+notes are summed from the rows stored per series (:mod:`tracker.review.figures`), not
+recomputed from every session of the clinic; signatures and adverse events, which are
+few, are counted live.
 
 **Scope.** A series is in scope when its start date lies in the chosen period and it
 matches the concern, lead practitioner and status filters (a practitioner's "My figures"
@@ -311,10 +314,11 @@ class Dashboard:
 
 def dashboard(filters: Filters, today: date, due_soon_days: int, rows: int = 5,
               with_practitioners: bool = True) -> Dashboard:
-    """Every figure of the dashboard in seven statements, whatever the clinic's size:
+    """Every figure of the dashboard in eight statements, whatever the clinic's size:
     the series in scope by group (with the funnel and the overdue count), the sessions
-    by practitioner (with the on-time rate), outcomes, redness medians, the first rows of
-    the overdue and lapsed lists, and the practitioners' names."""
+    by practitioner (with the on-time rate; their adverse events and unsigned sessions),
+    outcomes, redness medians, the first rows of the overdue and lapsed lists, and the
+    practitioners' names."""
     scoped = scoped_series(filters, today, due_soon_days)
     tally = _tally_series(scoped)
     concerns = {concern: ConcernFigures(concern, tally.by_concern.get(concern, GroupCounts()))
@@ -748,7 +752,7 @@ def _details(rows: Sequence[Any]) -> list[SeriesRow]:
 
 def series_page(filters: Filters, choice: FigureChoice, today: date, due_soon_days: int,
                 page: int, per_page: int) -> Page:
-    """One page of the series behind a figure, each with its figures (four statements)."""
+    """One page of the series behind a figure, each with its figures (three statements)."""
     statement, ids = _figure_series(filters, choice, today, due_soon_days)
     found = paginate(statement, page, per_page, count=ids)
     found.items = _details(found.items)
