@@ -37,6 +37,7 @@ from tracker.models import (
     User,
 )
 from tracker.passwords import hash_password
+from tracker.review.figures import refresh_series_figures
 from tracker.series.schedule import refresh_schedule
 
 PASSWORD = "correct-horse-battery"
@@ -129,7 +130,7 @@ def make_session(series: TreatmentSeries, performed_at: datetime | None = None,
     ]
     db.session.add(session)
     refresh_schedule(session.series)
-    db.session.flush()
+    refresh_series_figures(session.series.id)
     return session
 
 
@@ -145,7 +146,7 @@ def make_note(session: TreatmentSession, day_after: int = 1, **fields: Any) -> P
     values.update(fields)
     note = PostSessionNote(**values)
     db.session.add(note)
-    db.session.flush()
+    refresh_series_figures(note.session.series_id)
     return note
 
 

@@ -3,15 +3,20 @@ behind each figure, CSV exports equal to the pages, and who sees what."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import random
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import delete, func, select, update
 
+from tests import conftest
 from tests.conftest import count_queries, login
 from tests.factories import (
     PASSWORD,
@@ -22,15 +27,26 @@ from tests.factories import (
     make_session,
     make_user,
 )
-from tracker import clock
+from tests.test_schedule import series_data
+from tracker import clock, create_app
 from tracker.db import utcnow
-from tracker.domain import Area, Concern, SeriesStatus
+from tracker.demo import seed_demo
+from tracker.domain import Area, Concern, Endpoint, SeriesStatus
 from tracker.extensions import db
-from tracker.models import TreatmentSeries, TreatmentSession
+from tracker.models import ReviewCalmDays, ReviewPractice, TreatmentSeries, TreatmentSession
 from tracker.models.audit import AuditAction, AuditEvent
+from tracker.portal import operations as portal_operations
+from tracker.review import figures as figures_module
 from tracker.review import queries
+from tracker.review.cache import FiguresCache
 from tracker.review.queries import Filters, Group
+from tracker.rules import StateConflict
 from tracker.scale import seed_scale
+from tracker.series import operations as series_operations
+from tracker.series.progress import DueState
+from tracker.series.queries import classified_open_series
+from tracker.sessions import operations as session_operations
+from tracker.sessions.revisions import REVISABLE_COLUMNS, AreaSetting, SessionDetails
 
 pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
 
@@ -391,3 +407,256 @@ def test_figures_are_kept_a_minute_per_scope_and_say_when_they_were_computed(
     login(practitioner, clinic.other.email, PASSWORD)
     mine = practitioner.get("/review/mine").get_data(as_text=True)
     assert "CaseD" not in mine and "My figures" in mine
+
+
+def test_stale_figures_are_served_at_once_while_one_refresh_recomputes_them(app):
+    """Past their time (or on a new clinic day) the figures shown are the last ones, with
+    when they were computed; one refresh is started, not one per request, and a refresh
+    that fails leaves the next request to compute afresh."""
+    now = [0.0]
+    started: list = []
+    memo_ = FiguresCache(spawn=started.append, monotonic=lambda: now[0])
+    results = iter(range(1, 100))
+    today = date(2026, 6, 1)
+
+    def compute() -> int:
+        return next(results)
+
+    with app.app_context():
+        first, first_at = memo_.get("k", 60, today, compute)
+        assert first == 1 and started == []
+        now[0] = 59
+        assert memo_.get("k", 60, today, compute) == (1, first_at)
+        now[0] = 61
+        assert memo_.get("k", 60, today, compute) == (1, first_at)  # stale, served at once
+        assert memo_.get("k", 60, today, compute) == (1, first_at)
+        assert len(started) == 1, "one refresh at a time"
+        started.pop()()  # the refresh runs
+        value, refreshed_at = memo_.get("k", 60, today, compute)
+        assert value == 2 and refreshed_at >= first_at and started == []
+        # A new clinic day makes the figures stale however recent they are.
+        assert memo_.get("k", 60, today + timedelta(days=1), compute)[0] == 2
+        assert len(started) == 1
+
+        def broken() -> int:
+            raise RuntimeError("database away")
+
+        memo_.clear()
+        assert memo_.get("k", 60, today, compute)[0] == 3
+        now[0] = 200
+        assert memo_.get("k", 60, today, broken)[0] == 3
+        started.pop()()  # fails, and is logged
+        assert memo_.get("k", 60, today, compute)[0] == 4  # computed by this request
+
+
+SESSION_DATA = {
+    "device": "Test pen", "cartridge": None, "cartridge_lot": None,
+    "anaesthetic_agent": None, "anaesthetic_strength": None, "anaesthetic_minutes": None,
+    "pain_score": 3, "gais_patient": None, "satisfaction": None, "notes": None,
+    "endpoint": next(iter(Endpoint)).value,
+}
+DEPTHS = ("0.25", "0.5", "0.75", "1.0", "1.5", "2.0", "2.5")
+
+
+def _grades(rng) -> dict:
+    return {"immediate_redness": rng.randint(0, 3), "immediate_swelling": rng.randint(0, 3),
+            "gais_clinician": rng.choice([None, None, 1, 2, 3, 4, 5]),
+            "goodman_baron_grade": rng.choice([None, None, 1, 2, 3, 4])}
+
+
+def _areas(rng) -> list[dict]:
+    chosen = rng.sample([Area.CHEEKS, Area.FOREHEAD, Area.CHIN], rng.randint(1, 2))
+    return [{"area": area, "depth_mm": Decimal(rng.choice(DEPTHS)), "passes": 2}
+            for area in chosen]
+
+
+def _note(rng) -> dict:
+    return {"day_after": rng.randint(0, 14), "redness": rng.randint(0, 3),
+            "swelling": rng.randint(0, 3), "reported_by": "clinician", "other_symptom": None,
+            "text": None, "symptoms": []}
+
+
+def assert_stored_figures_are_fresh() -> None:
+    db.session.flush()
+    assert figures_module.stored_figures() == figures_module.computed_figures()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_stored_figures_equal_a_fresh_computation_after_any_mix_of_operations(
+        app, records, seed):
+    """Every write that changes what the review counts rewrites the series' stored rows:
+    sessions logged (some late, before others), edited and amended, notes by clinicians
+    and patients' diary entries and their corrections, interval windows edited, series
+    completed and discontinued, sessions signed."""
+    rng = random.Random(seed)
+    with records():
+        leads = [make_user("practitioner"), make_user("practitioner")]
+        patient_users = [make_user("patient") for _ in range(2)]
+        account = {user.patient_id: user for user in patient_users}
+        today = clock.today()
+        entries: list = []
+        done: set[str] = set()
+        for _ in range(70):
+            series_all = list(db.session.scalars(select(TreatmentSeries)))
+            sessions = list(db.session.scalars(select(TreatmentSession)))
+            open_series = [s for s in series_all if s.status.is_open]
+            action = rng.choice(["create", "log", "log", "log", "note", "note", "diary",
+                                 "revise", "edit", "complete", "discontinue", "sign"])
+            actor = rng.choice(leads)
+            if action == "create" or not open_series:
+                data = series_data(rng, actor.id, 0)
+                series_operations.create_series(rng.choice(patient_users).patient, data, actor)
+            elif action == "log":
+                series = rng.choice(open_series)
+                day = today - timedelta(days=rng.choice([rng.randint(0, 10),
+                                                         rng.randint(0, 300)]))
+                moment = clock.from_local(datetime.combine(day, time(rng.randint(8, 18))))
+                session_operations.log_session(
+                    series, {**SESSION_DATA, **_grades(rng), "practitioner_id": actor.id},
+                    moment, _areas(rng), [], [], actor)
+            elif action == "note" and sessions:
+                session_operations.add_note(rng.choice(sessions), _note(rng), actor)
+            elif action == "diary" and sessions:
+                recent = [s for s in sessions if 0 <= portal_operations.day_after(s) <= 14]
+                if entries and rng.random() < 0.4:
+                    note = rng.choice(entries)
+                    portal_operations.update_entry(
+                        note, {**_note(rng), "symptoms": []}, note.recorded_by)
+                elif recent:
+                    session = rng.choice(recent)
+                    entries.append(portal_operations.record_entry(
+                        session, _note(rng), account[session.series.patient_id]))
+            elif action == "revise" and sessions:
+                session = rng.choice(sessions)
+                author = session.practitioner
+                columns = {name: getattr(session, name) for name in REVISABLE_COLUMNS}
+                columns.update(_grades(rng))
+                kept = [AreaSetting(row.area, Decimal(rng.choice(DEPTHS)), row.passes)
+                        for row in session.areas]
+                if not session.is_signed and len(kept) > 1 and rng.random() < 0.3:
+                    kept.pop()
+                session_operations.revise_session(
+                    session, SessionDetails(columns, kept, []), author,
+                    "Corrected." if session.is_signed else None)
+            elif action == "edit":
+                series = rng.choice(open_series)
+                series_operations.update_series(
+                    series, series_data(rng, series.lead_practitioner_id,
+                                        series.sessions_done), actor)
+            elif action == "complete":
+                series = rng.choice(open_series)
+                if series.sessions_done:
+                    series_operations.complete_series(series, today, series.sessions_done,
+                                                      "Done.", actor)
+            elif action == "discontinue":
+                series_operations.discontinue_series(rng.choice(open_series), "Moved.",
+                                                     today, actor)
+            elif action == "sign" and sessions:
+                session = rng.choice(sessions)
+                if not session.is_signed:
+                    with contextlib.suppress(StateConflict):  # a grade still missing
+                        session_operations.sign_session(session, session.practitioner)
+            done.add(action)
+            assert_stored_figures_are_fresh()
+        stored = figures_module.stored_figures()
+    assert all(stored.values()), "the mix stored rows of every kind"
+    assert {"log", "note", "diary", "revise", "edit"} <= done
+
+
+def test_rebuild_figures_repairs_rows_written_outside_the_app(app, clinic, runner):
+    with app.app_context():
+        kept = figures_module.stored_figures()
+        db.session.execute(delete(ReviewPractice))
+        db.session.execute(update(ReviewCalmDays).values(days=ReviewCalmDays.days + 1000))
+        db.session.commit()
+        assert figures_module.stored_figures() != kept
+    result = runner.invoke(args=["review", "rebuild-figures"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert figures_module.stored_figures() == kept == figures_module.computed_figures()
+
+
+@pytest.fixture(params=conftest.BACKENDS)
+def empty_database(request, tmp_path):
+    """The URL of a database with no tables at all."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    schema = f"{conftest.PG_SCHEMA}_review_migration"
+    conftest.reset_postgres_schema(schema)
+    try:
+        yield conftest.postgres_url(schema)
+    finally:
+        conftest.drop_postgres_schema(schema)
+
+
+def test_the_migration_fills_what_the_app_stores(empty_database, tmp_path):
+    """r18c fills the review figures in SQL from the sessions and notes already logged; it
+    equals what the app's own writes store (the demo clinic)."""
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        try:
+            upgrade()
+            seed_demo(date(2026, 11, 25))
+            db.session.commit()
+            written = figures_module.stored_figures()
+            assert all(written.values())
+            assert written == figures_module.computed_figures()
+            db.session.remove()
+            downgrade(revision="r18_recall_followups")
+            upgrade()
+            assert figures_module.stored_figures() == written
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def kpi(page: str, label: str) -> str:
+    found = re.search(rf'<span class="kpi-value">([^<]*)</span><span class="kpi-label">{label}<',
+                      page)
+    assert found, label
+    return found.group(1)
+
+
+@pytest.mark.parametrize("app_config", [{"REVIEW_CACHE_SECONDS": 60}])
+def test_a_stale_dashboard_is_shown_once_more_while_it_is_refreshed(
+        app, clinic, client, login_as, records):
+    now = [0.0]
+    # The refresh runs at once (in the request) instead of in a thread of its own.
+    app.extensions["review_figures"] = FiguresCache(spawn=lambda work: work(),
+                                                    monotonic=lambda: now[0])
+    login_as(clinic.manager)
+    first = client.get("/review").get_data(as_text=True)
+    assert kpi(first, "Discontinued") == "1"
+    with records() as session:
+        series_operations.discontinue_series(
+            session.get(TreatmentSeries, clinic.ids["B"]), "Moved away.", clock.today(),
+            clinic.manager)
+    assert kpi(client.get("/review").get_data(as_text=True), "Discontinued") == "1"
+    now[0] = 61
+    stale = client.get("/review").get_data(as_text=True)
+    assert kpi(stale, "Discontinued") == "1", "the last figures, at once"
+    fresh = client.get("/review").get_data(as_text=True)
+    assert kpi(fresh, "Discontinued") == "2"
+    links = re.compile(r'href="([^"]+)"')
+    assert set(links.findall(fresh)) == set(links.findall(first))
+
+
+def test_due_lists_hold_the_series_today_classifies_so(app, records):
+    """The overdue and lapsed lists read the stored schedule's ranges: they hold exactly
+    the series tracker.series.queries classifies overdue and lapsed, in a synthetic clinic
+    with series in every state."""
+    with records():
+        seed_scale(60, seed=3)
+    with app.app_context():
+        today = clock.today()
+        classified = classified_open_series(None, today, 7)
+        for state in (DueState.OVERDUE, DueState.LAPSED):
+            listed = [row.series_id for row in db.session.execute(
+                queries.due_list(Filters(), state, today, 7))]
+            expected = set(db.session.scalars(
+                select(classified.c.series_id).where(classified.c.state == state.value)))
+            assert expected and sorted(listed) == sorted(expected), state
+            page = queries.due_page(Filters(), state, today, 7, 1, 10)
+            assert page.total == len(expected)
+            assert [row.series_id for row in page.items] == listed[:10]

@@ -51,6 +51,7 @@ from tracker.models import (
     TreatmentSession,
     User,
 )
+from tracker.review.figures import rebuild_figures
 from tracker.series.progress import LAPSE_TARGET_INTERVALS
 from tracker.series.schedule import refresh_schedule
 
@@ -190,6 +191,7 @@ def seed_demo(today: date | None = None) -> bool:
             refresh_schedule(series)
     db.session.flush()
     _recall_demo(patients, staff, today)
+    rebuild_figures()
     return True
 
 

@@ -49,6 +49,7 @@ from tracker.models import (
 )
 from tracker.passwords import hash_password
 from tracker.recall.follow_up_days import follow_up_days_of
+from tracker.review.figures import rebuild_figures
 from tracker.series.progress import compute_schedule
 
 BENCH_PASSWORD = "scale-bench-2026"  # noqa: S105 - synthetic clinic only; refused in production
@@ -205,6 +206,7 @@ def seed_scale(
             progress(done)
     batch.flush()
     _reset_sequences(tables)
+    rebuild_figures()
     if not manifest.patient_id:
         manifest.patient_id = db.session.scalar(
             select(User.patient_id).where(User.email == BENCH_PATIENT)

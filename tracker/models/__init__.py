@@ -12,6 +12,7 @@ from tracker.models.recall import (
     FollowUpAssessment,
     FollowUpDay,
 )
+from tracker.models.review import ReviewCalmDays, ReviewPractice, ReviewSeriesOutcome
 from tracker.models.screening import (
     PatientAllergy,
     PatientConsent,
@@ -41,6 +42,9 @@ __all__ = [
     "PatientAllergy",
     "PatientConsent",
     "PostSessionNote",
+    "ReviewCalmDays",
+    "ReviewPractice",
+    "ReviewSeriesOutcome",
     "SeriesArea",
     "SessionArea",
     "SessionConfirmation",

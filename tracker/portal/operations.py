@@ -10,6 +10,7 @@ from tracker.domain import Reporter, Symptom
 from tracker.extensions import db
 from tracker.models import NoteSymptom, PostSessionNote, TreatmentSession, User
 from tracker.portal.rules import ensure_diary_open, ensure_entry_editable
+from tracker.review.figures import refresh_series_figures
 
 
 def day_after(session: TreatmentSession) -> int:
@@ -38,6 +39,7 @@ def record_entry(session: TreatmentSession, data: dict[str, Any], patient_user: 
                            signed_by=patient_user, signed_at=now)
     _fill(note, data)
     db.session.add(note)
+    refresh_series_figures(session.series_id)
     return note
 
 
@@ -49,4 +51,5 @@ def update_entry(note: PostSessionNote, data: dict[str, Any], patient_user: User
     db.session.flush()
     _fill(note, data)
     note.signed_at = utcnow()
+    refresh_series_figures(note.session.series_id)
 

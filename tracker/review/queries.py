@@ -1,5 +1,8 @@
 """The figures of the manager review, each an aggregate statement over the series in
-scope: a fixed number of statements whatever the clinic's size.
+scope: a fixed number of statements whatever the clinic's size. Figures of sessions and
+notes are summed from the rows stored per series (:mod:`tracker.review.figures`), not
+recomputed from every session of the clinic; signatures and adverse events, which are
+few, are counted live.
 
 **Scope.** A series is in scope when its start date lies in the chosen period and it
 matches the concern, lead practitioner and status filters (a practitioner's "My figures"
@@ -26,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
-    ColumnElement,
+    Date,
     Select,
     and_,
     case,
@@ -34,27 +37,27 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    literal_column,
-    or_,
     select,
     true,
+    union_all,
 )
 
 from tracker.db import days_between, utcnow
-from tracker.domain import Concern, Role, SeriesStatus
+from tracker.domain import PLANNED_SESSIONS_MAX, Concern, Role, SeriesStatus
 from tracker.extensions import db
 from tracker.models import (
     AdverseEvent,
     Patient,
-    PostSessionNote,
-    SessionArea,
+    ReviewCalmDays,
+    ReviewPractice,
+    ReviewSeriesOutcome,
     TreatmentSeries,
     TreatmentSession,
     User,
 )
 from tracker.pagination import Page, paginate
 from tracker.series.progress import DueState
-from tracker.series.queries import classified_open_series
+from tracker.series.queries import OPEN_STATUSES, due_conditions
 from tracker.sessions.queries import UNSIGNED_AFTER
 
 
@@ -79,31 +82,6 @@ class Group(enum.StrEnum):
 #: The groups that ended one way or another: the completion rate's denominator.
 ENDED = (Group.COMPLETED, Group.DISCONTINUED, Group.LAPSED)
 
-
-@dataclass(frozen=True)
-class DepthBand:
-    number: int
-    label: str
-    #: The band holds depths above ``above_mm`` (None: any) up to ``up_to_mm`` included.
-    up_to_mm: str
-
-
-#: Needle depth bands for the redness figure, by the session's deepest area. Depths under
-#: 0.25 mm (the chart's shallowest setting) fall in the first band.
-DEPTH_BANDS = (
-    DepthBand(1, "0.25–0.5 mm", "0.5"),
-    DepthBand(2, "0.5–1.0 mm", "1.0"),
-    DepthBand(3, "1.0–1.5 mm", "1.5"),
-    DepthBand(4, "1.5–2.0 mm", "2.0"),
-    DepthBand(5, "2.0–3.0 mm", "3.0"),
-)
-
-#: A reaction is flagged when a grade is severe (3) right after the session, or a note
-#: still grades redness or swelling moderate (2) or worse past the longest downtime
-#: expected for the session's deepest setting (tracker.domain.expected_downtime).
-SEVERE_GRADE = 3
-PERSISTENT_GRADE = 2
-MILD_GRADE = 1
 
 
 @dataclass(frozen=True)
@@ -139,12 +117,39 @@ class Filters:
         return bool(self.query_args())
 
 
-def scoped_series(filters: Filters, today: date, due_soon_days: int) -> CTE:
-    """Every series in scope with its group, due state, sessions done and last session day.
+#: Groups whose :func:`narrowed_to` condition holds for exactly their series: the status,
+#: or (lapsed) a lapse day passed, which only an open series has (a CHECK of the schedule).
+EXACT_GROUPS = frozenset({Group.COMPLETED, Group.DISCONTINUED, Group.LAPSED})
+
+
+def narrowed_to(wanted: Group | DueState, today: date, due_soon_days: int) -> list[Any]:
+    """A condition on the series row that every series of a group (or due state) meets,
+    written so that an index reads it (the status, or the stored schedule's range).
+    Narrows a scope; never widens it. For a due state it is the state's own condition
+    (tracker.series.queries.due_conditions), met by exactly the series in that state."""
+    series = TreatmentSeries
+    if wanted is Group.COMPLETED:
+        return [series.status == SeriesStatus.COMPLETED]
+    if wanted is Group.DISCONTINUED:
+        return [series.status == SeriesStatus.DISCONTINUED]
+    if wanted is Group.ACTIVE:
+        return [series.status.in_(OPEN_STATUSES)]
+    if isinstance(wanted, DueState):
+        return [due_conditions(today, due_soon_days)[wanted]]
+    return [due_conditions(today, due_soon_days)[DueState.LAPSED]]
+
+
+def scoped_series(filters: Filters, today: date, due_soon_days: int,
+                  narrow: Group | DueState | None = None) -> CTE:
+    """Every series in scope with its group, due state, sessions done and last session day
+    (only those of the group or due state ``narrow``, when given).
 
     A CTE, so that one statement may read it more than once."""
     series = TreatmentSeries
     conditions: list[Any] = []
+    for wanted in (filters.status, narrow):
+        if wanted is not None:
+            conditions.extend(narrowed_to(wanted, today, due_soon_days))
     if filters.start_from is not None:
         conditions.append(series.start_on >= filters.start_from)
     if filters.start_to is not None:
@@ -153,14 +158,22 @@ def scoped_series(filters: Filters, today: date, due_soon_days: int) -> CTE:
         conditions.append(series.concern == filters.concern)
     if filters.lead_id is not None:
         conditions.append(series.lead_practitioner_id == filters.lead_id)
-    classified = classified_open_series(filters.lead_id, today, due_soon_days)
+    # The due state of an open series by the rules of classified_open_series (the ranges
+    # of due_conditions over the stored schedule), read on the row itself rather than
+    # joined, so that a condition on the schedule reads its index.
+    is_open = series.status.in_(OPEN_STATUSES)
+    due = due_conditions(today, due_soon_days)
+    state = case((is_open, case(*[(condition, value.value) for value, condition in due.items()
+                                  if value is not DueState.NOT_DUE],
+                                else_=DueState.NOT_DUE.value)))
+    closes_on = case((is_open, func.coalesce(series.next_closes_on, literal(today, Date()))))
     group = case(
         (series.status == SeriesStatus.COMPLETED, Group.COMPLETED.value),
         (series.status == SeriesStatus.DISCONTINUED, Group.DISCONTINUED.value),
-        (classified.c.state == DueState.LAPSED.value, Group.LAPSED.value),
+        (state == DueState.LAPSED.value, Group.LAPSED.value),
         else_=Group.ACTIVE.value,
     )
-    if filters.status is not None:
+    if filters.status is not None and filters.status not in EXACT_GROUPS:
         conditions.append(group == filters.status.value)
     return (
         select(
@@ -174,96 +187,16 @@ def scoped_series(filters: Filters, today: date, due_soon_days: int) -> CTE:
             series.start_on.label("start_on"),
             series.baseline_goodman_baron.label("baseline_gb"),
             group.label("grp"),
-            classified.c.state.label("state"),
-            classified.c.closes_on.label("closes_on"),
+            state.label("state"),
+            closes_on.label("closes_on"),
+            series.next_closes_on.label("next_closes_on"),
             # Stored on the row by tracker.series.schedule.refresh_schedule.
             series.sessions_done.label("done"),
             series.last_session_on.label("last_on"),
         )
-        .outerjoin(classified, classified.c.series_id == series.id)
         .where(*conditions)
         .cte("scoped")
     )
-
-
-# Per-session expressions, correlated to TreatmentSession ----------------------------------
-
-def _max_depth() -> Any:
-    return (select(func.max(SessionArea.depth_mm))
-            .where(SessionArea.session_id == TreatmentSession.id)
-            .correlate(TreatmentSession).scalar_subquery())
-
-
-def _mm(text: str) -> Any:
-    # A constant of the code, inline: SQLite's driver takes no Decimal parameters.
-    return literal_column(text)
-
-
-def _longest_downtime(depth: Any) -> Any:
-    """Days of the longest downtime expected for a depth (tracker.domain.expected_downtime:
-    up to 0.5 mm 3 days, up to 1.5 mm 5, deeper 7); None without a depth."""
-    return case((depth <= _mm("0.5"), 3), (depth <= _mm("1.5"), 5), (depth.is_not(None), 7))
-
-
-def _session_depths() -> Any:
-    """Each session's deepest needle setting."""
-    return (select(SessionArea.session_id, func.max(SessionArea.depth_mm).label("depth"))
-            .group_by(SessionArea.session_id).subquery("depths"))
-
-
-def _flagged(depth: Any) -> ColumnElement[bool]:
-    """The SQL-countable reaction flag of a session (see PERSISTENT_GRADE), correlated to
-    TreatmentSession (for a page of series; the dashboard joins aggregates instead)."""
-    late_note = exists().where(
-        PostSessionNote.session_id == TreatmentSession.id,
-        PostSessionNote.day_after > _longest_downtime(depth),
-        or_(PostSessionNote.redness >= PERSISTENT_GRADE,
-            PostSessionNote.swelling >= PERSISTENT_GRADE),
-    )
-    return or_(TreatmentSession.immediate_redness >= SEVERE_GRADE,
-               TreatmentSession.immediate_swelling >= SEVERE_GRADE, late_note)
-
-
-def _adverse_count() -> Any:
-    return (select(func.count(AdverseEvent.id))
-            .where(AdverseEvent.session_id == TreatmentSession.id)
-            .correlate(TreatmentSession).scalar_subquery())
-
-
-def _band(depth: Any) -> Any:
-    whens = [(depth <= _mm(band.up_to_mm), band.number) for band in DEPTH_BANDS[:-1]]
-    return case(*whens, (depth.is_not(None), DEPTH_BANDS[-1].number))
-
-
-def _calm_day() -> Any:
-    """The first day after the session a note grades redness mild or none."""
-    return (select(func.min(PostSessionNote.day_after))
-            .where(PostSessionNote.session_id == TreatmentSession.id,
-                   PostSessionNote.redness <= MILD_GRADE)
-            .correlate(TreatmentSession).scalar_subquery())
-
-
-def _intervals(scoped: CTE, where: Sequence[Any] = ()) -> Any:
-    """Sessions of the series in scope with the clinic day of the session before them in
-    the same series (None for a series' first session). Sessions are ordered by when
-    they were performed, not when they were logged."""
-    previous = func.lag(TreatmentSession.performed_on).over(
-        partition_by=TreatmentSession.series_id,
-        order_by=(TreatmentSession.performed_at, TreatmentSession.id))
-    return (
-        select(TreatmentSession.series_id, TreatmentSession.performed_on,
-               previous.label("prev_on"), scoped.c.min_days, scoped.c.max_days)
-        .select_from(TreatmentSession)
-        .join(scoped, scoped.c.series_id == TreatmentSession.series_id)
-        .where(*where)
-        .subquery("intervals")
-    )
-
-
-def _gap_in_window(intervals: Any) -> tuple[Any, Any, Any]:
-    gap = days_between(intervals.c.prev_on, intervals.c.performed_on)
-    return (gap.between(intervals.c.min_days, intervals.c.max_days),
-            gap < intervals.c.min_days, gap > intervals.c.max_days)
 
 
 # Figures ---------------------------------------------------------------------------------
@@ -381,10 +314,11 @@ class Dashboard:
 
 def dashboard(filters: Filters, today: date, due_soon_days: int, rows: int = 5,
               with_practitioners: bool = True) -> Dashboard:
-    """Every figure of the dashboard in seven statements, whatever the clinic's size:
+    """Every figure of the dashboard in eight statements, whatever the clinic's size:
     the series in scope by group (with the funnel and the overdue count), the sessions
-    by practitioner (with the on-time rate), outcomes, redness medians, the first rows of
-    the overdue and lapsed lists, and the practitioners' names."""
+    by practitioner (with the on-time rate; their adverse events and unsigned sessions),
+    outcomes, redness medians, the first rows of the overdue and lapsed lists, and the
+    practitioners' names."""
     scoped = scoped_series(filters, today, due_soon_days)
     tally = _tally_series(scoped)
     concerns = {concern: ConcernFigures(concern, tally.by_concern.get(concern, GroupCounts()))
@@ -394,7 +328,8 @@ def dashboard(filters: Filters, today: date, due_soon_days: int, rows: int = 5,
     on_time, practitioners = _sessions_by_practitioner(scoped, tally.by_lead)
 
     def first_rows(state: DueState, total: int) -> Page:
-        items = list(db.session.execute(_due_list(scoped, state, today).limit(rows)).all())
+        narrowed = scoped_series(filters, today, due_soon_days, state)
+        items = list(db.session.execute(_due_list(narrowed, today).limit(rows)).all())
         return Page(items=items, page=1, per_page=rows, total=total)
 
     return Dashboard(
@@ -416,34 +351,44 @@ class _Tally:
 
 
 def _tally_series(scoped: CTE) -> _Tally:
-    """One statement: series in scope by concern, lead, group, due state, plan length and
-    sessions reached (capped at the plan), with the sessions they hold."""
+    """One statement: series in scope by concern, lead and group, with the sessions they
+    hold, how many are overdue, and for the funnel how many reached each session of their
+    plan (capped at the plan) and every planned session."""
     reached = case((scoped.c.done < scoped.c.planned, scoped.c.done), else_=scoped.c.planned)
-    keys = (scoped.c.concern, scoped.c.lead_id, scoped.c.grp, scoped.c.state,
-            scoped.c.planned, reached)
+
+    def count_of(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    keys = (scoped.c.concern, scoped.c.lead_id, scoped.c.grp)
     rows = db.session.execute(
-        select(*keys, func.count(), func.sum(scoped.c.done)).group_by(*keys)).all()
+        select(*keys, func.count(), func.coalesce(func.sum(scoped.c.done), 0),
+               count_of(scoped.c.state == DueState.OVERDUE.value),
+               count_of(scoped.c.done >= scoped.c.planned), func.max(scoped.c.planned),
+               *[count_of(reached >= step) for step in range(1, PLANNED_SESSIONS_MAX + 1)])
+        .group_by(*keys)).all()
+    steps = max((row[7] for row in rows), default=0)
     total = GroupCounts()
     by_concern: dict[Concern, GroupCounts] = {}
     by_lead: dict[int, GroupCounts] = {}
-    steps = max((row[4] for row in rows), default=0)
     funnel: dict[Concern, FunnelRow] = {}
     overdue = 0
-    for concern, lead_id, group_value, state, planned, got, count, sessions in rows:
+    for concern, lead_id, group_value, count, sessions, late, all_planned, _, *got in rows:
         group = Group(group_value)
-        for counts in (total, by_concern.setdefault(concern, GroupCounts()),
-                       by_lead.setdefault(lead_id, GroupCounts())):
+        if concern not in by_concern:
+            by_concern[concern] = GroupCounts()
+            funnel[concern] = FunnelRow(concern, 0, [0] * steps, 0)
+        if lead_id not in by_lead:
+            by_lead[lead_id] = GroupCounts()
+        for counts in (total, by_concern[concern], by_lead[lead_id]):
             counts.by_group[group] += count
             if group is Group.COMPLETED:
-                counts.completed_sessions += int(sessions or 0)
-        if state == DueState.OVERDUE.value:
-            overdue += count
-        row = funnel.setdefault(concern, FunnelRow(concern, 0, [0] * steps, 0))
+                counts.completed_sessions += int(sessions)
+        overdue += int(late)
+        row = funnel[concern]
         row.started += count
-        for step in range(got):
-            row.reached[step] += count
-        if got == planned:
-            row.all_planned += count
+        row.all_planned += int(all_planned)
+        for step in range(steps):
+            row.reached[step] += int(got[step])
     return _Tally(total, by_concern, by_lead,
                   [funnel[concern] for concern in Concern if concern in funnel], steps,
                   overdue)
@@ -451,64 +396,52 @@ def _tally_series(scoped: CTE) -> _Tally:
 
 def _sessions_by_practitioner(scoped: CTE, by_lead: dict[int, GroupCounts]
                               ) -> tuple[OnTime, list[PractitionerFigures]]:
-    """One statement over the sessions in scope, by who gave them: how many, flagged,
-    adverse events, and their intervals (on time, early, late); then the names."""
-    previous = func.lag(TreatmentSession.performed_on).over(
-        partition_by=TreatmentSession.series_id,
-        order_by=(TreatmentSession.performed_at, TreatmentSession.id))
-    # Each session's deepest setting, last moderate-or-worse note and adverse events, as
-    # joined aggregates (one pass over each table) rather than a probe per session.
-    depths = _session_depths()
-    bad = (select(PostSessionNote.session_id,
-                  func.max(PostSessionNote.day_after).label("last_day"))
-           .where(or_(PostSessionNote.redness >= PERSISTENT_GRADE,
-                      PostSessionNote.swelling >= PERSISTENT_GRADE))
-           .group_by(PostSessionNote.session_id).subquery("bad"))
+    """The sessions in scope by who gave them: how many, flagged, and the intervals they
+    closed (on time, early, late), summed from the rows stored per series and
+    practitioner; then, counted live (both are few), their adverse events and the
+    sessions still unsigned; then the names. Three statements."""
+    practice = ReviewPractice
+    rows = db.session.execute(
+        select(practice.practitioner_id, func.sum(practice.sessions),
+               func.sum(practice.flagged), func.sum(practice.intervals),
+               func.sum(practice.on_time), func.sum(practice.early), func.sum(practice.late))
+        .join(scoped, scoped.c.series_id == practice.series_id)
+        .group_by(practice.practitioner_id)
+    ).all()
+    session = TreatmentSession
+    # From the events to their sessions (by key), not the other way round.
     events = (select(AdverseEvent.session_id, func.count().label("events"))
               .group_by(AdverseEvent.session_id).subquery("events"))
-    flagged = or_(TreatmentSession.immediate_redness >= SEVERE_GRADE,
-                  TreatmentSession.immediate_swelling >= SEVERE_GRADE,
-                  bad.c.last_day > _longest_downtime(depths.c.depth))
-    sessions = (
-        select(TreatmentSession.practitioner_id, TreatmentSession.performed_on,
-               previous.label("prev_on"), scoped.c.min_days, scoped.c.max_days,
-               case((flagged, 1), else_=0).label("flagged"),
-               func.coalesce(events.c.events, 0).label("adverse"),
-               case((and_(TreatmentSession.signed_at.is_(None),
-                          TreatmentSession.performed_at < utcnow() - UNSIGNED_AFTER), 1),
-                    else_=0).label("unsigned"))
-        .select_from(TreatmentSession)
-        .join(scoped, scoped.c.series_id == TreatmentSession.series_id)
-        .outerjoin(depths, depths.c.session_id == TreatmentSession.id)
-        .outerjoin(bad, bad.c.session_id == TreatmentSession.id)
-        .outerjoin(events, events.c.session_id == TreatmentSession.id)
-        .subquery("sessions")
-    )
-    inside, early, late = _gap_in_window(sessions)
-
-    def count_of(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    rows = db.session.execute(
-        select(sessions.c.practitioner_id, func.count(), func.sum(sessions.c.flagged),
-               func.sum(sessions.c.adverse), count_of(sessions.c.prev_on.is_not(None)),
-               count_of(inside), count_of(early), count_of(late),
-               func.sum(sessions.c.unsigned))
-        .group_by(sessions.c.practitioner_id)
-    ).all()
+    adverse = (select(session.practitioner_id, literal("adverse").label("kind"),
+                      func.sum(events.c.events))
+               .select_from(events)
+               .join(session, session.id == events.c.session_id)
+               .join(scoped, scoped.c.series_id == session.series_id)
+               .group_by(session.practitioner_id))
+    unsigned = (select(session.practitioner_id, literal("unsigned").label("kind"),
+                       func.count(session.id))
+                .join(scoped, scoped.c.series_id == session.series_id)
+                .where(session.signed_at.is_(None),
+                       session.performed_at < utcnow() - UNSIGNED_AFTER)
+                .group_by(session.practitioner_id))
+    live: dict[tuple[int, str], int] = {
+        (user_id, kind): count
+        for user_id, kind, count in db.session.execute(union_all(adverse, unsigned)).all()}
     names = dict(db.session.execute(
         select(User.id, User.name).where(User.role == Role.PRACTITIONER)).all())
     figures = {user_id: PractitionerFigures(user_id, name) for user_id, name in names.items()}
     total = OnTime()
-    for user_id, count, flagged, adverse, counted, on_time, early_, late_, unsigned in rows:
+    for user_id, count, flagged, counted, on_time, early, late in rows:
         row = figures.setdefault(user_id, PractitionerFigures(user_id, f"User {user_id}"))
-        row.sessions, row.flagged, row.adverse = count, int(flagged or 0), int(adverse or 0)
-        row.unsigned = int(unsigned or 0)
-        row.on_time = OnTime(counted, on_time, early_, late_)
-        total.counted += counted
-        total.on_time += on_time
-        total.early += early_
-        total.late += late_
+        row.sessions, row.flagged = int(count), int(flagged)
+        row.on_time = OnTime(int(counted), int(on_time), int(early), int(late))
+        total.counted += row.on_time.counted
+        total.on_time += row.on_time.on_time
+        total.early += row.on_time.early
+        total.late += row.on_time.late
+    for (user_id, kind), count in live.items():
+        row = figures.setdefault(user_id, PractitionerFigures(user_id, f"User {user_id}"))
+        setattr(row, kind, int(count))
     for user_id, counts in by_lead.items():
         figures.setdefault(user_id, PractitionerFigures(user_id, f"User {user_id}")).lead = counts
     shown = [row for row in figures.values() if row.sessions or row.lead.started]
@@ -516,34 +449,17 @@ def _sessions_by_practitioner(scoped: CTE, by_lead: dict[int, GroupCounts]
 
 
 def _outcomes(scoped: CTE, concerns: dict[Concern, ConcernFigures]) -> None:
-    """Per concern, in one statement: the mean clinician GAIS at each series' last rated
-    session (GAIS is rated against baseline, 4 = no change), and the mean change in
-    Goodman & Baron grade from the series' baseline to its last graded session."""
-    session = TreatmentSession
-
-    def last_first(column: Any) -> Any:
-        """Number each series' sessions, the latest one holding a value first."""
-        return func.row_number().over(
-            partition_by=session.series_id,
-            order_by=(case((column.is_(None), 1), else_=0), session.performed_at.desc(),
-                      session.id.desc()))
-
-    ranked = (
-        select(scoped.c.concern, session.gais_clinician.label("gais"),
-               (session.goodman_baron_grade - scoped.c.baseline_gb).label("change"),
-               last_first(session.gais_clinician).label("gais_nth"),
-               last_first(session.goodman_baron_grade).label("gb_nth"))
-        .select_from(session)
-        .join(scoped, scoped.c.series_id == session.series_id)
-        .subquery("ranked")
-    )
-    gais = and_(ranked.c.gais_nth == 1, ranked.c.gais.is_not(None))
-    graded = and_(ranked.c.gb_nth == 1, ranked.c.change.is_not(None))
+    """Per concern, in one statement over the outcomes stored per series: the mean
+    clinician GAIS at each series' last rated session (GAIS is rated against baseline,
+    4 = no change), and the mean change in Goodman & Baron grade from the series'
+    baseline to its last graded session."""
+    outcome = ReviewSeriesOutcome
+    change = outcome.last_goodman_baron - scoped.c.baseline_gb
     for concern, gais_count, gais_total, gb_count, gb_total in db.session.execute(
-            select(ranked.c.concern,
-                   func.count(case((gais, 1))), func.sum(case((gais, ranked.c.gais))),
-                   func.count(case((graded, 1))), func.sum(case((graded, ranked.c.change))))
-            .where(or_(gais, graded)).group_by(ranked.c.concern)).all():
+            select(scoped.c.concern, func.count(outcome.last_gais), func.sum(outcome.last_gais),
+                   func.count(change), func.sum(change))
+            .join(scoped, scoped.c.series_id == outcome.series_id)
+            .group_by(scoped.c.concern)).all():
         figures = concerns[concern]
         figures.gais_series, figures.gais_mean = gais_count, _mean(gais_total, gais_count)
         figures.gb_series, figures.gb_change = gb_count, _mean(gb_total, gb_count)
@@ -551,41 +467,33 @@ def _outcomes(scoped: CTE, concerns: dict[Concern, ConcernFigures]) -> None:
 
 def _redness_medians(scoped: CTE, concerns: dict[Concern, ConcernFigures]) -> None:
     """Median of the first day a note grades redness ≤ 1, per concern and depth band,
-    over sessions that have such a note. The median is taken in SQL: rows numbered
-    within their group, the middle one (or the mean of the middle two) kept."""
-    depths = _session_depths()
-    calm = (select(PostSessionNote.session_id,
-                   func.min(PostSessionNote.day_after).label("days"))
-            .where(PostSessionNote.redness <= MILD_GRADE)
-            .group_by(PostSessionNote.session_id).subquery("calm"))
-    # Joined aggregates rather than correlated subqueries: the band's CASE would run the
-    # depth subquery once per branch, and again wherever the planner copies it.
-    per_session = (
-        select(scoped.c.concern, _band(depths.c.depth).label("band"),
-               calm.c.days.label("days"))
-        .select_from(TreatmentSession)
-        .join(scoped, scoped.c.series_id == TreatmentSession.series_id)
-        .join(depths, depths.c.session_id == TreatmentSession.id)
-        .join(calm, calm.c.session_id == TreatmentSession.id)
-        .subquery("per_session")
-    )
-    groups = (per_session.c.concern, per_session.c.band)
-    ranked = (
-        select(per_session.c.concern, per_session.c.band, per_session.c.days,
-               func.row_number().over(partition_by=groups,
-                                      order_by=per_session.c.days).label("nth"),
-               func.count().over(partition_by=groups).label("n"))
-        .where(per_session.c.days.is_not(None), per_session.c.band.is_not(None))
-        .subquery("ranked")
-    )
-    middle = and_(ranked.c.nth >= (ranked.c.n + 1) // 2, ranked.c.nth <= (ranked.c.n + 2) // 2)
-    for concern, band, sessions, total, count in db.session.execute(
-            select(ranked.c.concern, ranked.c.band, func.max(ranked.c.n),
-                   func.sum(ranked.c.days), func.count())
-            .where(middle).group_by(ranked.c.concern, ranked.c.band)).all():
-        days = _mean(total, count)
+    over sessions that have such a note: one statement reads the distribution stored per
+    series (sessions by day), and the median is its middle day (or the mean of the
+    middle two)."""
+    calm = ReviewCalmDays
+    counts: dict[tuple[Concern, int], list[tuple[int, int]]] = {}
+    for concern, band, days, sessions in db.session.execute(
+            select(scoped.c.concern, calm.band, calm.days, func.sum(calm.sessions))
+            .join(scoped, scoped.c.series_id == calm.series_id)
+            .group_by(scoped.c.concern, calm.band, calm.days)
+            .order_by(scoped.c.concern, calm.band, calm.days)).all():
+        counts.setdefault((concern, band), []).append((days, int(sessions)))
+    for (concern, band), distribution in counts.items():
+        total = sum(sessions for _, sessions in distribution)
+        middle = [_nth(distribution, (total + 1) // 2), _nth(distribution, (total + 2) // 2)]
+        days = _mean(sum(middle), len(middle))
         if days is not None:
-            concerns[concern].redness[band] = Median(days, sessions)
+            concerns[concern].redness[band] = Median(days, total)
+
+
+def _nth(distribution: list[tuple[int, int]], nth: int) -> int:
+    """The ``nth`` smallest day (from 1) of a distribution of (day, sessions), by day."""
+    seen = 0
+    for days, sessions in distribution:
+        seen += sessions
+        if seen >= nth:
+            return days
+    raise ValueError(nth)
 
 
 #: Rows fetched at a time (and series per detail statement) while a CSV streams.
@@ -594,7 +502,10 @@ EXPORT_CHUNK = 500
 
 # Lists -----------------------------------------------------------------------------------
 
-def _due_list(scoped: CTE, state: DueState, today: date) -> Select[Any]:
+def _due_list(scoped: CTE, today: date) -> Select[Any]:
+    """The series of ``scoped``, a scope narrowed to a due state (:func:`narrowed_to`):
+    its condition is the state's own (due_conditions' ranges exclude each other), so no
+    CASE over the state filters them again, and the planner sees how many rows match."""
     lead = User.__table__.alias("lead")
     since = func.coalesce(scoped.c.last_on, scoped.c.start_on)
     return (
@@ -606,21 +517,21 @@ def _due_list(scoped: CTE, state: DueState, today: date) -> Select[Any]:
                days_between(since, literal(today)).label("days_since"))
         .join(Patient, Patient.id == scoped.c.patient_id)
         .join(lead, lead.c.id == scoped.c.lead_id)
-        .where(scoped.c.state == state.value)
-        .order_by(scoped.c.closes_on, scoped.c.series_id)
+        # An overdue or lapsed series has a window: the day it closes is the stored one,
+        # so the overdue list reads the schedule's index in order.
+        .order_by(scoped.c.next_closes_on, scoped.c.series_id)
     )
 
 
 def due_list(filters: Filters, state: DueState, today: date, due_soon_days: int) -> Select[Any]:
     """Overdue (or lapsed) series in scope, longest past their window first."""
-    return _due_list(scoped_series(filters, today, due_soon_days), state, today)
+    return _due_list(scoped_series(filters, today, due_soon_days, state), today)
 
 
 def due_page(filters: Filters, state: DueState, today: date, due_soon_days: int,
              page: int, per_page: int) -> Page:
-    scoped = scoped_series(filters, today, due_soon_days)
-    return paginate(_due_list(scoped, state, today), page, per_page,
-                    count=select(scoped.c.series_id).where(scoped.c.state == state.value))
+    scoped = scoped_series(filters, today, due_soon_days, state)
+    return paginate(_due_list(scoped, today), page, per_page, count=select(scoped.c.series_id))
 
 
 DUE_HEADER = ("series_id", "chart_number", "patient", "concern", "lead_practitioner",
@@ -685,15 +596,16 @@ class FigureChoice:
         return {key: str(value) for key, value in args.items() if value is not None}
 
 
-def _session_of_series(scoped: CTE, *conditions: Any) -> Any:
-    return exists().where(TreatmentSession.series_id == scoped.c.series_id, *conditions)
+def _stored(model: Any, scoped: CTE, *conditions: Any) -> Any:
+    return exists().where(model.series_id == scoped.c.series_id, *conditions)
 
 
 def figure_condition(scoped: CTE, choice: FigureChoice) -> Any:
-    """Which series in scope a figure counts."""
+    """Which series in scope a figure counts (per-session figures read the rows stored per
+    series, :mod:`tracker.review.figures`, so each list holds what its figure counted)."""
     code = choice.code
-    by_who = ([TreatmentSession.practitioner_id == choice.who]
-              if choice.who is not None else [])
+    practice, outcome = ReviewPractice, ReviewSeriesOutcome
+    by_who = [practice.practitioner_id == choice.who] if choice.who is not None else []
     if code == "started":
         return true()
     if code in {group.value for group in Group}:
@@ -705,43 +617,47 @@ def figure_condition(scoped: CTE, choice: FigureChoice) -> Any:
     if code == "intervals":
         return scoped.c.done >= 2
     if code == "off_window":
-        intervals = _intervals(scoped)
-        inside, _, _ = _gap_in_window(intervals)
-        return scoped.c.series_id.in_(
-            select(intervals.c.series_id)
-            .where(intervals.c.prev_on.is_not(None), ~inside))
+        return _stored(practice, scoped, practice.early + practice.late > 0)
     if code == "reached" and choice.step is not None:
         return and_(scoped.c.done >= choice.step, scoped.c.planned >= choice.step)
     if code == "all_planned":
         return scoped.c.done >= scoped.c.planned
     if code == "treated_by" and choice.who is not None:
-        return _session_of_series(scoped, *by_who)
+        return _stored(practice, scoped, *by_who)
     if code == "flagged":
-        return _session_of_series(scoped, _flagged(_max_depth()), *by_who)
+        return _stored(practice, scoped, practice.flagged > 0, *by_who)
     if code == "adverse":
+        who = ([TreatmentSession.practitioner_id == choice.who]
+               if choice.who is not None else [])
         return exists().where(AdverseEvent.session_id == TreatmentSession.id,
-                              TreatmentSession.series_id == scoped.c.series_id, *by_who)
+                              TreatmentSession.series_id == scoped.c.series_id, *who)
     if code == "gais":
-        return _session_of_series(scoped, TreatmentSession.gais_clinician.is_not(None))
+        return _stored(outcome, scoped, outcome.last_gais.is_not(None))
     if code == "goodman_baron":
-        return and_(scoped.c.baseline_gb.is_not(None), _session_of_series(
-            scoped, TreatmentSession.goodman_baron_grade.is_not(None)))
+        return and_(scoped.c.baseline_gb.is_not(None),
+                    _stored(outcome, scoped, outcome.last_goodman_baron.is_not(None)))
     if code == "redness" and choice.band is not None:
-        return _session_of_series(scoped, _band(_max_depth()) == choice.band,
-                                  _calm_day().is_not(None))
+        return _stored(ReviewCalmDays, scoped, ReviewCalmDays.band == choice.band)
     return false()
 
 
 def _figure_series(filters: Filters, choice: FigureChoice, today: date,
-                   due_soon_days: int) -> tuple[CTE, Select[Any]]:
-    scoped = scoped_series(filters, today, due_soon_days)
+                   due_soon_days: int) -> tuple[Select[Any], Select[Any]]:
+    """The series behind a figure, newest start first, and a statement of their ids (to
+    count them). A group's or the overdue figure's scope is narrowed to it; when that
+    condition is exact, nothing else filters them (and the planner sees how many)."""
+    narrow = (Group(choice.code) if choice.code in {group.value for group in Group}
+              else DueState.OVERDUE if choice.code == "overdue" else None)
+    scoped = scoped_series(filters, today, due_soon_days, narrow)
+    exact = narrow is DueState.OVERDUE or narrow in EXACT_GROUPS
+    condition = true() if exact else figure_condition(scoped, choice)
     statement = (
         select(scoped.c.series_id, scoped.c.grp, scoped.c.state, scoped.c.done,
                scoped.c.last_on)
-        .where(figure_condition(scoped, choice))
+        .where(condition)
         .order_by(scoped.c.start_on.desc(), scoped.c.series_id.desc())
     )
-    return scoped, statement
+    return statement, select(scoped.c.series_id).where(condition)
 
 
 @dataclass(frozen=True)
@@ -783,81 +699,62 @@ SERIES_HEADER = ("series_id", "chart_number", "patient", "concern", "lead_practi
 
 
 def _details(rows: Sequence[Any]) -> list[SeriesRow]:
-    """The figures of the given series (rows of the figure's list): two statements."""
+    """The figures of the given series (rows of the figure's list), in one statement:
+    the stored outcomes and sums of the stored practice rows, adverse events counted."""
     ids = [row.series_id for row in rows]
     if not ids:
         return []
-    latest = (TreatmentSession.performed_at.desc(), TreatmentSession.id.desc())
+    practice = ReviewPractice
 
-    def last(column: Any) -> Any:
-        return (select(column).where(TreatmentSession.series_id == TreatmentSeries.id,
-                                     column.is_not(None))
-                .order_by(*latest).limit(1).correlate(TreatmentSeries).scalar_subquery())
-
-    def per_session(value: Any) -> Any:
-        return (select(func.coalesce(func.sum(value), 0))
-                .where(TreatmentSession.series_id == TreatmentSeries.id)
+    def practice_sum(column: Any) -> Any:
+        return (select(func.coalesce(func.sum(column), 0))
+                .where(practice.series_id == TreatmentSeries.id)
                 .correlate(TreatmentSeries).scalar_subquery())
 
+    adverse = (select(func.count(AdverseEvent.id))
+               .join(TreatmentSession, TreatmentSession.id == AdverseEvent.session_id)
+               .where(TreatmentSession.series_id == TreatmentSeries.id)
+               .correlate(TreatmentSeries).scalar_subquery())
     lead = User.__table__.alias("lead")
+    outcome = ReviewSeriesOutcome
     facts = {
         row.id: row for row in db.session.execute(
             select(TreatmentSeries.id, Patient.id.label("patient_id"), Patient.first_name,
                    Patient.last_name, Patient.chart_number, TreatmentSeries.concern,
                    lead.c.name.label("lead_name"), TreatmentSeries.start_on,
                    TreatmentSeries.planned_sessions, TreatmentSeries.baseline_goodman_baron,
-                   last(TreatmentSession.gais_clinician).label("last_gais"),
-                   last(TreatmentSession.goodman_baron_grade).label("last_gb"),
-                   per_session(case((_flagged(_max_depth()), 1), else_=0)).label("flagged"),
-                   per_session(_adverse_count()).label("adverse"))
+                   outcome.last_gais, outcome.last_goodman_baron,
+                   practice_sum(practice.intervals).label("intervals"),
+                   practice_sum(practice.on_time).label("on_time"),
+                   practice_sum(practice.flagged).label("flagged"),
+                   adverse.label("adverse"))
             .join(Patient, Patient.id == TreatmentSeries.patient_id)
             .join(lead, lead.c.id == TreatmentSeries.lead_practitioner_id)
+            .outerjoin(outcome, outcome.series_id == TreatmentSeries.id)
             .where(TreatmentSeries.id.in_(ids))
-        ).all()
-    }
-    previous = func.lag(TreatmentSession.performed_on).over(
-        partition_by=TreatmentSession.series_id,
-        order_by=(TreatmentSession.performed_at, TreatmentSession.id))
-    intervals = (
-        select(TreatmentSession.series_id, TreatmentSession.performed_on,
-               previous.label("prev_on"), TreatmentSeries.interval_min_days.label("min_days"),
-               TreatmentSeries.interval_max_days.label("max_days"))
-        .join(TreatmentSeries, TreatmentSeries.id == TreatmentSession.series_id)
-        .where(TreatmentSession.series_id.in_(ids))
-        .subquery("intervals")
-    )
-    inside, _, _ = _gap_in_window(intervals)
-    timing = {
-        series_id: (count, int(on_time))
-        for series_id, count, on_time in db.session.execute(
-            select(intervals.c.series_id, func.count(),
-                   func.sum(case((inside, 1), else_=0)))
-            .where(intervals.c.prev_on.is_not(None))
-            .group_by(intervals.c.series_id)
         ).all()
     }
     result = []
     for row in rows:
         fact = facts[row.series_id]
-        counted, on_time = timing.get(row.series_id, (0, 0))
         result.append(SeriesRow(
             series_id=row.series_id, patient_id=fact.patient_id,
             patient=f"{fact.first_name} {fact.last_name}", chart_number=fact.chart_number,
             concern=fact.concern, lead=fact.lead_name, group=Group(row.grp), state=row.state,
             start_on=fact.start_on, planned=fact.planned_sessions, done=row.done,
-            last_on=row.last_on, intervals=counted, on_time=on_time,
+            last_on=row.last_on, intervals=int(fact.intervals), on_time=int(fact.on_time),
             last_gais=fact.last_gais, baseline_gb=fact.baseline_goodman_baron,
-            last_gb=fact.last_gb, flagged=int(fact.flagged), adverse=int(fact.adverse),
+            last_gb=fact.last_goodman_baron, flagged=int(fact.flagged),
+            adverse=int(fact.adverse),
         ))
     return result
 
 
 def series_page(filters: Filters, choice: FigureChoice, today: date, due_soon_days: int,
                 page: int, per_page: int) -> Page:
-    """One page of the series behind a figure, each with its figures (four statements)."""
-    scoped, statement = _figure_series(filters, choice, today, due_soon_days)
-    found = paginate(statement, page, per_page,
-                     count=select(scoped.c.series_id).where(figure_condition(scoped, choice)))
+    """One page of the series behind a figure, each with its figures (three statements)."""
+    statement, ids = _figure_series(filters, choice, today, due_soon_days)
+    found = paginate(statement, page, per_page, count=ids)
     found.items = _details(found.items)
     return found
 
@@ -865,7 +762,7 @@ def series_page(filters: Filters, choice: FigureChoice, today: date, due_soon_da
 def series_export(filters: Filters, choice: FigureChoice, today: date,
                   due_soon_days: int) -> Iterator[tuple[Any, ...]]:
     """Every series behind a figure as CSV rows, read in chunks as the download goes."""
-    _, statement = _figure_series(filters, choice, today, due_soon_days)
+    statement, _ = _figure_series(filters, choice, today, due_soon_days)
     result = db.session.execute(statement.execution_options(yield_per=EXPORT_CHUNK))
     for chunk in result.partitions():
         rows = list(chunk)

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import click
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -17,13 +19,14 @@ from tracker.authz import staff_required
 from tracker.charts import Chart, Line, line_chart
 from tracker.csv_export import csv_response
 from tracker.domain import Concern, Role
+from tracker.extensions import db
 from tracker.forms import parse_whole_number, query_day
 from tracker.models.audit import AuditObject
 from tracker.pagination import page_arg
 from tracker.review import queries
 from tracker.review.cache import memo
+from tracker.review.figures import DEPTH_BANDS, rebuild_figures
 from tracker.review.queries import (
-    DEPTH_BANDS,
     DUE_HEADER,
     FIGURES,
     SERIES_HEADER,
@@ -151,14 +154,22 @@ def _dashboard() -> str:
     today, due_soon = _context()
     rows = current_app.config["REVIEW_DASHBOARD_ROWS"]
 
-    figures, computed_at = memo(("dashboard", filters, rows), lambda: queries.dashboard(
-        filters, today, due_soon, rows, with_practitioners=filters.own_id is None))
+    def figures_html() -> Markup:
+        """The figures, rendered: they are kept rendered, so that a page served from the
+        memo only renders its header and filters."""
+        figures = queries.dashboard(filters, today, due_soon, rows,
+                                    with_practitioners=filters.own_id is None)
+        return Markup(render_template(  # noqa: S704 - a template's autoescaped output
+            "review/_figures.html", figures=figures, args=filters.query_args(),
+            mine=filters.own_id is not None, overdue=figures.overdue, lapsed=figures.lapsed,
+            chart=funnel_chart(figures.funnel, figures.steps) if figures.funnel else None,
+            bands=DEPTH_BANDS, groups=list(Group)))
+
+    body, computed_at = memo(("dashboard", filters, rows), figures_html)
     return render_template(
-        "review/dashboard.html", figures=figures, filters=filters, errors=errors,
-        computed_at=computed_at,
-        practitioners=practitioners, args=filters.query_args(), overdue=figures.overdue,
-        lapsed=figures.lapsed, chart=funnel_chart(figures.funnel, figures.steps) if figures.funnel
-        else None, bands=DEPTH_BANDS, concerns=list(Concern), groups=list(Group),
+        "review/dashboard.html", body=body, filters=filters, errors=errors,
+        computed_at=computed_at, practitioners=practitioners, args=filters.query_args(),
+        concerns=list(Concern), groups=list(Group),
     )
 
 
@@ -212,6 +223,15 @@ def lapsed() -> str:
 def _audit_export() -> None:
     """Each download is one row of the audit trail (the route says which list)."""
     audit.record(audit.AuditAction.EXPORT, object_type=AuditObject.PAGE)
+
+
+@bp.cli.command("rebuild-figures")
+def rebuild_figures_command() -> None:
+    """Recompute every series' stored review figures from its sessions and notes, e.g.
+    after rows were written outside the app; safe to run at any time."""
+    rebuild_figures()
+    db.session.commit()
+    click.echo("Rebuilt the review figures of every series.")
 
 
 @bp.get("/review/series.csv")

@@ -13,6 +13,7 @@ from tracker import audit
 from tracker.domain import Area, Concern, SeriesStatus
 from tracker.extensions import db
 from tracker.models import Patient, SeriesArea, TreatmentSeries, User
+from tracker.review.figures import refresh_series_figures
 from tracker.rules import (
     ensure_can_complete,
     ensure_patient_active,
@@ -46,6 +47,7 @@ def update_series(series: TreatmentSeries, data: dict[str, Any], actor: User) ->
     ensure_series_changeable(series)
     _apply(series, data)
     refresh_schedule(series)
+    refresh_series_figures(series.id)
     audit.record(audit.AuditAction.UPDATE_SERIES, series, user=actor)
 
 

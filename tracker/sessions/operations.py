@@ -36,6 +36,7 @@ from tracker.models import (
     TreatmentSession,
     User,
 )
+from tracker.review.figures import refresh_series_figures
 from tracker.rules import (
     ensure_can_add_note,
     ensure_can_revise,
@@ -253,6 +254,7 @@ def log_session(
     mark_started(series)
     db.session.add(session)
     refresh_schedule(series)
+    refresh_series_figures(series.id)
     return session
 
 
@@ -272,6 +274,7 @@ def add_note(session: TreatmentSession, data: dict[str, Any], actor: User) -> Po
         symptoms=[NoteSymptom(symptom=Symptom(code)) for code in sorted(set(data["symptoms"]))],
     )
     db.session.add(note)
+    refresh_series_figures(session.series_id)
     return note
 
 
@@ -363,4 +366,5 @@ def revise_session(session: TreatmentSession, details: SessionDetails, actor: Us
         for code, old, new in changes
     ]
     db.session.add_all(revisions)
+    refresh_series_figures(session.series_id)
     return revisions
