@@ -248,3 +248,18 @@ def test_home_when_nothing_is_due(client, login_as, practitioners):
     page = text(client.get("/"))
     assert "No series is due or overdue" in page
     assert "No sessions logged yet." in page
+
+
+@web
+def test_todays_lists_follow_the_clinic_day(app, client, login_as, practitioners,
+                                            clinic_series, monkeypatch):
+    """Today's statements are built once per day and kept (tracker.statements): a new day
+    builds its own, so a series whose window opened overnight is listed as due now."""
+    login_as(practitioners[0])
+    assert "Sam Soon" not in attention_rows(client.get("/?state=due"))
+    assert "Sam Soon" in attention_rows(client.get("/?state=due_soon"))
+    with app.app_context():
+        real_today = clock.today()
+    monkeypatch.setattr(clock, "today", lambda: real_today + timedelta(days=3))
+    assert "Sam Soon" in attention_rows(client.get("/?state=due"))
+    assert "Sam Soon" not in attention_rows(client.get("/?state=due_soon"))

@@ -46,6 +46,7 @@ from tracker.models import (
 from tracker.pagination import Page
 from tracker.series.progress import DueState
 from tracker.series.queries import due_conditions
+from tracker.statements import built_once
 
 #: The states the recall worklist calls about.
 RECALL_STATES = (DueState.OVERDUE, DueState.LAPSED)
@@ -118,6 +119,7 @@ def _latest_contact_id() -> Any:
             .correlate(TreatmentSeries).scalar_subquery())
 
 
+@built_once
 def recall_statement(scope: RecallScope, today: date, limit: int | None = None,
                      offset: int = 0) -> Select[Any]:
     """Overdue and lapsed open series with the patient's phone and the latest contact,
@@ -177,12 +179,17 @@ def recall_statement(scope: RecallScope, today: date, limit: int | None = None,
     )
 
 
+@built_once
+def _recall_count(scope: RecallScope, today: date) -> Select[Any]:
+    return (select(func.count()).select_from(TreatmentSeries)
+            .where(*_recall_conditions(scope, today)))
+
+
 def recall_page(scope: RecallScope, page: int, per_page: int) -> Page:
     """One page of the worklist (two statements: the count, by the schedule's index
     ranges alone, and the page's rows)."""
     today = clock.today()
-    total = db.session.scalar(select(func.count()).select_from(TreatmentSeries)
-                              .where(*_recall_conditions(scope, today))) or 0
+    total = db.session.scalar(_recall_count(scope, today)) or 0
     page = min(max(page, 1), max(1, -(-total // per_page)))
     rows = db.session.execute(recall_statement(scope, today, per_page,
                                                (page - 1) * per_page)).all()
@@ -349,6 +356,7 @@ class FollowUpList:
     by_state: dict[FollowUpState, int | None]
 
 
+@built_once
 def follow_up_list_statement(today: date, practitioner_id: int | None,
                              states: tuple[FollowUpState, ...], limit: int | None = None,
                              offset: int = 0) -> Select[Any]:
@@ -395,14 +403,9 @@ def _counted(practitioner_id: int | None, conditions: list[Any]) -> Any:
             .where(*_lead_scope(practitioner_id), *conditions).scalar_subquery())
 
 
-def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...],
-                   page: int, per_page: int) -> FollowUpList:
-    """One page of follow-ups in ``states``, and how many are due, overdue and done.
-
-    Two statements: the counts (each an index range of stored days, or of the done
-    ones), then the page's rows (the missed list counts itself first). Missed ones are
-    not counted on every visit: that would read the clinic's whole history."""
-    today = clock.today()
+@built_once
+def _follow_up_counts(today: date, practitioner_id: int | None) -> Select[Any]:
+    """How many follow-ups are due, overdue and done (one row)."""
     # Assessments are recorded for completed series only, each of which has its days: the
     # clinic's done ones are all its assessments (a count of the table); a practitioner's
     # are read from their days.
@@ -412,21 +415,38 @@ def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...
             FollowUpDay.series_id == FollowUpAssessment.series_id,
             FollowUpDay.milestone_months == FollowUpAssessment.milestone_months)).where(
             *_lead_scope(practitioner_id))
-    due, overdue, done_count = db.session.execute(select(
+    return select(
         _counted(practitioner_id, [*_undone_in(FollowUpState.DUE, today), _not_assessed()]),
         _counted(practitioner_id, [*_undone_in(FollowUpState.OVERDUE, today),
                                    _not_assessed()]),
         done.scalar_subquery(),
-    )).one()
+    )
+
+
+@built_once
+def _follow_up_total(today: date, practitioner_id: int | None,
+                     states: tuple[FollowUpState, ...]) -> Select[Any]:
+    return select(func.count()).select_from(
+        follow_up_list_statement(today, practitioner_id, states).order_by(None).subquery())
+
+
+def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...],
+                   page: int, per_page: int) -> FollowUpList:
+    """One page of follow-ups in ``states``, and how many are due, overdue and done.
+
+    Two statements: the counts (each an index range of stored days, or of the done
+    ones), then the page's rows (the missed list counts itself first). Missed ones are
+    not counted on every visit: that would read the clinic's whole history."""
+    today = clock.today()
+    due, overdue, done_count = db.session.execute(
+        _follow_up_counts(today, practitioner_id)).one()
     by_state: dict[FollowUpState, int | None] = {
         FollowUpState.DUE: due, FollowUpState.OVERDUE: overdue, FollowUpState.DONE: done_count,
         FollowUpState.MISSED: None}
     known = [by_state[state] for state in states]
     if any(count is None for count in known):
         # The missed ones: counted here, from their stored days.
-        total = db.session.scalar(select(func.count()).select_from(
-            follow_up_list_statement(today, practitioner_id, states).order_by(None)
-            .subquery())) or 0
+        total = db.session.scalar(_follow_up_total(today, practitioner_id, states)) or 0
     else:
         total = sum(count or 0 for count in known)
     page = min(max(page, 1), max(1, -(-total // per_page)))
@@ -438,9 +458,12 @@ def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...
 
 def follow_ups_of_series(series_id: int) -> list[Any]:
     """The three milestones of one completed series, soonest first (one statement)."""
-    return list(db.session.execute(
-        follow_up_statement(clock.today(), series_id=series_id)
-        .order_by(FollowUpDay.milestone_months)).all())
+    return list(db.session.execute(_series_follow_ups(clock.today(), series_id)).all())
+
+
+@built_once
+def _series_follow_ups(today: date, series_id: int) -> Select[Any]:
+    return follow_up_statement(today, series_id=series_id).order_by(FollowUpDay.milestone_months)
 
 
 FOLLOW_UP_CSV_HEADER = ("Patient", "Chart number", "Phone", "Concern", "Lead practitioner",
@@ -478,6 +501,7 @@ def _lot_uses(lot: str) -> Any:
     return union_all(cartridges, products).subquery("uses")
 
 
+@built_once
 def lot_statement(lot: str, limit: int | None = None, offset: int = 0) -> Select[Any]:
     """Every use of ``lot`` with its session, patient and practitioner, newest first
     (``limit`` of them from ``offset``). The order is decided on the uses and their
@@ -522,11 +546,10 @@ class LotSummary:
     uses: int = 0
 
 
-def lot_summary(lot: str) -> LotSummary:
-    """How many sessions, patients and practitioners used the lot, and how many uses the
-    trace lists (one statement)."""
+@built_once
+def _lot_summary_statement(lot: str) -> Select[Any]:
     uses = _lot_uses(lot)
-    sessions, patients, practitioners, count = db.session.execute(
+    return (
         select(
             func.count(func.distinct(uses.c.session_id)),
             func.count(func.distinct(TreatmentSeries.patient_id)),
@@ -536,7 +559,14 @@ def lot_summary(lot: str) -> LotSummary:
         .select_from(uses)
         .join(TreatmentSession, TreatmentSession.id == uses.c.session_id)
         .join(TreatmentSeries, TreatmentSeries.id == TreatmentSession.series_id)
-    ).one()
+    )
+
+
+def lot_summary(lot: str) -> LotSummary:
+    """How many sessions, patients and practitioners used the lot, and how many uses the
+    trace lists (one statement)."""
+    sessions, patients, practitioners, count = db.session.execute(
+        _lot_summary_statement(lot)).one()
     return LotSummary(sessions, patients, practitioners, count)
 
 

@@ -10,6 +10,7 @@ from flask import abort, current_app
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Select,
     Subquery,
     and_,
     case,
@@ -33,6 +34,7 @@ from tracker.models import (
 from tracker.models.audit import AuditObject
 from tracker.series.progress import DueState, Progress, stored_progress
 from tracker.sessions.queries import session_details
+from tracker.statements import built_once
 
 
 def progress_of(series: TreatmentSeries) -> Progress:
@@ -192,6 +194,41 @@ def _in_state_key(series: AttentionSeries, state: DueState) -> tuple[Any, ...]:
     return tuple(getattr(series, column.key) for column in _in_state_order(state))
 
 
+@built_once
+def _attention_counts(today: date, due_soon: int, practitioner_id: int | None) -> Select[Any]:
+    """How many open series are in each of Today's states (one row, a column per state)."""
+    conditions = due_conditions(today, due_soon)
+    scope = _lead_scope(practitioner_id)
+    return select(*[
+        select(func.count()).select_from(TreatmentSeries)
+        .where(conditions[s], *scope).scalar_subquery().label(s.value)
+        for s in ATTENTION_STATES
+    ])
+
+
+@built_once
+def _attention_rows(today: date, due_soon: int, practitioner_id: int | None,
+                    parts: tuple[tuple[DueState, int, int], ...]) -> Select[Any]:
+    """The series of a page of Today's list, as rows: ``parts`` says how many of each
+    state (limit, offset) the page holds, each picked in its index's order."""
+    conditions = due_conditions(today, due_soon)
+    scope = _lead_scope(practitioner_id)
+    picked = [select(TreatmentSeries.id).where(conditions[s], *scope)
+              .order_by(*_in_state_order(s)).limit(limit).offset(offset).subquery()
+              for s, limit, offset in parts]
+    chosen = [select(subquery.c.id) for subquery in picked]
+    ids = union_all(*chosen) if len(chosen) > 1 else (
+        chosen[0] if chosen else select(TreatmentSeries.id).where(false()))
+    series = TreatmentSeries
+    return (select(series.id, Patient.first_name, Patient.last_name, Patient.chart_number,
+                   series.concern, User.name, series.status, series.planned_sessions,
+                   series.start_on, series.interval_target_days, series.sessions_done,
+                   series.last_session_on, series.next_opens_on, series.next_closes_on,
+                   series.lapses_on)
+            .join(series.patient).join(series.lead_practitioner)
+            .where(series.id.in_(ids)))
+
+
 def series_needing_attention(
     practitioner_id: int | None = None,
     state: DueState | None = None,
@@ -207,13 +244,7 @@ def series_needing_attention(
     page's series, picked per state with ``LIMIT``/``OFFSET`` in index order."""
     today = clock.today()
     due_soon = current_app.config["DUE_SOON_DAYS"]
-    conditions = due_conditions(today, due_soon)
-    scope = _lead_scope(practitioner_id)
-    counted = db.session.execute(select(*[
-        select(func.count()).select_from(TreatmentSeries)
-        .where(conditions[s], *scope).scalar_subquery().label(s.value)
-        for s in ATTENTION_STATES
-    ])).one()
+    counted = db.session.execute(_attention_counts(today, due_soon, practitioner_id)).one()
     by_state = {s: getattr(counted, s.value) for s in ATTENTION_STATES}
     wanted = [state] if state in ATTENTION_STATES else list(ATTENTION_STATES)
     total = sum(by_state[s] for s in wanted)
@@ -225,14 +256,8 @@ def series_needing_attention(
     for s in wanted:
         low, high = max(first, position), min(last, position + by_state[s])
         if low < high:
-            picked = (select(TreatmentSeries.id).where(conditions[s], *scope)
-                      .order_by(*_in_state_order(s)).limit(high - low).offset(low - position)
-                      .subquery())
-            parts.append(select(picked.c.id))
+            parts.append((s, high - low, low - position))
         position += by_state[s]
-    chosen = union_all(*parts) if len(parts) > 1 else (
-        parts[0] if parts else select(TreatmentSeries.id).where(false()))
-    series = TreatmentSeries
     loaded = [
         AttentionSeries(row.id, f"{row.first_name} {row.last_name}", row.chart_number,
                         row.concern, row.name, row.status, row.planned_sessions,
@@ -240,14 +265,7 @@ def series_needing_attention(
                         row.last_session_on, row.next_opens_on, row.next_closes_on,
                         row.lapses_on)
         for row in db.session.execute(
-            select(series.id, Patient.first_name, Patient.last_name, Patient.chart_number,
-                   series.concern, User.name, series.status, series.planned_sessions,
-                   series.start_on, series.interval_target_days, series.sessions_done,
-                   series.last_session_on, series.next_opens_on, series.next_closes_on,
-                   series.lapses_on)
-            .join(series.patient).join(series.lead_practitioner)
-            .where(series.id.in_(chosen))
-        )
+            _attention_rows(today, due_soon, practitioner_id, tuple(parts)))
     ]
     rank = {s: index for index, s in enumerate(ATTENTION_STATES)}
     rows = [(series, stored_progress(series, today, due_soon)) for series in loaded]
