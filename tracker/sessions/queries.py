@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from flask import abort
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import audit
@@ -27,6 +27,7 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.sessions.recovery import GradedDay, recovery_flags
+from tracker.statements import built_once
 
 
 def session_details() -> tuple[Any, ...]:
@@ -106,37 +107,47 @@ class ListedSession:
     areas: list[ListedArea]
 
 
-def _listed_sessions(where: list[Any], order_by: tuple[Any, ...], limit: int, *,
+def _listed_statement(where: list[Any], order_by: tuple[Any, ...], limit: int) -> Select[Any]:
+    return (select(TreatmentSession.id, TreatmentSession.performed_at, Patient.first_name,
+                   Patient.last_name, TreatmentSeries.concern, User.name)
+            .join(TreatmentSession.series).join(TreatmentSeries.patient)
+            .join(TreatmentSession.practitioner)
+            .where(*where).order_by(*order_by).limit(limit))
+
+
+@built_once
+def _areas_of_sessions() -> Select[Any]:
+    return (select(SessionArea.session_id, SessionArea.area, SessionArea.depth_mm)
+            .where(SessionArea.session_id.in_(bindparam("ids", expanding=True)))
+            .order_by(SessionArea.session_id, SessionArea.position))
+
+
+def _listed_sessions(statement: Select[Any], params: dict[str, Any], *,
                      with_areas: bool) -> list[ListedSession]:
     """Sessions as list rows; with their areas in a second statement if asked."""
-    rows = db.session.execute(
-        select(TreatmentSession.id, TreatmentSession.performed_at, Patient.first_name,
-               Patient.last_name, TreatmentSeries.concern, User.name)
-        .join(TreatmentSession.series).join(TreatmentSeries.patient)
-        .join(TreatmentSession.practitioner)
-        .where(*where).order_by(*order_by).limit(limit)
-    ).all()
+    rows = db.session.execute(statement, params).all()
     areas: dict[int, list[ListedArea]] = {}
     if with_areas:
         for session_id, area, depth_mm in db.session.execute(
-            select(SessionArea.session_id, SessionArea.area, SessionArea.depth_mm)
-            .where(SessionArea.session_id.in_([row.id for row in rows]))
-            .order_by(SessionArea.session_id, SessionArea.position)
-        ):
+                _areas_of_sessions(), {"ids": [row.id for row in rows]}):
             areas.setdefault(session_id, []).append(ListedArea(area, depth_mm))
     return [ListedSession(row.id, row.performed_at, f"{row.first_name} {row.last_name}",
                           row.concern, row.name, areas.get(row.id, []))
             for row in rows]
 
 
+@built_once
+def _recent_statement(limit: int, practitioner_id: int | None) -> Select[Any]:
+    where = ([] if practitioner_id is None
+             else [TreatmentSession.practitioner_id == practitioner_id])
+    return _listed_statement(
+        where, (TreatmentSession.performed_at.desc(), TreatmentSession.id.desc()), limit)
+
+
 def recent_sessions(limit: int = 10, practitioner_id: int | None = None
                     ) -> list[ListedSession]:
     """The latest sessions (of one practitioner, if given) with their areas."""
-    where = ([] if practitioner_id is None
-             else [TreatmentSession.practitioner_id == practitioner_id])
-    return _listed_sessions(
-        where, (TreatmentSession.performed_at.desc(), TreatmentSession.id.desc()), limit,
-        with_areas=True)
+    return _listed_sessions(_recent_statement(limit, practitioner_id), {}, with_areas=True)
 
 
 #: Diary entries this recent are read for the Today page's "patient reports" block.
@@ -156,6 +167,43 @@ class PatientReport:
     flags: list[str]
 
 
+@built_once
+def _report_statements(practitioner_id: int | None, limit: int
+                       ) -> tuple[Select[Any], Select[Any]]:
+    """The latest reported sessions' ids (from ``since``), and the facts of given ones."""
+    # The latest entries in index order (reporter, time), never every entry of the last
+    # days: a patient writes about one a day, so this many entries hold ``limit`` sessions.
+    entries = (
+        select(PostSessionNote.session_id)
+        .where(PostSessionNote.reported_by == Reporter.PATIENT,
+               PostSessionNote.recorded_at >= bindparam("since"))
+        .order_by(PostSessionNote.recorded_at.desc(), PostSessionNote.id.desc())
+        .limit(limit * (PATIENT_REPORT_DAYS + 1))
+    )
+    if practitioner_id is not None:
+        # Only the practitioner's recent sessions can hold such an entry (a note is at
+        # most NOTE_DAY_MAX days after its session): a short list to test entries against,
+        # where a join would walk the clinic's entries until enough of theirs turned up.
+        theirs = (select(TreatmentSession.id).join(TreatmentSession.series)
+                  .where(TreatmentSeries.lead_practitioner_id == practitioner_id,
+                         TreatmentSession.performed_at >= bindparam("sessions_since")))
+        entries = entries.where(PostSessionNote.session_id.in_(theirs))
+    max_depth = (select(func.max(SessionArea.depth_mm))
+                 .where(SessionArea.session_id == TreatmentSession.id)
+                 .correlate(TreatmentSession).scalar_subquery())
+    facts = (
+        select(TreatmentSession.id, TreatmentSession.performed_at, Patient.first_name,
+               Patient.last_name, TreatmentSeries.concern, max_depth,
+               PostSessionNote.day_after, PostSessionNote.redness, PostSessionNote.swelling,
+               PostSessionNote.reported_by)
+        .join(TreatmentSession.series).join(TreatmentSeries.patient)
+        .join(TreatmentSession.post_notes)
+        .where(TreatmentSession.id.in_(bindparam("ids", expanding=True)))
+        .order_by(PostSessionNote.day_after, PostSessionNote.recorded_at)
+    )
+    return entries, facts
+
+
 def patient_reported_flags(practitioner_id: int | None = None,
                            limit: int = PATIENT_REPORT_LIMIT) -> list[PatientReport]:
     """Sessions whose recent patient diary entries raise a recovery flag that the
@@ -166,38 +214,10 @@ def patient_reported_flags(practitioner_id: int | None = None,
     (plain rows, not the sessions' object graphs: this block is a large share of Today).
     """
     since = utcnow() - timedelta(days=PATIENT_REPORT_DAYS)
-    # The latest entries in index order (reporter, time), never every entry of the last
-    # days: a patient writes about one a day, so this many entries hold ``limit`` sessions.
-    entries = (
-        select(PostSessionNote.session_id)
-        .where(PostSessionNote.reported_by == Reporter.PATIENT,
-               PostSessionNote.recorded_at >= since)
-        .order_by(PostSessionNote.recorded_at.desc(), PostSessionNote.id.desc())
-        .limit(limit * (PATIENT_REPORT_DAYS + 1))
-    )
-    if practitioner_id is not None:
-        # Only the practitioner's recent sessions can hold such an entry (a note is at
-        # most NOTE_DAY_MAX days after its session): a short list to test entries against,
-        # where a join would walk the clinic's entries until enough of theirs turned up.
-        theirs = (select(TreatmentSession.id).join(TreatmentSession.series)
-                  .where(TreatmentSeries.lead_practitioner_id == practitioner_id,
-                         TreatmentSession.performed_at
-                         >= since - timedelta(days=NOTE_DAY_MAX + 1)))
-        entries = entries.where(PostSessionNote.session_id.in_(theirs))
-    ids = list(dict.fromkeys(db.session.scalars(entries)))[:limit]
-    max_depth = (select(func.max(SessionArea.depth_mm))
-                 .where(SessionArea.session_id == TreatmentSession.id)
-                 .correlate(TreatmentSession).scalar_subquery())
-    rows = db.session.execute(
-        select(TreatmentSession.id, TreatmentSession.performed_at, Patient.first_name,
-               Patient.last_name, TreatmentSeries.concern, max_depth,
-               PostSessionNote.day_after, PostSessionNote.redness, PostSessionNote.swelling,
-               PostSessionNote.reported_by)
-        .join(TreatmentSession.series).join(TreatmentSeries.patient)
-        .join(TreatmentSession.post_notes)
-        .where(TreatmentSession.id.in_(ids))
-        .order_by(PostSessionNote.day_after, PostSessionNote.recorded_at)
-    ).all()
+    entries, facts = _report_statements(practitioner_id, limit)
+    ids = list(dict.fromkeys(db.session.scalars(entries, {
+        "since": since, "sessions_since": since - timedelta(days=NOTE_DAY_MAX + 1)})))[:limit]
+    rows = db.session.execute(facts, {"ids": ids}).all()
     days: dict[int, list[tuple[Reporter, GradedDay]]] = {}
     facts = {}
     for row in rows:
@@ -235,21 +255,30 @@ def revised_fields(session: TreatmentSession) -> dict[str, str | None]:
 UNSIGNED_AFTER = timedelta(hours=72)
 
 
-def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10
-                      ) -> tuple[int, list[ListedSession]]:
-    """How many sessions are unsigned more than 72 hours after they took place, and the
-    oldest ``limit`` of them (a practitioner's own, or the clinic's). Two statements, on
-    the partial index of unsigned sessions."""
+@built_once
+def _unsigned_statements(practitioner_id: int | None, limit: int
+                         ) -> tuple[Select[Any], Select[Any]]:
+    """The count and the oldest ``limit`` of the sessions unsigned before ``cutoff``."""
     scope = [TreatmentSession.signed_at.is_(None),
-             TreatmentSession.performed_at < utcnow() - UNSIGNED_AFTER]
+             TreatmentSession.performed_at < bindparam("cutoff")]
     if practitioner_id is not None:
         scope.append(TreatmentSession.practitioner_id == practitioner_id)
     # Both read the partial index of unsigned sessions (a few rows), not a
     # practitioner's or the clinic's sessions by time: the list picks its ids there first,
     # as SQLite without statistics would otherwise walk the time index to avoid a sort.
     unsigned = select(TreatmentSession.id).where(*scope)
-    count = db.session.scalar(select(func.count()).select_from(unsigned.subquery())) or 0
-    oldest = _listed_sessions([TreatmentSession.id.in_(unsigned)],
-                              (TreatmentSession.performed_at, TreatmentSession.id), limit,
-                              with_areas=False)
+    return (select(func.count()).select_from(unsigned.subquery()),
+            _listed_statement([TreatmentSession.id.in_(unsigned)],
+                              (TreatmentSession.performed_at, TreatmentSession.id), limit))
+
+
+def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10
+                      ) -> tuple[int, list[ListedSession]]:
+    """How many sessions are unsigned more than 72 hours after they took place, and the
+    oldest ``limit`` of them (a practitioner's own, or the clinic's). Two statements, on
+    the partial index of unsigned sessions."""
+    count_statement, oldest_statement = _unsigned_statements(practitioner_id, limit)
+    cutoff = {"cutoff": utcnow() - UNSIGNED_AFTER}
+    count = db.session.scalar(count_statement, cutoff) or 0
+    oldest = _listed_sessions(oldest_statement, cutoff, with_areas=False)
     return count, oldest
