@@ -230,6 +230,7 @@ def test_liveness_needs_no_database_and_readiness_reports_it_down(database, tmp_
 
 
 def test_readiness_refuses_a_database_behind_the_migrations(tmp_path):
+    from alembic.script import ScriptDirectory
     from flask_migrate import downgrade, upgrade
 
     app = create_app(make_test_config(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path))
@@ -238,7 +239,10 @@ def test_readiness_refuses_a_database_behind_the_migrations(tmp_path):
         assert client.get("/readyz").status_code == 503  # no schema at all
         upgrade()
         assert client.get("/readyz").status_code == 200
-        downgrade(revision="-1")
+        # One step back along the first parent ("-1" is ambiguous below a merge revision).
+        scripts = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+        parents = scripts.get_revision(scripts.get_current_head()).down_revision
+        downgrade(revision=parents[0] if isinstance(parents, tuple) else parents)
         db.engine.dispose()
     response = client.get("/readyz")
     assert response.status_code == 503

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import case, select
+from sqlalchemy import Select, bindparam, case, select
 from sqlalchemy.orm import joinedload
 
 from tracker.domain import AdverseStatus
 from tracker.extensions import db
 from tracker.models import AdverseEvent, TreatmentSeries, TreatmentSession
 from tracker.pagination import Page, paginate
+from tracker.statements import built_once
 
 
 def _with_context() -> tuple[Any, ...]:
@@ -55,8 +56,12 @@ def events_of_series(series_id: int) -> list[AdverseEvent]:
         .order_by(AdverseEvent.onset_on.desc(), AdverseEvent.id.desc())))
 
 
+@built_once
+def _events_of_session() -> Select[Any]:
+    return (select(AdverseEvent).where(AdverseEvent.session_id == bindparam("session_id"))
+            .options(joinedload(AdverseEvent.reported_by), joinedload(AdverseEvent.reviewed_by))
+            .order_by(AdverseEvent.onset_on, AdverseEvent.id))
+
+
 def events_of_session(session_id: int) -> list[AdverseEvent]:
-    return list(db.session.scalars(
-        select(AdverseEvent).where(AdverseEvent.session_id == session_id)
-        .options(joinedload(AdverseEvent.reported_by), joinedload(AdverseEvent.reviewed_by))
-        .order_by(AdverseEvent.onset_on, AdverseEvent.id)))
+    return list(db.session.scalars(_events_of_session(), {"session_id": session_id}))

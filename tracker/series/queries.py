@@ -13,6 +13,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
+    bindparam,
     case,
     false,
     func,
@@ -64,15 +65,19 @@ def recorded_facts(series_id: int) -> RecordedFacts:
     return RecordedFacts(done, clock.local_date(first_at) if first_at else None, graded > 0)
 
 
+@built_once
+def _series_of_patient() -> Select[Any]:
+    return (select(TreatmentSeries)
+            .where(TreatmentSeries.patient_id == bindparam("patient_id"))
+            .options(selectinload(TreatmentSeries.areas),
+                     joinedload(TreatmentSeries.lead_practitioner))
+            .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc()))
+
+
 def series_of_patient(patient_id: int) -> list[tuple[TreatmentSeries, Progress]]:
     """Every series of one patient with its progress (from the stored schedule), newest
     first."""
-    series_rows = db.session.scalars(
-        select(TreatmentSeries)
-        .where(TreatmentSeries.patient_id == patient_id)
-        .options(selectinload(TreatmentSeries.areas), joinedload(TreatmentSeries.lead_practitioner))
-        .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc())
-    ).all()
+    series_rows = db.session.scalars(_series_of_patient(), {"patient_id": patient_id}).all()
     today, due_soon = clock.today(), current_app.config["DUE_SOON_DAYS"]
     return [(series, stored_progress(series, today, due_soon)) for series in series_rows]
 
@@ -273,20 +278,26 @@ def series_needing_attention(
     return AttentionPage(rows, page, per_page, total, by_state)
 
 
-def get_series_or_404(series_id: int, patient_id: int | None = None) -> TreatmentSeries:
-    """Load a series with its patient; with ``patient_id`` only that patient's series."""
+@built_once
+def _series_with_patient(of_patient: bool) -> Select[Any]:
     statement = (
         select(TreatmentSeries)
-        .where(TreatmentSeries.id == series_id)
+        .where(TreatmentSeries.id == bindparam("series_id"))
         .options(
             joinedload(TreatmentSeries.patient),
             joinedload(TreatmentSeries.lead_practitioner),
             selectinload(TreatmentSeries.areas),
         )
     )
-    if patient_id is not None:
-        statement = statement.where(TreatmentSeries.patient_id == patient_id)
-    series = db.session.scalar(statement)
+    if of_patient:
+        statement = statement.where(TreatmentSeries.patient_id == bindparam("patient_id"))
+    return statement
+
+
+def get_series_or_404(series_id: int, patient_id: int | None = None) -> TreatmentSeries:
+    """Load a series with its patient; with ``patient_id`` only that patient's series."""
+    series = db.session.scalar(_series_with_patient(patient_id is not None),
+                               {"series_id": series_id, "patient_id": patient_id})
     if series is None:
         if patient_id is not None:
             current_app.logger.warning(
@@ -305,13 +316,14 @@ def _owner_of_series(series_id: int) -> int | None:
     )
 
 
+@built_once
+def _sessions_with_details() -> Select[Any]:
+    return (select(TreatmentSession)
+            .where(TreatmentSession.series_id == bindparam("series_id"))
+            .order_by(TreatmentSession.performed_at, TreatmentSession.id)
+            .options(*session_details()))
+
+
 def sessions_of_series(series_id: int) -> list[TreatmentSession]:
     """Every session of a series with its areas, products and notes, oldest first."""
-    return list(
-        db.session.scalars(
-            select(TreatmentSession)
-            .where(TreatmentSession.series_id == series_id)
-            .order_by(TreatmentSession.performed_at, TreatmentSession.id)
-            .options(*session_details())
-        )
-    )
+    return list(db.session.scalars(_sessions_with_details(), {"series_id": series_id}))

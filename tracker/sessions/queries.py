@@ -44,11 +44,13 @@ def session_details() -> tuple[Any, ...]:
     )
 
 
-def get_session_or_404(session_id: int, patient_id: int | None = None) -> TreatmentSession:
-    """A session with everything its page shows; with ``patient_id``, only that patient's."""
+@built_once
+def _session_with_details(of_patient: bool) -> Select[Any]:
+    """A session (``session_id``) with everything its page shows; with ``of_patient``,
+    only if it is ``patient_id``'s."""
     statement = (
         select(TreatmentSession)
-        .where(TreatmentSession.id == session_id)
+        .where(TreatmentSession.id == bindparam("session_id"))
         .options(
             joinedload(TreatmentSession.series).joinedload(TreatmentSeries.patient),
             selectinload(TreatmentSession.screening_answers),
@@ -59,11 +61,16 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
             *session_details(),
         )
     )
-    if patient_id is not None:
+    if of_patient:
         statement = statement.join(TreatmentSession.series).where(
-            TreatmentSeries.patient_id == patient_id
-        )
-    session = db.session.scalar(statement)
+            TreatmentSeries.patient_id == bindparam("patient_id"))
+    return statement
+
+
+def get_session_or_404(session_id: int, patient_id: int | None = None) -> TreatmentSession:
+    """A session with everything its page shows; with ``patient_id``, only that patient's."""
+    session = db.session.scalar(_session_with_details(patient_id is not None),
+                                {"session_id": session_id, "patient_id": patient_id})
     if session is None:
         if patient_id is not None:
             audit.denied(AuditObject.SESSION, session_id, db.session.scalar(
@@ -73,20 +80,22 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
     return session
 
 
+@built_once
+def _sessions_up_to() -> Select[Any]:
+    at = bindparam("performed_at", type_=TreatmentSession.performed_at.type)
+    return select(func.count(TreatmentSession.id)).where(
+        TreatmentSession.series_id == bindparam("series_id"),
+        or_(TreatmentSession.performed_at < at,
+            and_(TreatmentSession.performed_at == at,
+                 TreatmentSession.id <= bindparam("session_id"))),
+    )
+
+
 def session_number(session: TreatmentSession) -> int:
     """The session's place in its series, by date (ties broken by id)."""
-    return db.session.scalar(
-        select(func.count(TreatmentSession.id)).where(
-            TreatmentSession.series_id == session.series_id,
-            or_(
-                TreatmentSession.performed_at < session.performed_at,
-                and_(
-                    TreatmentSession.performed_at == session.performed_at,
-                    TreatmentSession.id <= session.id,
-                ),
-            ),
-        )
-    ) or 0
+    return db.session.scalar(_sessions_up_to(), {
+        "series_id": session.series_id, "performed_at": session.performed_at,
+        "session_id": session.id}) or 0
 
 
 class ListedArea(NamedTuple):
