@@ -246,3 +246,18 @@ def fast_password_check(monkeypatch: pytest.MonkeyPatch) -> None:
         "tracker.auth.operations.verify_password",
         lambda password_hash, password: password_hash == PASSWORD_HASH and password == PASSWORD,
     )
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database with no tables at all (for migration tests)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    # A schema of this run's own, so parallel runs with other schemas do not collide.
+    schema = f"{PG_SCHEMA}_migration_check"
+    reset_postgres_schema(schema)
+    try:
+        yield postgres_url(schema)
+    finally:
+        drop_postgres_schema(schema)

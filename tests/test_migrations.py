@@ -30,21 +30,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(params=conftest.BACKENDS)
-def empty_database(request, tmp_path):
-    """The URL of a database with no tables at all."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
-        return
-    # A schema of this run's own, so parallel runs with other schemas do not collide.
-    schema = f"{conftest.PG_SCHEMA}_migration_check"
-    conftest.reset_postgres_schema(schema)
-    try:
-        yield conftest.postgres_url(schema)
-    finally:
-        conftest.drop_postgres_schema(schema)
-
-
 def differences() -> list:
     with db.engine.connect() as connection:
         return compare_metadata(MigrationContext.configure(connection), db.metadata)

@@ -23,7 +23,7 @@ from tests.factories import (
     make_session,
     make_user,
 )
-from tests.test_migrations import differences, empty_database  # noqa: F401 - the fixture
+from tests.test_migrations import differences
 from tracker import clock, create_app
 from tracker.db import utcnow
 from tracker.demo import seed_demo
@@ -607,7 +607,7 @@ def test_a_follow_up_list_page_stops_at_its_rows_and_counts_match(app, client, r
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 @pytest.mark.filterwarnings(
     "ignore:autogenerate skipping metadata-specified expression-based index")
-def test_follow_up_days_migration_fills_what_the_app_stores(empty_database, tmp_path):  # noqa: F811
+def test_follow_up_days_migration_fills_what_the_app_stores(empty_database, tmp_path):
     """r18b fills the days of the series completed before it, in SQL; they equal what the
     app stores itself (the demo clinic, plus last sessions at months' ends, in a leap year
     and near the calendar's end)."""

@@ -576,20 +576,6 @@ def test_rebuild_figures_repairs_rows_written_outside_the_app(app, clinic, runne
         assert figures_module.stored_figures() == kept == figures_module.computed_figures()
 
 
-@pytest.fixture(params=conftest.BACKENDS)
-def empty_database(request, tmp_path):
-    """The URL of a database with no tables at all."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
-        return
-    schema = f"{conftest.PG_SCHEMA}_review_migration"
-    conftest.reset_postgres_schema(schema)
-    try:
-        yield conftest.postgres_url(schema)
-    finally:
-        conftest.drop_postgres_schema(schema)
-
-
 def test_the_migration_fills_what_the_app_stores(empty_database, tmp_path):
     """r18c fills the review figures in SQL from the sessions and notes already logged; it
     equals what the app's own writes store (the demo clinic)."""
