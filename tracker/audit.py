@@ -90,12 +90,28 @@ def record(
     object_type: AuditObject | None = None,
     object_id: int | None = None,
 ) -> AuditEvent:
-    """Add one audit row to the current transaction (the caller commits).
+    """Add one audit row to the current transaction (the caller commits); in a request
+    that only reads, keep it for when the page is ready (:func:`_commit_recorded_reads`).
 
     ``target`` is the record acted on (a patient, series, session, note or user): its
     type, id and patient are read from it, flushing first when it is new. ``user`` is
     who acted, by default the signed-in user (none for anonymous visitors).
     """
+    entry = _entry(action, target, outcome=outcome, user=user, patient_id=patient_id,
+                   object_type=object_type, object_id=object_id)
+    if _reading():
+        g.setdefault("audit_reads", []).append(entry)
+    else:
+        db.session.add(entry)
+        if has_request_context():
+            g.audit_uncommitted = True
+    return entry
+
+
+def _entry(action: AuditAction, target: Any | None, *, outcome: AuditOutcome,
+           user: Any | None, patient_id: int | None, object_type: AuditObject | None,
+           object_id: int | None) -> AuditEvent:
+    """The audit row :func:`record` describes, not yet added anywhere."""
     if target is not None:
         if getattr(target, "id", None) is None:
             db.session.flush()
@@ -105,7 +121,7 @@ def record(
             patient_id = _patient_id_of(target)
     actor = _actor(user)
     address, endpoint = _request_facts()
-    entry = AuditEvent(
+    return AuditEvent(
         action=action,
         outcome=outcome,
         user_id=actor.id if actor is not None else None,
@@ -116,13 +132,6 @@ def record(
         source_address=address,
         endpoint=endpoint,
     )
-    if _reading():
-        g.setdefault("audit_reads", []).append(entry)
-    else:
-        db.session.add(entry)
-        if has_request_context():
-            g.audit_uncommitted = True
-    return entry
 
 
 def _reading() -> bool:
@@ -160,10 +169,10 @@ def store_denial() -> None:
         return
     try:
         db.session.rollback()
+        # The refused page was never shown: its view rows, if any, are dropped.
         g.pop("audit_reads", None)
-        entry = record(AuditAction.ACCESS, outcome=AuditOutcome.DENIED, **denial)
-        g.pop("audit_reads", None)
-        _store_now([entry])
+        _store_now([_entry(AuditAction.ACCESS, None, outcome=AuditOutcome.DENIED,
+                           user=None, **denial)])
     except Exception:
         current_app.logger.exception("could not store an audit row for a refused access")
         try:

@@ -69,10 +69,10 @@ def worklist() -> str:
 
 
 def _export(filename: str, header: tuple[str, ...], rows: Any) -> Response:
-    """Record the export and send the CSV. The audit row is committed before the body
-    streams, so the download never holds a write transaction open."""
+    """Record the export and send the CSV. The audit row is stored when the response is
+    ready, before the body streams (tracker.audit), so the download never holds a write
+    transaction open."""
     audit.record(audit.AuditAction.EXPORT, object_type=audit.AuditObject.PAGE)
-    db.session.commit()
     return csv_response(f"{filename}-{clock.today().isoformat()}.csv", header, rows)
 
 

@@ -31,11 +31,10 @@ from tracker.models import (
     TreatmentSeries,
     TreatmentSession,
 )
+from tracker.sessions.recovery import PERSISTENT_GRADE
 
 #: A grade right after the session this high is a flag (severe).
 SEVERE_GRADE = 3
-#: A note grading redness or swelling this high past the expected downtime is a flag.
-PERSISTENT_GRADE = 2
 #: A note grading redness this low or lower: the redness has settled.
 MILD_GRADE = 1
 
