@@ -139,11 +139,16 @@ def _reading() -> bool:
     return has_request_context() and request.method in READ_ONLY_METHODS
 
 
-def _store_now(entries: list[AuditEvent]) -> None:
+def _store_now(entries: list[AuditEvent], *, wait_for_disk: bool = True) -> None:
     """End the request's read transaction and store ``entries`` in a short write
-    transaction of their own (on SQLite it begins IMMEDIATE, see tracker.db)."""
+    transaction of their own (on SQLite it begins IMMEDIATE, see tracker.db).
+
+    Without ``wait_for_disk`` the commit does not wait for the disk to confirm it
+    (tracker.db: ``begin_audit_write``): the rows are stored, and reach the disk with the
+    next write that does wait, or within moments.
+    """
     db.session.commit()
-    g.audit_writing = True
+    g.audit_writing = "lazy" if not wait_for_disk else "durable"
     try:
         db.session.add_all(entries)
         db.session.commit()
@@ -190,6 +195,10 @@ def _commit_recorded_reads(response: Response) -> Response:
     then written in a transaction of their own, so on SQLite the write lock is held for
     one insert instead of the whole page, and pages render side by side. A row that
     cannot be stored fails the request: no page is shown without its audit row.
+
+    That commit does not wait for the disk (an fsync per page view halved the rate at
+    which record pages are served): a crash of the machine, not of the app, can lose the
+    page views of its last moments; changes and refusals always wait.
     """
     reads = g.pop("audit_reads", None)
     uncommitted = g.pop("audit_uncommitted", False)
@@ -197,7 +206,7 @@ def _commit_recorded_reads(response: Response) -> Response:
         return response
     try:
         if reads:
-            _store_now(reads)
+            _store_now(reads, wait_for_disk=False)
         else:
             db.session.commit()
     except Exception:

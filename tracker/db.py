@@ -100,6 +100,7 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+    connection_record.info["sqlite_synchronous"] = "FULL"
 
 
 @event.listens_for(Engine, "connect")
@@ -128,15 +129,40 @@ def _read_only_request() -> bool:
             and not g.get("audit_writing", False))
 
 
+def _lazy_commit() -> bool:
+    """The transaction stores page-view audit rows, whose commit need not wait for the
+    disk (tracker.audit: ``_commit_recorded_reads``)."""
+    return has_request_context() and g.get("audit_writing") == "lazy"
+
+
 @event.listens_for(Engine, "begin")
 def _begin_immediate_on_sqlite(connection: Any) -> None:
     """On SQLite, writers take the write lock when their transaction begins (``BEGIN
     IMMEDIATE``), so that no read-modify-write loses an update. A request that only
     reads (GET, HEAD) begins a deferred transaction instead: in WAL mode it reads a
     snapshot without the lock, so pages render in parallel and never wait on a writer.
-    Everything outside a request (CLI, tests' setup) writes, and locks as before."""
+    Everything outside a request (CLI, tests' setup) writes, and locks as before.
+
+    Every write commits with ``synchronous=FULL`` (an fsync of the WAL), except the
+    page-view audit rows (:func:`_lazy_commit`), which use ``NORMAL``: committed and
+    consistent, on disk with the next FULL commit or checkpoint. The WAL is appended to
+    in order, so a FULL commit makes every earlier one durable too."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+        if _read_only_request():
+            connection.exec_driver_sql("BEGIN")
+            return
+        wanted = "NORMAL" if _lazy_commit() else "FULL"
+        pooled = connection.connection
+        if pooled.info.get("sqlite_synchronous") != wanted:
+            # On the driver's connection, as at connect: a setting, not a page's query.
+            pooled.driver_connection.execute(f"PRAGMA synchronous={wanted}")
+            pooled.info["sqlite_synchronous"] = wanted
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql" and _lazy_commit():
+        # The same for PostgreSQL: the commit returns before its WAL is flushed, which
+        # the WAL writer does within moments (wal_writer_delay).
+        connection.connection.driver_connection.execute(
+            "SET LOCAL synchronous_commit TO OFF")
 
 
 class add_days(FunctionElement[Any]):  # noqa: N801 - reads as the SQL function it renders
