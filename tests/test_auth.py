@@ -247,6 +247,30 @@ def test_idle_timeout_follows_configuration(app, client, records, login_as):
     assert location(client.get("/patients/")) == "/login"
 
 
+def test_activity_renews_the_idle_timeout_without_a_new_cookie_on_every_page(
+        client, records, login_as):
+    """A page within half a minute of the last stamp sends no Set-Cookie; an older stamp is
+    renewed, so a practitioner busy for longer than the idle timeout stays signed in."""
+    with records():
+        user = make_user("practitioner")
+    login_as(user)
+    client.get("/patients/")  # shows, and so clears, the sign-in's flashed message
+    with client.session_transaction() as session:
+        session["last_seen"] = time.time() - 5
+    response = client.get("/patients/")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    with client.session_transaction() as session:
+        session["last_seen"] = time.time() - 14 * 60
+    response = client.get("/patients/")
+    assert response.status_code == 200
+    assert "Set-Cookie" in response.headers
+    with client.session_transaction() as session:
+        renewed = session["last_seen"]
+    assert time.time() - renewed < 5
+    assert client.get("/patients/").status_code == 200
+
+
 def test_a_session_without_sign_in_stamps_is_treated_as_expired(client, records, login_as):
     with records():
         user = make_user("practitioner")

@@ -27,8 +27,17 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+#: How stale the session's "last seen" stamp may grow before a request renews it. Each
+#: renewal signs and sends the session cookie again; renewing on every request cost each
+#: page a signature and a Set-Cookie, for a timeout counted in minutes.
+LAST_SEEN_RESOLUTION_SECONDS = 30
+
+
 def _enforce_session_lifetime() -> Response | None:
-    """Sign out after IDLE_TIMEOUT_MINUTES without a request, or SESSION_ABSOLUTE_HOURS."""
+    """Sign out after IDLE_TIMEOUT_MINUTES without a request, or SESSION_ABSOLUTE_HOURS.
+
+    Activity is stamped to within LAST_SEEN_RESOLUTION_SECONDS: the idle timeout may
+    end a session up to that much early, never late."""
     # Health checks never load the user: liveness must not depend on the database.
     if request.endpoint == "static" or request.blueprint == "health":
         return None
@@ -54,7 +63,8 @@ def _enforce_session_lifetime() -> Response | None:
             return redirect(url_for("auth.login", next=kept_page))
         flash("You were signed out after a period of inactivity. Please sign in again.", "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    session["last_seen"] = now
+    if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+        session["last_seen"] = now
     return None
 
 
