@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Select, bindparam
+
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import FormDraft
+from tracker.statements import built_once
+
+
+@built_once
+def _newest_live_draft() -> Select[tuple[FormDraft]]:
+    return (db.select(FormDraft)
+            .where(FormDraft.user_id == bindparam("user_id"),
+                   FormDraft.action == bindparam("action"),
+                   FormDraft.expires_at > bindparam("now"))
+            .order_by(FormDraft.created_at.desc(), FormDraft.id.desc())
+            .limit(1))
 
 
 def draft_for(user_id: int, action: str) -> FormDraft | None:
-    """The user's newest live draft of the form posted to ``action``."""
-    return db.session.scalar(
-        db.select(FormDraft)
-        .where(FormDraft.user_id == user_id, FormDraft.action == action,
-               FormDraft.expires_at > clock.now_utc())
-        .order_by(FormDraft.created_at.desc(), FormDraft.id.desc())
-        .limit(1)
-    )
+    """The user's newest live draft of the form posted to ``action`` (asked on every form
+    page a signed-in user opens, so its statement is built once)."""
+    return db.session.scalar(_newest_live_draft(),
+                             {"user_id": user_id, "action": action, "now": clock.now_utc()})
 
 
 def users_draft(user_id: int, draft_id: int) -> FormDraft | None:
