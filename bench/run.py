@@ -326,7 +326,7 @@ def _full_scans(engine: Any, statements: list[tuple[str, Any]]) -> list[str]:
     found = []
     with engine.connect() as connection:
         for statement, parameters in statements:
-            if not statement.lstrip().upper().startswith("SELECT"):
+            if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
                 continue
             plan = connection.exec_driver_sql(explain + statement, parameters).all()
             text = "\n".join(str(row[-1]) for row in plan)

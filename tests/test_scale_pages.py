@@ -155,7 +155,7 @@ def test_no_full_scan_behind_the_key_pages(app, records, database):
     current = [""]
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             seen.append((current[0], statement, parameters))
 
     with app.app_context():

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
@@ -43,20 +44,27 @@ def search_patients(query: str, page: int, per_page: int, include_archived: bool
         # (without statistics it would walk every unarchived patient in name order).
         filters.append(Patient.is_archived.is_not(True) if terms
                        else Patient.is_archived.is_(False))
+    listed: Any = Patient
+    matches_first = terms and db.session.get_bind().dialect.name == "postgresql"
+    if matches_first:
+        # The matches first, from the lower(column) indexes, then sorted: seeing the
+        # LIMIT, PostgreSQL would otherwise walk the name index in order and test each
+        # patient on the way (6,700 of them for "nowa" at 10,000 patients: 5.3 ms, now
+        # 0.7). SQLite already starts from the matches; materializing them costs it more.
+        listed = aliased(Patient, select(Patient).where(*filters).cte("matched")
+                         .prefix_with("MATERIALIZED"))
     open_series = (
         select(func.count(TreatmentSeries.id))
         .where(
-            TreatmentSeries.patient_id == Patient.id,
+            TreatmentSeries.patient_id == listed.id,
             TreatmentSeries.status.in_([SeriesStatus.PLANNED, SeriesStatus.ACTIVE]),
         )
-        .correlate(Patient)
         .scalar_subquery()
     )
-    statement = (
-        select(Patient, open_series.label("open_series"))
-        .where(*filters)
-        .order_by(Patient.last_name, Patient.first_name, Patient.id)
-    )
+    statement = select(listed, open_series.label("open_series"))
+    if not matches_first:
+        statement = statement.where(*filters)
+    statement = statement.order_by(listed.last_name, listed.first_name, listed.id)
     return paginate(statement, page, per_page, count=select(Patient.id).where(*filters))
 
 
