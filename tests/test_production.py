@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 from typing import ClassVar
@@ -288,3 +291,18 @@ def test_a_proxys_request_id_is_kept_only_when_proxies_are_trusted(app, proxies,
     response = app.test_client().get("/healthz",
                                      headers={"X-Request-Id": "a1b2c3d4e5f60718293a4b5c6d7e8f90"})
     assert (response.headers["X-Request-Id"] == "a1b2c3d4e5f60718293a4b5c6d7e8f90") is kept
+
+
+def test_the_served_app_keeps_its_startup_objects_out_of_the_cycle_collector(tmp_path):
+    """gunicorn and `flask --app wsgi` load wsgi.py: by then everything startup built is
+    frozen (gc.freeze), so that the collector does not walk it again and again."""
+    root = Path(__file__).resolve().parent.parent
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite'}",
+                   "SECRET_KEY": "s" * 40, "TRACKER_INSTANCE_PATH": str(tmp_path),
+                   "TRACKER_ENV_NAME": "development"}
+    probe = "import gc, wsgi; print(gc.get_freeze_count(), gc.get_threshold()[0])"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=root, env=environment,
+                            capture_output=True, text=True, timeout=60, check=True)
+    frozen, young_threshold = map(int, result.stdout.split()[-2:])
+    assert frozen > 50_000
+    assert young_threshold == 10_000
