@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
 from tracker.extensions import db
 from tracker.forms import parse_whole_number
@@ -32,19 +32,39 @@ class Page:
         return self.page < self.pages
 
 
+def page_statements(statement: Select[Any], count: Select[Any] | None = None
+                    ) -> tuple[Select[Any], Select[Any]]:
+    """The statements that count ``statement``'s rows and read one page of them (its
+    LIMIT and OFFSET bound at run time): built once, they serve every page
+    (:func:`run_page`). ``count``, when given, selects the same rows more cheaply (say,
+    ids without the per-row subqueries) for counting them."""
+    counted = (count if count is not None else statement).order_by(None).subquery()
+    return (select(func.count()).select_from(counted),
+            statement.limit(bindparam("page_limit", type_=Integer))
+            .offset(bindparam("page_offset", type_=Integer)))
+
+
+def run_page(statements: tuple[Select[Any], Select[Any]], page: int, per_page: int,
+             parameters: dict[str, Any] | None = None) -> Page:
+    """Count, then read one page with :func:`page_statements`' pair; ``page`` past the end
+    shows the last page."""
+    count_statement, page_statement = statements
+    total = db.session.scalar(count_statement, parameters) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(page_statement, {
+        **(parameters or {}), "page_limit": per_page, "page_offset": (page - 1) * per_page,
+    }).all()
+    return Page(items=list(rows), page=page, per_page=per_page, total=total)
+
+
 def paginate(statement: Select[Any], page: int, per_page: int,
              count: Select[Any] | None = None) -> Page:
     """Run ``statement`` for one page; ``page`` past the end shows the last page.
 
     ``count``, when given, selects the same rows more cheaply (say, ids without the
     per-row subqueries) for counting them."""
-    counted = (count if count is not None else statement).order_by(None).subquery()
-    total = db.session.scalar(select(func.count()).select_from(counted))
-    total = total or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(page, 1), pages)
-    rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total)
+    return run_page(page_statements(statement, count), page, per_page)
 
 
 def page_arg(value: str | None) -> int:

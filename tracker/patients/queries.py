@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import Patient, TreatmentSeries
-from tracker.pagination import Page, paginate
+from tracker.pagination import Page, page_statements, run_page
+from tracker.statements import built_once
 
 
 def _escape_like(text: str) -> str:
@@ -21,31 +22,58 @@ def _escape_like(text: str) -> str:
 SEARCHED = (Patient.first_name, Patient.last_name, Patient.chart_number)
 
 
-def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
-    """``lower(column)`` starts with ``prefix`` (already lower-cased), in a form each
-    database answers from its index on ``lower(column)``: LIKE 'prefix%' on PostgreSQL
-    (a text_pattern_ops index), a range on SQLite (whose LIKE cannot use it)."""
+def _on_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def _starts_with(column: Any, term: int) -> ColumnElement[bool]:
+    """``lower(column)`` starts with search term number ``term`` (its values bound by
+    :func:`_term_values`), in a form each database answers from its index on
+    ``lower(column)``: LIKE 'prefix%' on PostgreSQL (a text_pattern_ops index), a range
+    on SQLite (whose LIKE cannot use it)."""
     lowered = func.lower(column)
-    if db.session.get_bind().dialect.name == "sqlite":
-        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        return and_(lowered >= prefix, lowered < upper)
-    return lowered.like(_escape_like(prefix) + "%", escape="\\")
+    if _on_sqlite():
+        return and_(lowered >= bindparam(f"term_{term}_from"),
+                    lowered < bindparam(f"term_{term}_until"))
+    return lowered.like(bindparam(f"term_{term}_pattern"), escape="\\")
+
+
+def _term_values(terms: tuple[str, ...]) -> dict[str, str]:
+    """The bound values of :func:`_starts_with` for each (lower-cased) term."""
+    values = {}
+    for number, prefix in enumerate(terms):
+        if _on_sqlite():
+            values[f"term_{number}_from"] = prefix
+            values[f"term_{number}_until"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        else:
+            values[f"term_{number}_pattern"] = _escape_like(prefix) + "%"
+    return values
 
 
 def search_patients(query: str, page: int, per_page: int, include_archived: bool) -> Page:
     """Patients whose first name, last name or chart number starts with each word of
     ``query`` (any case), each with its open-series count; indexed, so its cost follows
-    the matches, not the number of patients."""
-    terms = query.lower().split()[:5]
+    the matches, not the number of patients. The statements are built once per search
+    (the patient list, asked again and again, is the same search)."""
+    terms = tuple(query.lower().split()[:5])
+    return run_page(_search_statements(len(terms), include_archived), page, per_page,
+                    _term_values(terms))
+
+
+@built_once
+def _search_statements(term_count: int, include_archived: bool
+                       ) -> tuple[Select[Any], Select[Any]]:
+    """The count and page statements of a search for ``term_count`` terms."""
+    terms = range(term_count)
     filters: list[Any] = [or_(*(_starts_with(column, term) for column in SEARCHED))
                           for term in terms]
     if not include_archived:
         # With search terms, "IS NOT true" keeps SQLite's planner on the name indexes
         # (without statistics it would walk every unarchived patient in name order).
-        filters.append(Patient.is_archived.is_not(True) if terms
+        filters.append(Patient.is_archived.is_not(True) if term_count
                        else Patient.is_archived.is_(False))
     listed: Any = Patient
-    matches_first = terms and db.session.get_bind().dialect.name == "postgresql"
+    matches_first = term_count > 0 and not _on_sqlite()
     if matches_first:
         # The matches first, from the lower(column) indexes, then sorted: seeing the
         # LIMIT, PostgreSQL would otherwise walk the name index in order and test each
@@ -65,7 +93,7 @@ def search_patients(query: str, page: int, per_page: int, include_archived: bool
     if not matches_first:
         statement = statement.where(*filters)
     statement = statement.order_by(listed.last_name, listed.first_name, listed.id)
-    return paginate(statement, page, per_page, count=select(Patient.id).where(*filters))
+    return page_statements(statement, count=select(Patient.id).where(*filters))
 
 
 def get_patient_or_404(patient_id: int) -> Patient:
