@@ -52,7 +52,8 @@ def _term_values(terms: tuple[str, ...]) -> dict[str, str]:
 
 def search_patients(query: str, page: int, per_page: int, include_archived: bool) -> Page:
     """Patients whose first name, last name or chart number starts with each word of
-    ``query`` (any case), each with its open-series count; indexed, so its cost follows
+    ``query`` (any case), as rows of what the list shows with their open-series count
+    (``open_series``); indexed, so its cost follows
     the matches, not the number of patients. The statements are built once per search
     (the patient list, asked again and again, is the same search)."""
     terms = tuple(query.lower().split()[:5])
@@ -89,7 +90,11 @@ def _search_statements(term_count: int, include_archived: bool
         )
         .scalar_subquery()
     )
-    statement = select(listed, open_series.label("open_series"))
+    # Plain rows of what the list shows, not Patient objects: loading 25 of those cost
+    # more than the query.
+    statement = select(listed.id, listed.last_name, listed.first_name, listed.is_archived,
+                       listed.chart_number, listed.date_of_birth, listed.fitzpatrick_type,
+                       open_series.label("open_series"))
     if not matches_first:
         statement = statement.where(*filters)
     statement = statement.order_by(listed.last_name, listed.first_name, listed.id)
