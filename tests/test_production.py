@@ -22,6 +22,7 @@ from tests.test_patients import valid_patient_form
 from tracker import ConfigurationError, create_app
 from tracker.extensions import db
 from tracker.observability import request_log
+from tracker.serving import YOUNG_COLLECTION_EVERY
 
 
 @pytest.fixture
@@ -305,4 +306,4 @@ def test_the_served_app_keeps_its_startup_objects_out_of_the_cycle_collector(tmp
                             capture_output=True, text=True, timeout=60, check=True)
     frozen, young_threshold = map(int, result.stdout.split()[-2:])
     assert frozen > 50_000
-    assert young_threshold == 10_000
+    assert young_threshold == YOUNG_COLLECTION_EVERY
