@@ -155,3 +155,30 @@ def test_today_stays_quiet_when_the_diary_raises_nothing(client, login_as, recor
                   recorded_by=user, recorded_at=utcnow())
     login_as(practitioner)
     assert "Patients report" not in client.get("/").get_data(as_text=True)
+
+
+def test_only_my_patients_shows_the_diary_reports_of_the_series_i_lead(
+        client, login_as, records, setting):
+    practitioner, user, _, session = setting
+    with records():
+        colleague = make_user("practitioner")
+        their_patient = make_user("patient")
+        their_series = make_series(patient=their_patient.patient, lead=colleague)
+        their_session = make_session(their_series, performed_at=utcnow() - timedelta(days=3),
+                                     areas=(("cheeks", "0.50", 2),))
+        for treated, reporter in ((session, user), (their_session, their_patient)):
+            make_note(treated, day_after=0, redness=2)
+            make_note(treated, day_after=1, redness=1)
+            make_note(treated, day_after=3, redness=3, reported_by=Reporter.PATIENT,
+                      recorded_by=reporter, recorded_at=utcnow())
+
+    def reports(url: str) -> str:
+        page = client.get(url).get_data(as_text=True)
+        return page.split('id="patient-reports-heading"', 1)[1].split("</section>", 1)[0]
+
+    login_as(practitioner)
+    everyone, mine = reports("/"), reports("/?mine=1")
+    assert user.patient.full_name in everyone
+    assert their_patient.patient.full_name in everyone
+    assert user.patient.full_name in mine
+    assert their_patient.patient.full_name not in mine

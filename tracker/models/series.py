@@ -82,6 +82,10 @@ class TreatmentSeries(db.Model):
         Index("ix_treatment_series_lapses", "lapses_on", "next_closes_on"),
         Index("ix_treatment_series_lead_lapses", "lead_practitioner_id", "lapses_on",
               "next_closes_on"),
+        # "Only my patients" on Today: a lead practitioner's series with a recent session,
+        # whose sessions may hold new patient diary entries.
+        Index("ix_treatment_series_lead_last_session", "lead_practitioner_id",
+              "last_session_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

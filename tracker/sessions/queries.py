@@ -11,7 +11,7 @@ from flask import abort
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from tracker import audit
+from tracker import audit, clock
 from tracker.db import utcnow
 from tracker.domain import NOTE_DAY_MAX, Area, Concern, Reporter
 from tracker.extensions import db
@@ -193,8 +193,11 @@ def _report_statements(practitioner_id: int | None, limit: int
         # Only the practitioner's recent sessions can hold such an entry (a note is at
         # most NOTE_DAY_MAX days after its session): a short list to test entries against,
         # where a join would walk the clinic's entries until enough of theirs turned up.
+        # Their series are narrowed to those whose last session is that recent (the
+        # stored schedule's day, an index range), not probed one by one.
         theirs = (select(TreatmentSession.id).join(TreatmentSession.series)
                   .where(TreatmentSeries.lead_practitioner_id == practitioner_id,
+                         TreatmentSeries.last_session_on >= bindparam("sessions_since_day"),
                          TreatmentSession.performed_at >= bindparam("sessions_since")))
         entries = entries.where(PostSessionNote.session_id.in_(theirs))
     max_depth = (select(func.max(SessionArea.depth_mm))
@@ -224,8 +227,10 @@ def patient_reported_flags(practitioner_id: int | None = None,
     """
     since = utcnow() - timedelta(days=PATIENT_REPORT_DAYS)
     entries, facts = _report_statements(practitioner_id, limit)
+    sessions_since = since - timedelta(days=NOTE_DAY_MAX + 1)
     ids = list(dict.fromkeys(db.session.scalars(entries, {
-        "since": since, "sessions_since": since - timedelta(days=NOTE_DAY_MAX + 1)})))[:limit]
+        "since": since, "sessions_since": sessions_since,
+        "sessions_since_day": clock.local_date(sessions_since)})))[:limit]
     rows = db.session.execute(facts, {"ids": ids}).all()
     days: dict[int, list[tuple[Reporter, GradedDay]]] = {}
     facts = {}
