@@ -321,9 +321,9 @@ def _sessions_with_details() -> Select[Any]:
     return (select(TreatmentSession)
             .where(TreatmentSession.series_id == bindparam("series_id"))
             .order_by(TreatmentSession.performed_at, TreatmentSession.id)
-            .options(*session_details()))
+            .options(*session_details(products=False)))
 
 
 def sessions_of_series(series_id: int) -> list[TreatmentSession]:
-    """Every session of a series with its areas, products and notes, oldest first."""
+    """Every session of a series with its areas and notes, oldest first."""
     return list(db.session.scalars(_sessions_with_details(), {"series_id": series_id}))

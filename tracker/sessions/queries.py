@@ -30,13 +30,15 @@ from tracker.sessions.recovery import GradedDay, recovery_flags
 from tracker.statements import built_once
 
 
-def session_details() -> tuple[Any, ...]:
+def session_details(*, products: bool = True) -> tuple[Any, ...]:
     """Loader options for everything a session's record shows, in a fixed number of
-    statements however many areas, products and notes it has."""
+    statements however many areas, products and notes it has; without ``products`` for
+    the series page, whose timeline does not show them (each eager load is a statement
+    and its objects)."""
     return (
         joinedload(TreatmentSession.practitioner),
         selectinload(TreatmentSession.areas),
-        selectinload(TreatmentSession.products),
+        *((selectinload(TreatmentSession.products),) if products else ()),
         selectinload(TreatmentSession.post_notes).options(
             selectinload(PostSessionNote.symptoms),
             joinedload(PostSessionNote.recorded_by),
