@@ -192,17 +192,23 @@ class Downtime:
         return f"about {self.shortest_days}–{self.longest_days} days"
 
 
+#: Expected downtime by the deepest needle setting used (*chart*): 0.2–0.5 mm about 2–3
+#: days, 0.8–1.5 mm about 4–5 days, 2.0–3.0 mm about 6–7 days. Each band holds the depths
+#: up to its limit (the last: any deeper), so depths between the chart's bands take the
+#: longer band. The one table behind the session's recovery flags and the review's figures.
+DOWNTIME_BANDS: tuple[tuple[Decimal | None, Downtime], ...] = (
+    (Decimal("0.5"), Downtime(2, 3)),
+    (Decimal("1.5"), Downtime(4, 5)),
+    (None, Downtime(6, 7)),
+)
+
+
 def expected_downtime(max_depth_mm: Decimal | None) -> Downtime | None:
-    """Expected downtime for the deepest needle setting used (*chart*): 0.2–0.5 mm about
-    2–3 days, 0.8–1.5 mm about 4–5 days, 2.0–3.0 mm about 6–7 days. Depths between the
-    chart's bands take the longer band."""
+    """Expected downtime for the deepest needle setting used (:data:`DOWNTIME_BANDS`)."""
     if max_depth_mm is None:
         return None
-    if max_depth_mm <= Decimal("0.5"):
-        return Downtime(2, 3)
-    if max_depth_mm <= Decimal("1.5"):
-        return Downtime(4, 5)
-    return Downtime(6, 7)
+    return next(downtime for up_to, downtime in DOWNTIME_BANDS
+                if up_to is None or max_depth_mm <= up_to)
 
 
 class Fitzpatrick(enum.IntEnum):

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, case, delete, func, insert, literal_column, or_, select
 
 from tracker.db import days_between
+from tracker.domain import DOWNTIME_BANDS
 from tracker.extensions import db
 from tracker.models import (
     PostSessionNote,
@@ -69,9 +70,10 @@ def band_of(depth: Any) -> Any:
 
 
 def longest_downtime(depth: Any) -> Any:
-    """Days of the longest downtime expected for a depth (tracker.domain.expected_downtime:
-    up to 0.5 mm 3 days, up to 1.5 mm 5, deeper 7); None without a depth."""
-    return case((depth <= mm("0.5"), 3), (depth <= mm("1.5"), 5), (depth.is_not(None), 7))
+    """Days of the longest downtime expected for a depth, in SQL, from the same bands as
+    tracker.domain.expected_downtime; None without a depth."""
+    return case(*((depth <= mm(str(up_to)) if up_to is not None else depth.is_not(None),
+                   downtime.longest_days) for up_to, downtime in DOWNTIME_BANDS))
 
 
 def _session_facts(where: Sequence[Any]) -> Any:
