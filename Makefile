@@ -38,11 +38,13 @@ run: $(VENV)/.installed
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# The whole suite, with the browser tests when Chromium is installed (says so when not).
+# The whole suite, with the browser tests when Chromium is installed (says so when not),
+# on every core (pytest-xdist; PYTEST_WORKERS=0 runs it in one process).
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	@$(MAKE) --no-print-directory check-migrations
-	@status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	@status=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || status=$$?; \
 	  [ -x $(CHROMIUM) ] || $(NO_CHROMIUM); exit $$status
 
 # Only the end-to-end tests: the app in Chromium, per role, at phone/tablet/desktop widths.

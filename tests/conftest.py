@@ -24,7 +24,9 @@ from sqlalchemy import create_engine, event, text
 from tracker import create_app
 from tracker.extensions import db
 
-PG_SCHEMA = os.environ.get("TRACKER_TEST_PG_SCHEMA", "tracker_test")
+#: Each pytest-xdist worker (gw0, gw1, …) has a schema of its own.
+PG_SCHEMA = "_".join(filter(None, (os.environ.get("TRACKER_TEST_PG_SCHEMA", "tracker_test"),
+                                   os.environ.get("PYTEST_XDIST_WORKER"))))
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
