@@ -18,14 +18,21 @@ from tracker.models import PostSessionNote
 pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
 
 
+def treated_patient(lead):
+    """A patient's account, and their series led by ``lead`` with a session 3 days ago
+    (inside ``records()``)."""
+    user = make_user("patient")
+    series = make_series(patient=user.patient, lead=lead)
+    session = make_session(series, performed_at=utcnow() - timedelta(days=3),
+                           areas=(("cheeks", "0.50", 2),))
+    return user, series, session
+
+
 @pytest.fixture
 def setting(records):
     with records():
         practitioner = make_user("practitioner")
-        user = make_user("patient")
-        series = make_series(patient=user.patient, lead=practitioner)
-        session = make_session(series, performed_at=utcnow() - timedelta(days=3),
-                               areas=(("cheeks", "0.50", 2),))
+        user, series, session = treated_patient(practitioner)
     return practitioner, user, series, session
 
 
@@ -161,11 +168,7 @@ def test_only_my_patients_shows_the_diary_reports_of_the_series_i_lead(
         client, login_as, records, setting):
     practitioner, user, _, session = setting
     with records():
-        colleague = make_user("practitioner")
-        their_patient = make_user("patient")
-        their_series = make_series(patient=their_patient.patient, lead=colleague)
-        their_session = make_session(their_series, performed_at=utcnow() - timedelta(days=3),
-                                     areas=(("cheeks", "0.50", 2),))
+        their_patient, _, their_session = treated_patient(make_user("practitioner"))
         for treated, reporter in ((session, user), (their_session, their_patient)):
             make_note(treated, day_after=0, redness=2)
             make_note(treated, day_after=1, redness=1)

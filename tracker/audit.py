@@ -20,7 +20,7 @@ from flask.wrappers import Response
 from flask_login import current_user
 from sqlalchemy import event, insert
 
-from tracker.db import READ_ONLY_METHODS, utcnow
+from tracker.db import AUDIT_WRITE_DURABLE, AUDIT_WRITE_LAZY, READ_ONLY_METHODS, utcnow
 from tracker.extensions import db
 from tracker.models import (
     AdverseEvent,
@@ -153,11 +153,11 @@ def _store_now(entries: list[AuditEvent], *, wait_for_disk: bool = True) -> None
     transaction of their own (on SQLite it begins IMMEDIATE, see tracker.db).
 
     Without ``wait_for_disk`` the commit does not wait for the disk to confirm it
-    (tracker.db: ``begin_audit_write``): the rows are stored, and reach the disk with the
-    next write that does wait, or within moments.
+    (tracker.db: ``_begin_immediate_on_sqlite``): the rows are stored, and reach the disk
+    with the next write that does wait, or within moments.
     """
     db.session.commit()
-    g.audit_writing = "lazy" if not wait_for_disk else "durable"
+    g.audit_writing = AUDIT_WRITE_DURABLE if wait_for_disk else AUDIT_WRITE_LAZY
     try:
         # A bulk INSERT rather than the unit of work: these rows are never read back in
         # the request, and a flush cost a page view more than the insert itself.

@@ -119,6 +119,11 @@ def _configure_postgresql(dbapi_connection: Any, connection_record: Any) -> None
     dbapi_connection.commit()
 
 
+#: What ``g.audit_writing`` holds while tracker.audit stores a request's audit rows in a
+#: transaction of their own: a write, whose commit waits for the disk or not.
+AUDIT_WRITE_DURABLE = "durable"
+AUDIT_WRITE_LAZY = "lazy"
+
 #: Request methods that only read: they never write to the database.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -132,7 +137,7 @@ def _read_only_request() -> bool:
 def _lazy_commit() -> bool:
     """The transaction stores page-view audit rows, whose commit need not wait for the
     disk (tracker.audit: ``_commit_recorded_reads``)."""
-    return has_request_context() and g.get("audit_writing") == "lazy"
+    return has_request_context() and g.get("audit_writing") == AUDIT_WRITE_LAZY
 
 
 @event.listens_for(Engine, "begin")

@@ -41,8 +41,9 @@ def _starts_with(column: Any, term: int) -> ColumnElement[bool]:
 def _term_values(terms: tuple[str, ...]) -> dict[str, str]:
     """The bound values of :func:`_starts_with` for each (lower-cased) term."""
     values = {}
+    on_sqlite = _on_sqlite()
     for number, prefix in enumerate(terms):
-        if _on_sqlite():
+        if on_sqlite:
             values[f"term_{number}_from"] = prefix
             values[f"term_{number}_until"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         else:
@@ -53,9 +54,8 @@ def _term_values(terms: tuple[str, ...]) -> dict[str, str]:
 def search_patients(query: str, page: int, per_page: int, include_archived: bool) -> Page:
     """Patients whose first name, last name or chart number starts with each word of
     ``query`` (any case), as rows of what the list shows with their open-series count
-    (``open_series``); indexed, so its cost follows
-    the matches, not the number of patients. The statements are built once per search
-    (the patient list, asked again and again, is the same search)."""
+    (``open_series``); indexed, so its cost follows the matches, not the number of
+    patients. The statements are built once per number of words, the words bound."""
     terms = tuple(query.lower().split()[:5])
     return run_page(_search_statements(len(terms), include_archived), page, per_page,
                     _term_values(terms))
