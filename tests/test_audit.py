@@ -262,11 +262,24 @@ def test_the_log_filters_by_patient_action_user_and_day(app, client, records, ma
     ("chart=NOPE-1", "No patient has chart number NOPE-1."),
     ("from=2026-02-01&to=2026-01-01", "The end date is before the start date"),
     ("user=abc", "Not a valid choice"),
+    # Past the database's integer: PostgreSQL refused it with a 500 before.
+    ("user=14216846371", "Not a valid choice"),
+    ("user=0", "Not a valid choice"),
 ])
 def test_odd_filters_are_explained_not_a_500(client, manager, query, message):
     response = client.get(f"/audit/?{query}")
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("patient", ["abc", "0", "14216846371"])
+def test_a_patient_link_that_names_no_patient_shows_the_whole_log(client, manager, patient):
+    """``patient`` comes from a patient page's link, not from the form: one that names no
+    possible patient (one past the database's integer answered 500 on PostgreSQL) is left
+    out."""
+    response = client.get(f"/audit/?patient={patient}")
+    assert response.status_code == 200
+    assert "Audit log" in response.get_data(as_text=True)
 
 
 def test_the_log_is_paginated_and_its_queries_do_not_grow(app, client, records, manager):

@@ -30,6 +30,18 @@ def parse_whole_number(text: str) -> int | None:
     return int(text)
 
 
+#: A database id as the app accepts one, in a URL or a query argument: positive, at most
+#: 9 digits, so that it always fits the database's integer (a larger one would answer 500
+#: on PostgreSQL instead of finding nothing).
+ID_PATTERN = r"[1-9][0-9]{0,8}"
+_ID = re.compile(ID_PATTERN)
+
+
+def parse_id(text: str) -> int | None:
+    """The id ``text`` names (:data:`ID_PATTERN`), else None."""
+    return int(text) if _ID.fullmatch(text) else None
+
+
 def parse_decimal(text: str) -> Decimal | None:
     """The value of ``text`` when it is plain ASCII digits with at most one point."""
     if len(text) > MAX_NUMBER_TEXT or not _DECIMAL.fullmatch(text):

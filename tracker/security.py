@@ -9,6 +9,8 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
+from tracker.forms import ID_PATTERN
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
@@ -22,7 +24,7 @@ class IdConverter(BaseConverter):
     integer) never reaches a view, so it answers 404 rather than 500.
     """
 
-    regex = r"[1-9][0-9]{0,8}"
+    regex = ID_PATTERN
 
     def to_python(self, value: str) -> int:
         return int(value)

@@ -11,7 +11,7 @@ from tracker import audit
 from tracker.audit_log import queries
 from tracker.audit_log.queries import AuditFilters
 from tracker.authz import manager_required
-from tracker.forms import parse_whole_number, query_day
+from tracker.forms import parse_id, query_day
 from tracker.models.audit import AuditAction, AuditObject, AuditOutcome
 from tracker.pagination import page_arg
 
@@ -23,11 +23,11 @@ def _parse_filters(args: MultiDict[str, str]) -> tuple[AuditFilters, dict[str, s
     (that filter is then left out rather than answering 400 or showing nothing)."""
     errors: dict[str, str] = {}
 
-    def whole(name: str) -> int | None:
+    def an_id(name: str) -> int | None:
         text = args.get(name, "").strip()
         if not text:
             return None
-        number = parse_whole_number(text)
+        number = parse_id(text)
         if number is None:
             errors[name] = "Not a valid choice; showing everyone."
         return number
@@ -45,7 +45,7 @@ def _parse_filters(args: MultiDict[str, str]) -> tuple[AuditFilters, dict[str, s
             errors[name] = "Not a valid choice; showing all."
             return None
 
-    patient_id = whole("patient")
+    patient_id = an_id("patient")
     chart = args.get("chart", "").strip()[:32]
     if chart and patient_id is None:
         patient = queries.patient_by_chart_number(chart)
@@ -58,7 +58,7 @@ def _parse_filters(args: MultiDict[str, str]) -> tuple[AuditFilters, dict[str, s
         errors["to"] = "The end date is before the start date; both were left out."
         date_from = date_to = None
     filters = AuditFilters(
-        user_id=whole("user"), patient_id=patient_id, action=coded("action", AuditAction),
+        user_id=an_id("user"), patient_id=patient_id, action=coded("action", AuditAction),
         outcome=coded("outcome", AuditOutcome), date_from=date_from, date_to=date_to,
     )
     return filters, errors
