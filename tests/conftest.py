@@ -113,10 +113,25 @@ def app(database: Database, tmp_path: Path, app_config: dict[str, object]) -> It
     yield app
     with app.app_context():
         if database.backend == "postgresql":
-            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-            with db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            empty_postgres_tables(db.engine)
         db.engine.dispose()
+
+
+def empty_postgres_tables(engine) -> None:
+    """Every table emptied and every id counter back at 1, for the next test.
+
+    DELETE on a few rows takes about 10 ms where TRUNCATE … CASCADE takes 100 (it makes new
+    files for each table); with over a thousand PostgreSQL tests that is a minute of the run.
+    The replication role skips triggers (the audit trail refuses DELETE) and foreign-key
+    checks, which nothing needs while every row goes.
+    """
+    with engine.begin() as connection:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+        connection.execute(text(
+            "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+            "FROM pg_sequences WHERE schemaname = current_schema()"))
 
 
 @pytest.fixture
