@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased, selectinload
 
 from tracker import clock
@@ -16,6 +17,8 @@ from tracker.extensions import db
 from tracker.models import PostSessionNote, TreatmentSeries, TreatmentSession
 from tracker.portal import wording
 from tracker.portal.rules import DIARY_LAST_DAY, can_edit_entry
+from tracker.sessions.queries import areas_of_sessions
+from tracker.statements import built_once
 
 
 @dataclass(frozen=True)
@@ -125,27 +128,35 @@ def own_sessions(patient_id: int, series_id: int | None = None) -> list[Treatmen
     ))
 
 
-def latest_sessions(patient_id: int) -> dict[int, SessionSummary]:
-    """The latest session of each of the patient's series, with its areas: all that the
-    portal's home and aftercare pages show of sessions, so a long history costs nothing
-    there. Its number is the series' sessions done; its notes and scores are not read."""
+@built_once
+def _latest_sessions() -> Select[Any]:
     newer = aliased(TreatmentSession)
     latest = (select(newer.id).where(newer.series_id == TreatmentSession.series_id)
               .order_by(newer.performed_at.desc(), newer.id.desc()).limit(1)
               .correlate(TreatmentSession).scalar_subquery())
-    rows = db.session.execute(
-        select(TreatmentSession, TreatmentSeries.sessions_done)
-        .join(TreatmentSession.series)
-        .where(TreatmentSeries.patient_id == patient_id, TreatmentSession.id == latest)
-        .options(selectinload(TreatmentSession.areas))
-    ).all()
+    return (select(TreatmentSession.id, TreatmentSession.series_id,
+                   TreatmentSession.performed_at, TreatmentSeries.sessions_done)
+            .join(TreatmentSession.series)
+            .where(TreatmentSeries.patient_id == bindparam("patient_id"),
+                   TreatmentSession.id == latest))
+
+
+def latest_sessions(patient_id: int) -> dict[int, SessionSummary]:
+    """The latest session of each of the patient's series, with its areas: all that the
+    portal's home and aftercare pages show of sessions, so a long history costs nothing
+    there. Its number is the series' sessions done; its notes and scores are not read.
+    Two statements of plain rows (the sessions' object graphs cost more than the page's
+    SQL)."""
+    rows = db.session.execute(_latest_sessions(), {"patient_id": patient_id}).all()
+    areas = areas_of_sessions([row.id for row in rows])
     today = clock.today()
     summaries = {}
-    for session, done in rows:
-        day = clock.local_date(session.performed_at)
-        summaries[session.series_id] = SessionSummary(
-            id=session.id, number=done, day=day, day_after_today=(today - day).days,
-            areas=[row.area.label for row in session.areas], entries=[], shared_scores=[])
+    for row in rows:
+        day = clock.local_date(row.performed_at)
+        summaries[row.series_id] = SessionSummary(
+            id=row.id, number=row.sessions_done, day=day, day_after_today=(today - day).days,
+            areas=[listed.area.label for listed in areas.get(row.id, ())], entries=[],
+            shared_scores=[])
     return summaries
 
 

@@ -133,15 +133,22 @@ def _areas_of_sessions() -> Select[Any]:
             .order_by(SessionArea.session_id, SessionArea.position))
 
 
+def areas_of_sessions(session_ids: list[int]) -> dict[int, list[ListedArea]]:
+    """The areas of each of these sessions, in their order (one statement, none when
+    there are no sessions)."""
+    areas: dict[int, list[ListedArea]] = {}
+    if session_ids:
+        for session_id, area, depth_mm in db.session.execute(
+                _areas_of_sessions(), {"ids": session_ids}):
+            areas.setdefault(session_id, []).append(ListedArea(area, depth_mm))
+    return areas
+
+
 def _listed_sessions(statement: Select[Any], params: dict[str, Any], *,
                      with_areas: bool) -> list[ListedSession]:
     """Sessions as list rows; with their areas in a second statement if asked."""
     rows = db.session.execute(statement, params).all()
-    areas: dict[int, list[ListedArea]] = {}
-    if with_areas:
-        for session_id, area, depth_mm in db.session.execute(
-                _areas_of_sessions(), {"ids": [row.id for row in rows]}):
-            areas.setdefault(session_id, []).append(ListedArea(area, depth_mm))
+    areas = areas_of_sessions([row.id for row in rows]) if with_areas else {}
     return [ListedSession(row.id, row.performed_at, f"{row.first_name} {row.last_name}",
                           row.concern, row.name, areas.get(row.id, []))
             for row in rows]
