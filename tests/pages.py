@@ -12,6 +12,12 @@ def text(response) -> str:
     return unescape(response.get_data(as_text=True))
 
 
+def words(response) -> str:
+    """The page's words as a reader meets them: tags dropped, entities decoded, each run
+    of spaces one space, so a table row reads as its cells in order."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+
+
 class _FormReader(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -9,9 +9,9 @@ from sqlalchemy import func
 
 from tests.conftest import post
 from tests.factories import make_patient, make_series, make_session, make_user
-from tests.pages import field_error, form_data, text
+from tests.pages import field_error, form_data, text, words
 from tracker import clock
-from tracker.domain import SERIES_DEFAULTS, Area, Concern, SeriesStatus
+from tracker.domain import SERIES_DEFAULTS, Area, Concern, SeriesStatus, Symptom
 from tracker.extensions import db
 from tracker.models import SeriesArea, TreatmentSeries, TreatmentSession
 from tracker.rules import StateConflict
@@ -350,7 +350,7 @@ def test_complete_series(client, app, records, practitioner):
         assert stored.ended_on == clock.today()
         assert stored.discontinued_reason is None
         assert stored.completion_note == "Satisfied with the result"
-    page = text(client.get(f"/series/{series.id}"))
+    page = words(client.get(f"/series/{series.id}"))
     assert "Completed" in page
     assert "after 1 of 4 planned sessions" in page
     assert "Reason: Satisfied with the result" in page
@@ -472,3 +472,45 @@ def test_closed_series_cannot_be_closed_again(client, app, practitioner, closed_
         stored = db.session.get(TreatmentSeries, closed_series.id)
         assert stored.status is status
         assert stored.ended_on == clock.today() - timedelta(days=3)
+
+
+def test_series_page_shows_each_session_with_its_areas_and_notes(client, records,
+                                                                  practitioner):
+    """The timeline, its table and its flags, read as plain rows: each session in time
+    order with who gave it, its areas, and its notes with their symptoms and grader."""
+    from tests.factories import make_note
+    from tracker.models import NoteSymptom
+
+    with records():
+        colleague = make_user("practitioner", name="Dr Second")
+        series = make_series(lead=practitioner, concern=Concern.ACNE_SCARS)
+        now = clock.now_utc()
+        first = make_session(series, performed_at=now - timedelta(days=40),
+                             areas=((Area.CHEEKS, "1.50", 3), (Area.FOREHEAD, "0.75", 2)))
+        second = make_session(series, practitioner=colleague,
+                              performed_at=now - timedelta(days=10),
+                              areas=((Area.CHIN, "1.00", 4),), device="Second pen")
+        note = make_note(first, day_after=2, redness=2, swelling=1,
+                         other_symptom="tightness", text="Settling well")
+        note.symptoms.extend([NoteSymptom(symptom=Symptom.ITCHING),
+                              NoteSymptom(symptom=Symptom.DRYNESS),
+                              NoteSymptom(symptom=Symptom.OTHER)])
+        make_note(first, day_after=5, redness=1, swelling=0)
+        make_note(second, day_after=1, redness=3, swelling=2)
+        other = make_session(make_series(), areas=((Area.NECK, "0.50", 1),))
+        make_note(other, day_after=4, redness=0, swelling=0, text="Not this series")
+
+    page = words(client.get(f"/series/{series.id}"))
+
+    assert page.index("Session 1 ·") < page.index("Session 2 ·")
+    session_one = page[page.index("Session 1 ·"):page.index("Session 2 ·")]
+    session_two = page[page.index("Session 2 ·"):]
+    assert "Dr Lead · Test pen" in session_one and "Dr Second · Second pen" in session_two
+    assert "Cheeks 1.50 3" in session_one and "Forehead 0.75 2" in session_one
+    assert "Chin 1.00 4" in session_two and "Neck" not in page
+    assert "Dryness, Itching, Other (tightness)" in session_one
+    assert "Clinician-graded Dr Lead" in session_one and "Settling well" in session_one
+    assert "Not this series" not in page
+    # The scores table: each session's deepest area and its last note.
+    assert "1.50" in page and "day 5: redness 1, swelling 0" in page
+    assert "day 1: redness 3, swelling 2" in page

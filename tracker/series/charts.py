@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tracker.charts import Chart, Line, line_chart
 from tracker.domain import Concern
 from tracker.models import TreatmentSession
 
+if TYPE_CHECKING:
+    from tracker.series.queries import TimelineSession
+
 LINE_CLASSES = 6
 
 
-def recovery_chart(sessions: Sequence[TreatmentSession]) -> Chart | None:
+def recovery_chart(sessions: Sequence[TreatmentSession | TimelineSession]) -> Chart | None:
     """Redness by day after each session: later sessions should settle faster."""
     lines = []
     days: set[int] = set()
@@ -33,7 +37,8 @@ def recovery_chart(sessions: Sequence[TreatmentSession]) -> Chart | None:
     )
 
 
-def scores_chart(sessions: Sequence[TreatmentSession], concern: Concern) -> Chart | None:
+def scores_chart(sessions: Sequence[TreatmentSession | TimelineSession],
+                 concern: Concern) -> Chart | None:
     """GAIS (and the acne-scar grade) per session; lower is better on both scales."""
     measures = [("GAIS, clinician", "gais_clinician", "chart-line-1"),
                 ("GAIS, patient", "gais_patient", "chart-line-2")]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from flask import abort, current_app
 from sqlalchemy import (
@@ -24,17 +25,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import audit, clock
-from tracker.domain import Concern, SeriesStatus
+from tracker.domain import Area, Concern, Reporter, SeriesStatus, Symptom
 from tracker.extensions import db
 from tracker.models import (
+    NoteSymptom,
     Patient,
+    PostSessionNote,
+    SessionArea,
     TreatmentSeries,
     TreatmentSession,
     User,
 )
 from tracker.models.audit import AuditObject
 from tracker.series.progress import DueState, Progress, stored_progress
-from tracker.sessions.queries import session_details
 from tracker.statements import built_once
 
 
@@ -316,14 +319,115 @@ def _owner_of_series(series_id: int) -> int | None:
     )
 
 
+class Person(NamedTuple):
+    """Who gave a session or graded a note, as the series page names them."""
+
+    name: str
+
+
+class TimelineArea(NamedTuple):
+    area: Area
+    depth_mm: Decimal
+    passes: int
+
+
+class TimelineSymptom(NamedTuple):
+    symptom: Symptom
+
+
+@dataclass
+class TimelineNote:
+    """A reaction note as the series page shows it (what the session tables' macros read
+    on a note)."""
+
+    day_after: int
+    redness: int
+    swelling: int
+    other_symptom: str | None
+    reported_by: Reporter
+    recorded_at: datetime
+    text: str | None
+    recorded_by: Person
+    symptoms: list[TimelineSymptom] = field(default_factory=list)
+
+
+@dataclass
+class TimelineSession:
+    """A session as the series page's table, charts and timeline show it: plain values
+    under a session's attribute names, so the shared macros and charts read either."""
+
+    id: int
+    performed_at: datetime
+    device: str
+    cartridge: str | None
+    immediate_redness: int
+    immediate_swelling: int
+    pain_score: int | None
+    gais_clinician: int | None
+    gais_patient: int | None
+    goodman_baron_grade: int | None
+    satisfaction: int | None
+    practitioner: Person
+    areas: list[TimelineArea] = field(default_factory=list)
+    post_notes: list[TimelineNote] = field(default_factory=list)
+
+    @property
+    def max_depth_mm(self) -> Decimal | None:
+        return max((row.depth_mm for row in self.areas), default=None)
+
+
 @built_once
-def _sessions_with_details() -> Select[Any]:
-    return (select(TreatmentSession)
-            .where(TreatmentSession.series_id == bindparam("series_id"))
-            .order_by(TreatmentSession.performed_at, TreatmentSession.id)
-            .options(*session_details(products=False)))
+def _timeline_statements() -> tuple[Select[Any], ...]:
+    """A series' sessions, their areas, their notes and the notes' symptoms, each in the
+    order the page lists them (sessions by time; within a session, as its own lists)."""
+    in_series = TreatmentSession.series_id == bindparam("series_id")
+    sessions = (
+        select(TreatmentSession.id, TreatmentSession.performed_at, TreatmentSession.device,
+               TreatmentSession.cartridge, TreatmentSession.immediate_redness,
+               TreatmentSession.immediate_swelling, TreatmentSession.pain_score,
+               TreatmentSession.gais_clinician, TreatmentSession.gais_patient,
+               TreatmentSession.goodman_baron_grade, TreatmentSession.satisfaction, User.name)
+        .join(TreatmentSession.practitioner).where(in_series)
+        .order_by(TreatmentSession.performed_at, TreatmentSession.id))
+    areas = (
+        select(SessionArea.session_id, SessionArea.area, SessionArea.depth_mm,
+               SessionArea.passes)
+        .join(SessionArea.session).where(in_series)
+        .order_by(SessionArea.session_id, SessionArea.position))
+    notes = (
+        select(PostSessionNote.id, PostSessionNote.session_id, PostSessionNote.day_after,
+               PostSessionNote.redness, PostSessionNote.swelling,
+               PostSessionNote.other_symptom, PostSessionNote.reported_by,
+               PostSessionNote.recorded_at, PostSessionNote.text, User.name)
+        .join(PostSessionNote.session).join(PostSessionNote.recorded_by).where(in_series)
+        .order_by(PostSessionNote.session_id, PostSessionNote.day_after,
+                  PostSessionNote.recorded_at))
+    symptoms = (
+        select(NoteSymptom.note_id, NoteSymptom.symptom)
+        .join(NoteSymptom.note).join(PostSessionNote.session).where(in_series)
+        .order_by(NoteSymptom.note_id, NoteSymptom.symptom))
+    return sessions, areas, notes, symptoms
 
 
-def sessions_of_series(series_id: int) -> list[TreatmentSession]:
-    """Every session of a series with its areas and notes, oldest first."""
-    return list(db.session.scalars(_sessions_with_details(), {"series_id": series_id}))
+def sessions_of_series(series_id: int) -> list[TimelineSession]:
+    """Every session of a series with its areas and notes, oldest first, in at most four
+    statements of plain rows however many sessions: session objects with their areas,
+    notes and people cost the series page more than its SQL."""
+    sessions_statement, areas_statement, notes_statement, symptoms_statement = (
+        _timeline_statements())
+    params = {"series_id": series_id}
+    sessions = {row.id: TimelineSession(*row[:-1], practitioner=Person(row.name))
+                for row in db.session.execute(sessions_statement, params)}
+    if not sessions:
+        return []
+    for session_id, area, depth_mm, passes in db.session.execute(areas_statement, params):
+        sessions[session_id].areas.append(TimelineArea(area, depth_mm, passes))
+    notes: dict[int, TimelineNote] = {}
+    for row in db.session.execute(notes_statement, params):
+        note = notes[row.id] = TimelineNote(*row[2:-1], recorded_by=Person(row.name))
+        sessions[row.session_id].post_notes.append(note)
+    if notes:
+        for note_id, symptom in db.session.execute(symptoms_statement, params):
+            notes[note_id].symptoms.append(TimelineSymptom(symptom))
+    return list(sessions.values())
+

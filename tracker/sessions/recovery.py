@@ -11,9 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from tracker.domain import GRADE_LABELS, expected_downtime
 from tracker.models import TreatmentSession
+
+if TYPE_CHECKING:
+    from tracker.series.queries import TimelineSession
 
 #: A grade at or above this, past the expected downtime, is flagged (2 = moderate).
 PERSISTENT_GRADE = 2
@@ -99,8 +103,9 @@ def session_recovery_findings(session: TreatmentSession) -> list[RecoveryFinding
     )
 
 
-def session_recovery_flags(session: TreatmentSession) -> list[str]:
-    """Flags for a session whose reaction notes are loaded."""
+def session_recovery_flags(session: TreatmentSession | TimelineSession) -> list[str]:
+    """Flags for a session whose reaction notes are loaded (an object or the series
+    page's plain row)."""
     return recovery_flags(
         session.max_depth_mm,
         [GradedDay(note.day_after, note.redness, note.swelling) for note in session.post_notes],
