@@ -9,14 +9,15 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased
 
 from tracker import clock
 from tracker.domain import Reporter, Symptom
 from tracker.extensions import db
-from tracker.models import PostSessionNote, TreatmentSeries, TreatmentSession
+from tracker.models import TreatmentSeries, TreatmentSession
 from tracker.portal import wording
 from tracker.portal.rules import DIARY_LAST_DAY, can_edit_entry
+from tracker.series.queries import TimelineNote, TimelineSession
 from tracker.sessions.queries import areas_of_sessions
 from tracker.statements import built_once
 
@@ -63,7 +64,7 @@ class SessionSummary:
         return wording.aftercare_stage(self.day_after_today)
 
 
-def symptom_words(note: PostSessionNote) -> list[str]:
+def symptom_words(note: TimelineNote) -> list[str]:
     words = [row.symptom.label.lower() for row in note.symptoms if row.symptom is not Symptom.OTHER]
     if note.other_symptom and note.reported_by is Reporter.PATIENT:
         words.append(note.other_symptom)
@@ -72,7 +73,7 @@ def symptom_words(note: PostSessionNote) -> list[str]:
     return words
 
 
-def entry_of(note: PostSessionNote, user_id: int) -> DayEntry:
+def entry_of(note: TimelineNote, user_id: int) -> DayEntry:
     by_patient = note.reported_by is Reporter.PATIENT
     return DayEntry(
         note_id=note.id, day_after=note.day_after, redness=note.redness,
@@ -82,7 +83,7 @@ def entry_of(note: PostSessionNote, user_id: int) -> DayEntry:
     )
 
 
-def shared_score_sentences(session: TreatmentSession) -> list[str]:
+def shared_score_sentences(session: TimelineSession) -> list[str]:
     """The scores a clinic chose to share (``PORTAL_SHARE_SCORES``), as sentences."""
     if not current_app.config["PORTAL_SHARE_SCORES"]:
         return []
@@ -97,7 +98,7 @@ def shared_score_sentences(session: TreatmentSession) -> list[str]:
     return sentences
 
 
-def summarise(sessions: list[TreatmentSession], user_id: int) -> list[SessionSummary]:
+def summarise(sessions: list[TimelineSession], user_id: int) -> list[SessionSummary]:
     today = clock.today()
     summaries = []
     for number, session in enumerate(sessions, start=1):
@@ -109,23 +110,6 @@ def summarise(sessions: list[TreatmentSession], user_id: int) -> list[SessionSum
             shared_scores=shared_score_sentences(session),
         ))
     return summaries
-
-
-def own_sessions(patient_id: int, series_id: int | None = None) -> list[TreatmentSession]:
-    """Every session of the patient (of one series of theirs, if given) with its areas
-    and recovery notes, oldest first."""
-    filters = [TreatmentSeries.patient_id == patient_id]
-    if series_id is not None:
-        filters.append(TreatmentSession.series_id == series_id)
-    return list(db.session.scalars(
-        select(TreatmentSession)
-        .join(TreatmentSession.series)
-        .where(*filters)
-        .order_by(TreatmentSession.performed_at, TreatmentSession.id)
-        .options(selectinload(TreatmentSession.areas),
-                 selectinload(TreatmentSession.post_notes).selectinload(
-                     PostSessionNote.symptoms))
-    ))
 
 
 @built_once

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.db import utcnow
 from tracker.domain import Reporter
 from tracker.models import PostSessionNote, TreatmentSession
 from tracker.rules import StateConflict
+
+if TYPE_CHECKING:
+    from tracker.series.queries import TimelineNote
 
 #: Days after a session on which the patient can keep their recovery diary.
 DIARY_LAST_DAY = 14
@@ -16,7 +19,7 @@ DIARY_LAST_DAY = 14
 EDIT_HOURS = 24
 
 
-def can_edit_entry(note: PostSessionNote, user_id: int) -> bool:
+def can_edit_entry(note: PostSessionNote | TimelineNote, user_id: int) -> bool:
     """Only the patient's own entry, and only within EDIT_HOURS of saving it: after that
     the practitioner may already have acted on it."""
     return (note.reported_by is Reporter.PATIENT and note.recorded_by_id == user_id

@@ -24,7 +24,12 @@ from tracker.models import PostSessionNote, TreatmentSeries, TreatmentSession
 from tracker.portal import operations, queries, rules, wording
 from tracker.portal.forms import DiaryForm
 from tracker.series.charts import recovery_chart, scores_chart
-from tracker.series.queries import get_series_or_404, progress_of, series_of_patient
+from tracker.series.queries import (
+    get_series_or_404,
+    progress_of,
+    series_of_patient,
+    sessions_of_series,
+)
 from tracker.sessions.queries import get_session_or_404, session_number
 
 bp = Blueprint("portal", __name__, url_prefix="/me")
@@ -59,7 +64,7 @@ def series(series_id: int) -> str:
     series = get_series_or_404(series_id, patient_id=current_user.patient_id)
     audit.record(audit.AuditAction.VIEW_OWN_SERIES, series)
     progress = progress_of(series)
-    sessions = queries.own_sessions(current_user.patient_id, series.id)
+    sessions = sessions_of_series(series.id)  # the series is the patient's (above)
     summaries = queries.summarise(sessions, current_user.id)
     charts = [recovery_chart(sessions)]
     if current_app.config["PORTAL_SHARE_SCORES"]:

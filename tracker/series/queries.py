@@ -337,9 +337,10 @@ class TimelineSymptom(NamedTuple):
 
 @dataclass
 class TimelineNote:
-    """A reaction note as the series page shows it (what the session tables' macros read
-    on a note)."""
+    """A reaction note as the series pages show it (what the session tables' macros and
+    the portal's diary read on a note)."""
 
+    id: int
     day_after: int
     redness: int
     swelling: int
@@ -347,13 +348,14 @@ class TimelineNote:
     reported_by: Reporter
     recorded_at: datetime
     text: str | None
+    recorded_by_id: int
     recorded_by: Person
     symptoms: list[TimelineSymptom] = field(default_factory=list)
 
 
 @dataclass
 class TimelineSession:
-    """A session as the series page's table, charts and timeline show it: plain values
+    """A session as the series pages (staff's and the patient's) show it: plain values
     under a session's attribute names, so the shared macros and charts read either."""
 
     id: int
@@ -398,7 +400,8 @@ def _timeline_statements() -> tuple[Select[Any], ...]:
         select(PostSessionNote.id, PostSessionNote.session_id, PostSessionNote.day_after,
                PostSessionNote.redness, PostSessionNote.swelling,
                PostSessionNote.other_symptom, PostSessionNote.reported_by,
-               PostSessionNote.recorded_at, PostSessionNote.text, User.name)
+               PostSessionNote.recorded_at, PostSessionNote.text,
+               PostSessionNote.recorded_by_id, User.name)
         .join(PostSessionNote.session).join(PostSessionNote.recorded_by).where(in_series)
         .order_by(PostSessionNote.session_id, PostSessionNote.day_after,
                   PostSessionNote.recorded_at))
@@ -424,7 +427,7 @@ def sessions_of_series(series_id: int) -> list[TimelineSession]:
         sessions[session_id].areas.append(TimelineArea(area, depth_mm, passes))
     notes: dict[int, TimelineNote] = {}
     for row in db.session.execute(notes_statement, params):
-        note = notes[row.id] = TimelineNote(*row[2:-1], recorded_by=Person(row.name))
+        note = notes[row.id] = TimelineNote(row.id, *row[2:-1], recorded_by=Person(row.name))
         sessions[row.session_id].post_notes.append(note)
     if notes:
         for note_id, symptom in db.session.execute(symptoms_statement, params):
