@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -471,6 +472,29 @@ def test_lot_trace_finds_exactly_the_sessions_that_used_the_lot(app, client, rec
     assert sorted(row[6] for row in rows[1:]) == ["Cartridge", "Cartridge", "Product",
                                                  "Product", "Product"]
     assert audit_actions(app).count(AuditAction.EXPORT) == 1
+
+
+def test_lot_trace_pages_newest_first_and_a_page_past_the_end_shows_the_last(
+        app, client, records, practitioner):
+    app.config["RECALL_PER_PAGE"] = 2
+    with records():
+        sessions = []
+        for days_ago in (3, 9, 1, 30, 12):
+            session = make_session(make_series(lead=practitioner), cartridge_lot="B-55",
+                                   performed_at=utcnow() - timedelta(days=days_ago))
+            sessions.append((days_ago, session.id))
+    newest_first = [session_id for _, session_id in sorted(sessions)]
+
+    def listed(page: int | str) -> list[int]:
+        html = client.get(f"/lots/?lot=B-55&page={page}").get_data(as_text=True)
+        assert "5 sessions</strong>, 5 patients, 1 practitioner" in html
+        return [int(found) for found in re.findall(r'href="/sessions/(\d+)"', html)]
+
+    assert listed(1) + listed(2) + listed(3) == newest_first
+    assert listed(99) == listed(3) == newest_first[4:]
+    nothing = client.get("/lots/?lot=B-56").get_data(as_text=True)
+    assert "No session recorded lot “B-56”" in nothing
+    assert not re.findall(r'href="/sessions/(\d+)"', nothing)
 
 
 def test_lot_trace_escapes_formula_looking_lots(app, client, records, practitioner):

@@ -18,11 +18,13 @@ from sqlalchemy import (
     Date,
     Select,
     and_,
+    bindparam,
     case,
     func,
     literal,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -547,35 +549,65 @@ class LotSummary:
 
 
 @built_once
-def _lot_summary_statement(lot: str) -> Select[Any]:
+def _lot_trace_statement(lot: str) -> Select[Any]:
+    """The trace's counts and one page of its rows (``limit`` from ``offset``) in one pass.
+
+    Each use is joined to its session and series once, in a common table read twice
+    (SQLite and PostgreSQL keep such a table rather than run it again): by the counts,
+    and by the page, whose few rows are then joined to the patient and practitioner.
+    One row when the page is empty, with the counts and no use."""
     uses = _lot_uses(lot)
+    traced = (select(uses, TreatmentSession.performed_at, TreatmentSession.series_id,
+                     TreatmentSession.practitioner_id, TreatmentSeries.patient_id)
+              .join(TreatmentSession, TreatmentSession.id == uses.c.session_id)
+              .join(TreatmentSeries, TreatmentSeries.id == TreatmentSession.series_id)
+              .cte("traced"))
+    counts = select(
+        func.count(func.distinct(traced.c.session_id)).label("sessions_count"),
+        func.count(func.distinct(traced.c.patient_id)).label("patients_count"),
+        func.count(func.distinct(traced.c.practitioner_id)).label("practitioners_count"),
+        func.count().label("uses_count"),
+    ).subquery("counts")
+    order = (traced.c.performed_at.desc(), traced.c.session_id.desc(), traced.c.used_as,
+             traced.c.item)
+    picked = (select(traced).order_by(*order)
+              .limit(bindparam("limit")).offset(bindparam("offset")).subquery("picked"))
+    practitioner = aliased(User, name="practitioner")
     return (
         select(
-            func.count(func.distinct(uses.c.session_id)),
-            func.count(func.distinct(TreatmentSeries.patient_id)),
-            func.count(func.distinct(TreatmentSession.practitioner_id)),
-            func.count(),
+            counts,
+            picked.c.session_id, picked.c.used_as, picked.c.item, picked.c.lot,
+            picked.c.performed_at, picked.c.series_id, TreatmentSeries.concern,
+            picked.c.patient_id, Patient.first_name, Patient.last_name,
+            Patient.chart_number, Patient.phone, picked.c.practitioner_id,
+            practitioner.name.label("practitioner_name"),
         )
-        .select_from(uses)
-        .join(TreatmentSession, TreatmentSession.id == uses.c.session_id)
-        .join(TreatmentSeries, TreatmentSeries.id == TreatmentSession.series_id)
+        .select_from(counts)
+        .outerjoin(picked, true())
+        .outerjoin(TreatmentSeries, TreatmentSeries.id == picked.c.series_id)
+        .outerjoin(Patient, Patient.id == picked.c.patient_id)
+        .outerjoin(practitioner, practitioner.id == picked.c.practitioner_id)
+        .order_by(picked.c.performed_at.desc(), picked.c.session_id.desc(),
+                  picked.c.used_as, picked.c.item)
     )
 
 
-def lot_summary(lot: str) -> LotSummary:
-    """How many sessions, patients and practitioners used the lot, and how many uses the
-    trace lists (one statement)."""
-    sessions, patients, practitioners, count = db.session.execute(
-        _lot_summary_statement(lot)).one()
-    return LotSummary(sessions, patients, practitioners, count)
-
-
-def lot_page(lot: str, page: int, per_page: int, total: int) -> Page:
-    """One page of the trace, ``total`` uses counted by :func:`lot_summary` (one
-    statement)."""
-    page = min(max(page, 1), max(1, -(-total // per_page)))
-    rows = db.session.execute(lot_statement(lot, per_page, (page - 1) * per_page)).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total)
+def lot_trace(lot: str, page: int, per_page: int) -> tuple[LotSummary, Page]:
+    """How many sessions, patients and practitioners used the lot, and one page of its
+    uses, newest first: one statement (two when the page asked for is past the last)."""
+    page = max(page, 1)
+    while True:
+        rows = db.session.execute(_lot_trace_statement(lot), {
+            "limit": per_page, "offset": (page - 1) * per_page}).all()
+        first = rows[0]
+        summary = LotSummary(first.sessions_count, first.patients_count,
+                             first.practitioners_count, first.uses_count)
+        last_page = max(1, -(-summary.uses // per_page))
+        if page <= last_page:
+            items = [row for row in rows if row.session_id is not None]
+            return summary, Page(items=items, page=page, per_page=per_page,
+                                 total=summary.uses)
+        page = last_page
 
 
 LOT_CSV_HEADER = ("Session date", "Patient", "Chart number", "Phone", "Concern",

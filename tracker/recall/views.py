@@ -243,9 +243,8 @@ def lots() -> tuple[str, int]:
     audit.record(audit.AuditAction.VIEW_LOT_TRACE, object_type=audit.AuditObject.PAGE)
     page = summary = None
     if lot and not problem:
-        summary = queries.lot_summary(lot)
-        page = queries.lot_page(lot, page_arg(request.args.get("page")),
-                                current_app.config["RECALL_PER_PAGE"], summary.uses)
+        summary, page = queries.lot_trace(lot, page_arg(request.args.get("page")),
+                                          current_app.config["RECALL_PER_PAGE"])
     return render_template("recall/lots.html", lot=lot, problem=problem, page=page,
                            summary=summary, args={"lot": lot}), 200
 
