@@ -9,18 +9,22 @@ from typing import Any, NamedTuple
 
 from flask import abort
 from sqlalchemy import Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import audit, clock
 from tracker.db import utcnow
 from tracker.domain import NOTE_DAY_MAX, Area, Concern, Reporter
 from tracker.extensions import db
 from tracker.models import (
+    NoteSymptom,
     Patient,
     PostSessionNote,
     SessionArea,
     SessionConfirmation,
+    SessionProduct,
     SessionRevision,
+    SessionScreeningAnswer,
     TreatmentSeries,
     TreatmentSession,
     User,
@@ -30,37 +34,17 @@ from tracker.sessions.recovery import GradedDay, recovery_flags
 from tracker.statements import built_once
 
 
-def session_details(*, products: bool = True) -> tuple[Any, ...]:
-    """Loader options for everything a session's record shows, in a fixed number of
-    statements however many areas, products and notes it has; without ``products`` for
-    the series page, whose timeline does not show them (each eager load is a statement
-    and its objects)."""
-    return (
-        joinedload(TreatmentSession.practitioner),
-        selectinload(TreatmentSession.areas),
-        *((selectinload(TreatmentSession.products),) if products else ()),
-        selectinload(TreatmentSession.post_notes).options(
-            selectinload(PostSessionNote.symptoms),
-            joinedload(PostSessionNote.recorded_by),
-        ),
-    )
-
-
 @built_once
-def _session_with_details(of_patient: bool) -> Select[Any]:
-    """A session (``session_id``) with everything its page shows; with ``of_patient``,
-    only if it is ``patient_id``'s."""
+def _session_with_people(of_patient: bool) -> Select[Any]:
+    """A session (``session_id``) with its series, patient and people; with
+    ``of_patient``, only if it is ``patient_id``'s."""
     statement = (
         select(TreatmentSession)
         .where(TreatmentSession.id == bindparam("session_id"))
         .options(
             joinedload(TreatmentSession.series).joinedload(TreatmentSeries.patient),
-            selectinload(TreatmentSession.screening_answers),
-            selectinload(TreatmentSession.confirmations).joinedload(
-                SessionConfirmation.confirmed_by),
-            selectinload(TreatmentSession.revisions).joinedload(SessionRevision.author),
+            joinedload(TreatmentSession.practitioner),
             joinedload(TreatmentSession.signed_by),
-            *session_details(),
         )
     )
     if of_patient:
@@ -69,9 +53,46 @@ def _session_with_details(of_patient: bool) -> Select[Any]:
     return statement
 
 
+@built_once
+def _session_collections() -> dict[str, Select[Any]]:
+    """Each list a session's record shows, by the session's attribute, in its order."""
+    of_session = bindparam("session_id")
+    return {
+        "areas": select(SessionArea).where(SessionArea.session_id == of_session)
+        .order_by(SessionArea.position),
+        "products": select(SessionProduct).where(SessionProduct.session_id == of_session)
+        .order_by(SessionProduct.position),
+        "post_notes": select(PostSessionNote)
+        .where(PostSessionNote.session_id == of_session)
+        .options(joinedload(PostSessionNote.recorded_by))
+        .order_by(PostSessionNote.day_after, PostSessionNote.recorded_at),
+        "screening_answers": select(SessionScreeningAnswer)
+        .where(SessionScreeningAnswer.session_id == of_session)
+        .order_by(SessionScreeningAnswer.id),
+        "confirmations": select(SessionConfirmation)
+        .where(SessionConfirmation.session_id == of_session)
+        .options(joinedload(SessionConfirmation.confirmed_by))
+        .order_by(SessionConfirmation.id),
+        "revisions": select(SessionRevision).where(SessionRevision.session_id == of_session)
+        .options(joinedload(SessionRevision.author))
+        .order_by(SessionRevision.at, SessionRevision.id),
+    }
+
+
+@built_once
+def _symptoms_of_session() -> Select[Any]:
+    return (select(NoteSymptom).join(NoteSymptom.note)
+            .where(PostSessionNote.session_id == bindparam("session_id"))
+            .order_by(NoteSymptom.note_id, NoteSymptom.symptom))
+
+
 def get_session_or_404(session_id: int, patient_id: int | None = None) -> TreatmentSession:
-    """A session with everything its page shows; with ``patient_id``, only that patient's."""
-    session = db.session.scalar(_session_with_details(patient_id is not None),
+    """A session with everything its page shows; with ``patient_id``, only that patient's.
+
+    Its lists are read by prepared statements, one per list, and handed to the session
+    as loaded: SQLAlchemy's eager loaders build each of their statements again on every
+    request, which cost the session page more than everything else it does."""
+    session = db.session.scalar(_session_with_people(patient_id is not None),
                                 {"session_id": session_id, "patient_id": patient_id})
     if session is None:
         if patient_id is not None:
@@ -79,6 +100,15 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
                 select(TreatmentSeries.patient_id).join(TreatmentSession.series)
                 .where(TreatmentSession.id == session_id)))
         abort(404)
+    params = {"session_id": session_id}
+    for attribute, statement in _session_collections().items():
+        set_committed_value(session, attribute, db.session.scalars(statement, params).all())
+    symptoms: dict[int, list[NoteSymptom]] = {}
+    if session.post_notes:
+        for row in db.session.scalars(_symptoms_of_session(), params):
+            symptoms.setdefault(row.note_id, []).append(row)
+    for note in session.post_notes:
+        set_committed_value(note, "symptoms", symptoms.get(note.id, []))
     return session
 
 
