@@ -37,6 +37,7 @@ from tracker.models import (
     User,
 )
 from tracker.passwords import hash_password
+from tracker.recall.follow_up_days import mark_assessed
 from tracker.review.figures import refresh_series_figures
 from tracker.series.schedule import refresh_schedule
 
@@ -188,4 +189,5 @@ def make_follow_up(series: TreatmentSeries, by: User, months: int = 1,
     assessment = FollowUpAssessment(**values)
     db.session.add(assessment)
     db.session.flush()
+    mark_assessed(assessment.series_id, assessment.milestone_months)
     return assessment

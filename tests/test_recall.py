@@ -518,21 +518,26 @@ def test_lot_trace_without_a_lot_or_with_nonsense(app, client, practitioner):
 # The stored follow-up days ---------------------------------------------------------------
 
 
-def stored_days(app) -> dict[tuple[int, int], tuple[date, int]]:
+def stored_days(app) -> dict[tuple[int, int], tuple[date, int, bool]]:
     with app.app_context():
-        return {(row.series_id, row.milestone_months): (row.due_on, row.lead_practitioner_id)
+        return {(row.series_id, row.milestone_months):
+                (row.due_on, row.lead_practitioner_id, row.assessed)
                 for row in db.session.scalars(select(FollowUpDay))}
 
 
-def fresh_days(app) -> dict[tuple[int, int], tuple[date, int]]:
+def fresh_days(app) -> dict[tuple[int, int], tuple[date, int, bool]]:
     """The days computed afresh from the sessions: completed series only, 1, 3 and 6
-    months after the clinic day of the last session."""
+    months after the clinic day of the last session; assessed if an assessment of that
+    milestone is recorded."""
     with app.app_context():
         last = dict(db.session.execute(
             select(TreatmentSession.series_id, func.max(TreatmentSession.performed_on))
             .group_by(TreatmentSession.series_id)).all())
+        assessed = {(row.series_id, row.milestone_months) for row in db.session.execute(
+            select(FollowUpAssessment.series_id, FollowUpAssessment.milestone_months))}
         return {(series.id, months): (add_months_py(last[series.id], months),
-                                      series.lead_practitioner_id)
+                                      series.lead_practitioner_id,
+                                      (series.id, months) in assessed)
                 for series in db.session.scalars(select(TreatmentSeries))
                 if series.status is SeriesStatus.COMPLETED and series.id in last
                 for months in (1, 3, 6)}
@@ -549,9 +554,9 @@ def test_completing_a_series_stores_its_follow_up_days(app, client, records, pra
         complete_series(session.get(TreatmentSeries, series.id), date(2026, 9, 2), 3,
                         "Goal reached early.", practitioner)
     assert stored_days(app) == fresh_days(app) == {
-        (series.id, 1): (date(2026, 9, 30), practitioner.id),
-        (series.id, 3): (date(2026, 11, 30), practitioner.id),
-        (series.id, 6): (date(2027, 2, 28), practitioner.id),
+        (series.id, 1): (date(2026, 9, 30), practitioner.id, False),
+        (series.id, 3): (date(2026, 11, 30), practitioner.id, False),
+        (series.id, 6): (date(2027, 2, 28), practitioner.id, False),
     }
     with app.app_context():
         rows = db.session.execute(follow_up_statement(date(2026, 10, 1),
@@ -580,7 +585,7 @@ def test_follow_up_days_follow_every_change_of_the_last_session_or_status(app, r
         make_series(lead=practitioner, status=SeriesStatus.COMPLETED, ended_on=clock.today())
     stored = stored_days(app)
     assert stored == fresh_days(app)
-    assert stored[(moved.id, 1)] == (date(2026, 3, 28), lead.id)
+    assert stored[(moved.id, 1)] == (date(2026, 3, 28), lead.id, False)
     assert {series_id for series_id, _ in stored} == {moved.id}
 
 
@@ -594,11 +599,45 @@ def test_rebuild_schedules_writes_the_follow_up_days_again(app, records, runner,
                            {"id": series.id})
         db.session.execute(text("DELETE FROM follow_up_days WHERE milestone_months = 1"))
         db.session.commit()
+    with records():
+        make_follow_up(series, practitioner, months=3)
+    with app.app_context():
+        db.session.execute(text("UPDATE follow_up_days SET assessed = false "
+                                "WHERE milestone_months = 3"))
+        db.session.commit()
     assert stored_days(app) != fresh_days(app)
     result = runner.invoke(args=["rebuild-schedules"])
     assert result.exit_code == 0, result.output
     assert stored_days(app) == fresh_days(app)
     assert stored_days(app)[(series.id, 6)][0] == date(2026, 9, 30)
+    assert stored_days(app)[(series.id, 3)][2] is True
+
+
+def test_an_assessment_marks_its_day_and_stays_marked_when_the_days_are_written_again(
+        app, client, records, practitioner):
+    """Recorded through the form, the milestone leaves the lists of what is to do; a
+    late session logged into the series moves its days and keeps what was assessed."""
+    with records():
+        today = clock.today()
+        series = completed_with_last_session(practitioner, add_months_py(today, -1))
+    before = client.get("/follow-ups/").get_data(as_text=True)
+    listed = f"/series/{series.id}#follow-ups"
+    assert listed in before
+    response = post(client, f"/series/{series.id}/follow-ups/new", {
+        "milestone_months": "1", "assessed_on": today.isoformat(),
+        "gais_clinician": "2", "note": "Holding well"},
+        token_from=f"/series/{series.id}/follow-ups/new?milestone=1")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert stored_days(app)[(series.id, 1)][2] is True
+    after = client.get("/follow-ups/").get_data(as_text=True)
+    assert listed not in after
+    done = client.get("/follow-ups/?state=done").get_data(as_text=True)
+    assert listed in done
+    with records():
+        make_session(series, performed_at=clock.now_utc() - timedelta(days=3))
+    assert stored_days(app) == fresh_days(app)
+    assert [stored_days(app)[(series.id, months)][2] for months in (1, 3, 6)] == [
+        True, False, False]
 
 
 def test_a_follow_up_list_page_stops_at_its_rows_and_counts_match(app, client, records,
@@ -632,15 +671,16 @@ def test_a_follow_up_list_page_stops_at_its_rows_and_counts_match(app, client, r
 @pytest.mark.filterwarnings(
     "ignore:autogenerate skipping metadata-specified expression-based index")
 def test_follow_up_days_migration_fills_what_the_app_stores(empty_database, tmp_path):
-    """r18b fills the days of the series completed before it, in SQL; they equal what the
-    app stores itself (the demo clinic, plus last sessions at months' ends, in a leap year
-    and near the calendar's end)."""
+    """r18b fills the days of the series completed before it, in SQL, and u18 whether
+    each was assessed; they equal what the app stores itself (the demo clinic, with its
+    recorded follow-ups, plus last sessions at months' ends, in a leap year and near the
+    calendar's end)."""
     app = create_app(conftest.make_test_config(empty_database, tmp_path))
 
     def rows() -> list[tuple]:
         with db.engine.connect() as connection:
             return [tuple(row) for row in connection.execute(text(
-                "SELECT series_id, milestone_months, due_on, lead_practitioner_id "
+                "SELECT series_id, milestone_months, due_on, lead_practitioner_id, assessed "
                 "FROM follow_up_days ORDER BY series_id, milestone_months"))]
 
     with app.app_context():
@@ -656,8 +696,9 @@ def test_follow_up_days_migration_fills_what_the_app_stores(empty_database, tmp_
             db.session.remove()
             written = rows()
             assert stored_days(app) == fresh_days(app)
-            assert (date(9999, 12, 31), lead_id) in stored_days(app).values()
+            assert (date(9999, 12, 31), lead_id, False) in stored_days(app).values()
             assert len(written) > 12
+            assert {bool(row[4]) for row in written} == {True, False}
             downgrade(revision="r18_recall_followups")
             upgrade()
             assert rows() == written

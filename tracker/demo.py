@@ -51,6 +51,7 @@ from tracker.models import (
     TreatmentSession,
     User,
 )
+from tracker.recall.follow_up_days import mark_assessed
 from tracker.review.figures import rebuild_figures
 from tracker.series.progress import LAPSE_TARGET_INTERVALS
 from tracker.series.schedule import refresh_schedule
@@ -519,6 +520,7 @@ def _recall_demo(patients: list[Patient], staff: list[User], today: date) -> Non
                                  "Texture better than at the last session.",
                                  "Patient pleased; discussed maintenance in 6–12 months.")),
                 recorded_by=lead if number % 2 else second, recorded_at=_at(assessed_on, 16)))
+            mark_assessed(row.series_id, row.months)
 
     classified = classified_open_series(None, today, 7)
     to_call = db.session.execute(

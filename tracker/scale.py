@@ -324,9 +324,11 @@ def _follow_ups(batch: _Batch, ids: _Ids, series_id: int, status: SeriesStatus,
     rng = random.Random(series_id)  # noqa: S311 - synthetic data, not secrets
     assessed = rng.random() < 2 / 3
     for months, due_on in days.items():
+        has_assessment = assessed and due_on <= today - timedelta(days=10)
         batch.add(FollowUpDay, {"series_id": series_id, "milestone_months": months,
-                                "due_on": due_on, "lead_practitioner_id": lead})
-        if not assessed or due_on > today - timedelta(days=10):
+                                "due_on": due_on, "lead_practitioner_id": lead,
+                                "assessed": has_assessment})
+        if not has_assessment:
             continue
         assessed_on = min(today, due_on + timedelta(days=rng.randint(-7, 10)))
         batch.add(FollowUpAssessment, {

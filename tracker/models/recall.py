@@ -12,7 +12,15 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, UniqueConstraint, func
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker import domain
@@ -158,9 +166,12 @@ class FollowUpDay(db.Model):
         CheckConstraint("milestone_months IN "
                         f"({', '.join(str(m) for m in FOLLOW_UP_MILESTONES)})",
                         name="milestone_months_known"),
-        Index("ix_follow_up_days_due_on", "due_on", "series_id", "milestone_months"),
+        # Each list and count reads one of these in order, and whether the milestone was
+        # assessed from the index itself.
+        Index("ix_follow_up_days_due_on", "due_on", "series_id", "milestone_months",
+              "assessed"),
         Index("ix_follow_up_days_lead_due_on", "lead_practitioner_id", "due_on", "series_id",
-              "milestone_months"),
+              "milestone_months", "assessed"),
     )
 
     series_id: Mapped[int] = mapped_column(
@@ -171,6 +182,10 @@ class FollowUpDay(db.Model):
     due_on: Mapped[date]
     lead_practitioner_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="RESTRICT"))
+    #: Whether its assessment is recorded (a copy kept by the same writers and by
+    #: :func:`tracker.recall.follow_up_days.mark_assessed`): the lists and counts of what
+    #: is still to do read it from their index instead of looking for each assessment.
+    assessed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 # The lot trace: exact, case-insensitive look-ups of a product or cartridge lot.

@@ -15,11 +15,11 @@ import calendar
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select, update
 
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
-from tracker.models import FollowUpDay, TreatmentSeries
+from tracker.models import FollowUpAssessment, FollowUpDay, TreatmentSeries
 from tracker.models.recall import FOLLOW_UP_MILESTONES
 
 
@@ -52,10 +52,23 @@ def store_follow_up_days(series: TreatmentSeries, may_have_rows: bool = True) ->
     table = FollowUpDay.__table__
     db.session.execute(delete(table).where(table.c.series_id == series.id))
     if days:
+        assessed = set(db.session.scalars(
+            select(FollowUpAssessment.milestone_months)
+            .where(FollowUpAssessment.series_id == series.id)))
         db.session.execute(insert(table), [
             {"series_id": series.id, "milestone_months": months, "due_on": due_on,
-             "lead_practitioner_id": series.lead_practitioner_id}
+             "lead_practitioner_id": series.lead_practitioner_id,
+             "assessed": months in assessed}
             for months, due_on in days.items()])
+
+
+def mark_assessed(series_id: int, milestone_months: int) -> None:
+    """Note on the stored day that this milestone's assessment is recorded (every writer
+    of an assessment calls it in the same transaction)."""
+    table = FollowUpDay.__table__
+    db.session.execute(update(table).where(
+        table.c.series_id == series_id, table.c.milestone_months == milestone_months,
+    ).values(assessed=True))
 
 
 def rebuild_follow_up_days(batch: Sequence[TreatmentSeries]) -> None:
@@ -66,8 +79,12 @@ def rebuild_follow_up_days(batch: Sequence[TreatmentSeries]) -> None:
     table = FollowUpDay.__table__
     db.session.execute(delete(table).where(
         table.c.series_id.between(batch[0].id, batch[-1].id)))
+    assessed = {(row.series_id, row.milestone_months) for row in db.session.execute(
+        select(FollowUpAssessment.series_id, FollowUpAssessment.milestone_months)
+        .where(FollowUpAssessment.series_id.between(batch[0].id, batch[-1].id)))}
     rows = [{"series_id": series.id, "milestone_months": months, "due_on": due_on,
-             "lead_practitioner_id": series.lead_practitioner_id}
+             "lead_practitioner_id": series.lead_practitioner_id,
+             "assessed": (series.id, months) in assessed}
             for series in batch
             for months, due_on in follow_up_days_of(series.status,
                                                     series.last_session_on).items()]

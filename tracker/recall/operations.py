@@ -15,6 +15,7 @@ from tracker.models import (
     TreatmentSeries,
     User,
 )
+from tracker.recall.follow_up_days import mark_assessed
 from tracker.rules import StateConflict, ensure_can_log_contact, ensure_can_record_follow_up
 from tracker.series.operations import discontinue_series
 
@@ -77,4 +78,5 @@ def record_follow_up(series: TreatmentSeries, data: FollowUpInput,
         note=data.note, recorded_by=actor, recorded_at=clock.now_utc())
     db.session.add(assessment)
     db.session.flush()
+    mark_assessed(series.id, data.milestone_months)
     return assessment
