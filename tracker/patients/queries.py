@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
-from tracker.models import Patient, TreatmentSeries
+from tracker.models import Patient, PatientAllergy, PatientConsent, TreatmentSeries
 from tracker.pagination import Page, page_statements, run_page
 from tracker.statements import built_once
 
@@ -105,6 +106,30 @@ def get_patient_or_404(patient_id: int) -> Patient:
     patient = db.session.get(Patient, patient_id)
     if patient is None:
         abort(404)
+    return patient
+
+
+@built_once
+def _record_lists() -> dict[str, Select[Any]]:
+    """The lists a patient's page shows, by the patient's attribute, in its order."""
+    of_patient = bindparam("patient_id")
+    return {
+        "allergy_rows": select(PatientAllergy).where(PatientAllergy.patient_id == of_patient)
+        .order_by(PatientAllergy.allergy),
+        "consents": select(PatientConsent).where(PatientConsent.patient_id == of_patient)
+        .options(joinedload(PatientConsent.recorded_by))
+        .order_by(PatientConsent.signed_on.desc(), PatientConsent.id.desc()),
+    }
+
+
+def patient_record_or_404(patient_id: int) -> Patient:
+    """A patient with the allergies and consents their page shows: statements built
+    once, handed to the patient as loaded (instead of a lazy load for each list and for
+    each consent's recorder)."""
+    patient = get_patient_or_404(patient_id)
+    for attribute, statement in _record_lists().items():
+        set_committed_value(patient, attribute,
+                            db.session.scalars(statement, {"patient_id": patient_id}).all())
     return patient
 
 

@@ -53,7 +53,7 @@ def create() -> Response | str:
 @bp.get("/<id:patient_id>")
 @staff_required
 def show(patient_id: int) -> str:
-    patient = queries.get_patient_or_404(patient_id)
+    patient = queries.patient_record_or_404(patient_id)
     audit.record(audit.AuditAction.VIEW_PATIENT, patient)
     return _render_patient(patient, ConsentForm(patient=patient))
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import audit, clock
 from tracker.domain import Area, Concern, Reporter, SeriesStatus, Symptom
@@ -31,6 +32,7 @@ from tracker.models import (
     NoteSymptom,
     Patient,
     PostSessionNote,
+    SeriesArea,
     SessionArea,
     TreatmentSeries,
     TreatmentSession,
@@ -69,18 +71,31 @@ def recorded_facts(series_id: int) -> RecordedFacts:
 
 
 @built_once
-def _series_of_patient() -> Select[Any]:
-    return (select(TreatmentSeries)
-            .where(TreatmentSeries.patient_id == bindparam("patient_id"))
-            .options(selectinload(TreatmentSeries.areas),
-                     joinedload(TreatmentSeries.lead_practitioner))
-            .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc()))
+def _series_of_patient() -> tuple[Select[Any], Select[Any]]:
+    of_patient = bindparam("patient_id")
+    series = (select(TreatmentSeries)
+              .where(TreatmentSeries.patient_id == of_patient)
+              .options(joinedload(TreatmentSeries.lead_practitioner))
+              .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc()))
+    areas = (select(SeriesArea).join(SeriesArea.series)
+             .where(TreatmentSeries.patient_id == of_patient)
+             .order_by(SeriesArea.series_id, SeriesArea.area))
+    return series, areas
 
 
 def series_of_patient(patient_id: int) -> list[tuple[TreatmentSeries, Progress]]:
     """Every series of one patient with its progress (from the stored schedule), newest
-    first."""
-    series_rows = db.session.scalars(_series_of_patient(), {"patient_id": patient_id}).all()
+    first, and its areas: two statements built once (the areas handed to each series as
+    loaded, where selectinload would build its statement again on every request)."""
+    series_statement, areas_statement = _series_of_patient()
+    params = {"patient_id": patient_id}
+    series_rows = db.session.scalars(series_statement, params).all()
+    areas: dict[int, list[SeriesArea]] = {}
+    if series_rows:
+        for area in db.session.scalars(areas_statement, params):
+            areas.setdefault(area.series_id, []).append(area)
+    for series in series_rows:
+        set_committed_value(series, "areas", areas.get(series.id, []))
     today, due_soon = clock.today(), current_app.config["DUE_SOON_DAYS"]
     return [(series, stored_progress(series, today, due_soon)) for series in series_rows]
 
