@@ -249,6 +249,41 @@ def test_worklist_lists_overdue_and_lapsed_series_with_the_last_contact(app, cli
     assert page.index(waiting.patient.full_name) < page.index(called.patient.full_name)
 
 
+def test_worklist_pages_hold_each_series_once_and_count_the_whole_list(app, client, records,
+                                                                      practitioner):
+    """Five overdue series, two a page: the pages list each once, still-to-call first and
+    longest overdue first within; the count is the whole list's on every page, a page
+    past the end shows the last, and a practitioner with none is told so."""
+    app.config["RECALL_PER_PAGE"] = 2
+    with records():
+        today = clock.today()
+        series = []
+        for days_ago in (50, 61, 45, 70, 55):
+            one = make_series(lead=practitioner)
+            make_session(one, performed_at=clock.local_noon(today - timedelta(days=days_ago)))
+            series.append((days_ago, one.id))
+        waiting = dict(series)[61]
+        make_contact(db.session.get(TreatmentSeries, waiting), practitioner,
+                     ContactOutcome.LEFT_MESSAGE, next_follow_up_on=today + timedelta(days=2))
+        idle = make_user("practitioner")
+    to_call = [series_id for days_ago, series_id in sorted(series, reverse=True)
+               if series_id != waiting]
+    assert len(to_call) == 4
+
+    def listed(page: int) -> list[int]:
+        html = client.get(f"/recall/?page={page}").get_data(as_text=True)
+        assert "5 series are overdue or lapsed" in html
+        links = re.findall(r'href="/recall/series/(\d+)"', html)
+        return [int(found) for found in dict.fromkeys(links)]
+
+    assert listed(1) + listed(2) + listed(3) == [*to_call, waiting]
+    assert listed(9) == listed(3) == [waiting]
+    idle_client = app.test_client()
+    assert login(idle_client, idle.email, PASSWORD).status_code == 302
+    empty = idle_client.get("/recall/?page=3").get_data(as_text=True)
+    assert "No series is overdue or lapsed among the patients you lead" in empty
+
+
 def test_worklist_practitioner_sees_their_own_unless_they_ask(app, client, records,
                                                               practitioner):
     with records():
