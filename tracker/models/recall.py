@@ -188,9 +188,13 @@ class FollowUpDay(db.Model):
     assessed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
-# The lot trace: exact, case-insensitive look-ups of a product or cartridge lot.
+# The lot trace: exact, case-insensitive look-ups of a product or cartridge lot. A
+# product's use is read from the index alone (its session, name and lot are in it): a lot
+# used in 867 sessions is traced without reading 867 product rows.
 Index("ix_session_products_lower_lot",
-      func.lower(SessionProduct.__table__.c.lot).label("lower_lot"))
+      func.lower(SessionProduct.__table__.c.lot).label("lower_lot"),
+      SessionProduct.__table__.c.session_id, SessionProduct.__table__.c.name,
+      SessionProduct.__table__.c.lot)
 Index("ix_treatment_sessions_lower_cartridge_lot",
       func.lower(TreatmentSession.__table__.c.cartridge_lot).label("lower_cartridge_lot"))
 # The follow-ups to do: completed series by the day they ended.
