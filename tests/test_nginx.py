@@ -46,18 +46,24 @@ SAMPLE = PROJECT_ROOT / "deploy" / "nginx.conf"
 GUNICORN_CONF = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
 
 
-def free_port() -> int:
-    """A free port on 127.0.0.1 (5100-5199, the range this project's tests may use)."""
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports on 127.0.0.1 (5100-5199, the range this project's
+    tests may use). Different: picked one at a time, two picks could be the same free port,
+    and gunicorn and nginx's plain-HTTP listener then shared it (a 301 where the app should
+    have answered)."""
     ports = list(range(5100, 5200))
     random.shuffle(ports)
+    chosen: list[int] = []
     for port in ports:
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
-    raise RuntimeError("no free port in 5100-5199")
+        chosen.append(port)
+        if len(chosen) == count:
+            return chosen
+    raise RuntimeError(f"not {count} free ports in 5100-5199")
 
 
 def wait_for_port(port: int, process: subprocess.Popen, name: str) -> None:
@@ -166,7 +172,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
         email = user.email
         db.engine.dispose()
 
-    app_port, https_port, http_port = free_port(), free_port(), free_port()
+    app_port, https_port, http_port = free_ports(3)
     cert, key = self_signed_certificate(folder)
     environment = {
         **os.environ,
