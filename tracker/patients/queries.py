@@ -7,13 +7,12 @@ from typing import Any
 from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import Patient, PatientAllergy, PatientConsent, TreatmentSeries
 from tracker.pagination import Page, page_statements, run_page
-from tracker.statements import built_once
+from tracker.statements import built_once, load_lists
 
 
 def _escape_like(text: str) -> str:
@@ -127,9 +126,7 @@ def patient_record_or_404(patient_id: int) -> Patient:
     once, handed to the patient as loaded (instead of a lazy load for each list and for
     each consent's recorder)."""
     patient = get_patient_or_404(patient_id)
-    for attribute, statement in _record_lists().items():
-        set_committed_value(patient, attribute,
-                            db.session.scalars(statement, {"patient_id": patient_id}).all())
+    load_lists(patient, _record_lists(), {"patient_id": patient_id})
     return patient
 
 

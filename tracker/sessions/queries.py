@@ -31,7 +31,7 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.sessions.recovery import GradedDay, recovery_flags
-from tracker.statements import built_once
+from tracker.statements import built_once, load_lists
 
 
 @built_once
@@ -101,8 +101,7 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
                 .where(TreatmentSession.id == session_id)))
         abort(404)
     params = {"session_id": session_id}
-    for attribute, statement in _session_collections().items():
-        set_committed_value(session, attribute, db.session.scalars(statement, params).all())
+    load_lists(session, _session_collections(), params)
     symptoms: dict[int, list[NoteSymptom]] = {}
     if session.post_notes:
         for row in db.session.scalars(_symptoms_of_session(), params):
