@@ -38,6 +38,7 @@ from tracker.models import (
 )
 from tracker.passwords import hash_password
 from tracker.recall.follow_up_days import mark_assessed
+from tracker.recall.operations import note_latest_contact
 from tracker.review.figures import refresh_series_figures
 from tracker.series.schedule import refresh_schedule
 
@@ -177,6 +178,7 @@ def make_contact(series: TreatmentSeries, by: User,
     values.update(fields)
     contact = ContactAttempt(**values)
     db.session.add(contact)
+    note_latest_contact(series, contact)
     db.session.flush()
     return contact
 

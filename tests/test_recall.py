@@ -12,6 +12,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, literal, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import selectinload
 
 from tests import conftest
 from tests.conftest import login, post
@@ -284,6 +285,62 @@ def test_worklist_pages_hold_each_series_once_and_count_the_whole_list(app, clie
     assert "No series is overdue or lapsed among the patients you lead" in empty
 
 
+def test_worklist_lists_those_to_call_then_those_on_hold_across_pages(app, client, records,
+                                                                     practitioner):
+    """Each kind of latest contact puts its series in its place, page after page: still to
+    call (never called, a call-back day that has come, a booked day that has passed),
+    longest overdue first; then on hold (declined, a call-back day ahead, booked for
+    today or later); last those contacted today. The CSV lists them in the same order."""
+    app.config["RECALL_PER_PAGE"] = 3
+    with records():
+        today = clock.today()
+        yesterday = clock.from_local(datetime.combine(today - timedelta(days=1), time(9, 0)))
+        placed = {}
+        contacts = {
+            "never called": None,
+            "call-back day today": (ContactOutcome.CALLED,
+                                    {"contacted_at": yesterday, "next_follow_up_on": today}),
+            "booked for yesterday": (ContactOutcome.BOOKED, {
+                "contacted_at": yesterday - timedelta(days=3),
+                "booked_on": today - timedelta(days=1)}),
+            "declined": (ContactOutcome.DECLINED, {"contacted_at": yesterday}),
+            "call-back day tomorrow": (ContactOutcome.LEFT_MESSAGE, {
+                "contacted_at": yesterday, "next_follow_up_on": today + timedelta(days=1)}),
+            "booked for today": (ContactOutcome.BOOKED, {"contacted_at": yesterday,
+                                                         "booked_on": today}),
+            "called today": (ContactOutcome.UNREACHABLE, {}),
+        }
+        # Windows closed 8, 9, ... days ago: the later in this list, the longer overdue.
+        for days_ago, (name, contact) in enumerate(contacts.items(), start=50):
+            series = make_series(lead=practitioner)
+            make_session(series, performed_at=clock.local_noon(today - timedelta(days=days_ago)))
+            if contact:
+                make_contact(series, practitioner, contact[0], **contact[1])
+            placed[series.id] = name
+
+    def listed(page: int) -> list[str]:
+        html = client.get(f"/recall/?page={page}").get_data(as_text=True)
+        assert "7 series are overdue or lapsed" in html
+        links = re.findall(r'href="/recall/series/(\d+)"', html)
+        return [placed[int(found)] for found in dict.fromkeys(links)]
+
+    in_pages = listed(1) + listed(2) + listed(3)
+    assert in_pages == ["booked for yesterday", "call-back day today", "never called",
+                        "booked for today", "call-back day tomorrow", "declined",
+                        "called today"]
+    rows = csv_rows(client.get("/recall/worklist.csv"))[1:]
+    by_patient = {f"{s.patient.first_name} {s.patient.last_name}": placed[s.id]
+                  for s in _series_of(app, placed)}
+    assert [by_patient[row[0]] for row in rows] == in_pages
+
+
+def _series_of(app, ids) -> list[TreatmentSeries]:
+    with app.app_context():
+        return list(db.session.scalars(
+            select(TreatmentSeries).where(TreatmentSeries.id.in_(ids))
+            .options(selectinload(TreatmentSeries.patient))))
+
+
 def test_worklist_practitioner_sees_their_own_unless_they_ask(app, client, records,
                                                               practitioner):
     with records():
@@ -359,6 +416,9 @@ def test_a_booking_is_logged_and_audited(app, client, records, practitioner):
         contact = db.session.scalars(select(ContactAttempt)).one()
         assert contact.booked_on.isoformat() == booked_on
         assert contact.contacted_by_id == practitioner.id
+        # Not called again before the day after the booked session.
+        assert db.session.get(TreatmentSeries, series.id).recall_after == (
+            date.fromisoformat(booked_on) + timedelta(days=1))
     assert audit_actions(app)[-1] is AuditAction.LOG_CONTACT
     page = client.get(f"/recall/series/{series.id}").get_data(as_text=True)
     assert "Tuesday 10:00" in page and "Booked for a date" in page
@@ -737,6 +797,38 @@ def test_follow_up_days_migration_fills_what_the_app_stores(empty_database, tmp_
             downgrade(revision="r18_recall_followups")
             upgrade()
             assert rows() == written
+            assert differences() == []
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings(
+    "ignore:autogenerate skipping metadata-specified expression-based index")
+def test_recall_day_migration_fills_what_the_app_stores(empty_database, tmp_path):
+    """w18 fills each contacted series' recall day from its latest contact, as logging a
+    contact stores it (the demo clinic's calls: declined, booked, call-back days, called
+    today and a week ago)."""
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+
+    def recall_days() -> dict[int, str]:
+        with db.engine.connect() as connection:
+            return {series_id: str(day) for series_id, day in connection.execute(text(
+                "SELECT id, recall_after FROM treatment_series "
+                "WHERE recall_after IS NOT NULL"))}
+
+    with app.app_context():
+        try:
+            upgrade()
+            seed_demo(date(2026, 11, 25))
+            db.session.commit()
+            db.session.remove()
+            stored = recall_days()
+            assert len(stored) >= 5 and "9999-12-31" in stored.values()
+            downgrade(revision="v18_lot_trace_covering")
+            upgrade()
+            assert recall_days() == stored
             assert differences() == []
         finally:
             db.session.remove()

@@ -52,6 +52,7 @@ from tracker.models import (
     User,
 )
 from tracker.recall.follow_up_days import mark_assessed
+from tracker.recall.operations import note_latest_contact
 from tracker.review.figures import rebuild_figures
 from tracker.series.progress import LAPSE_TARGET_INTERVALS
 from tracker.series.schedule import refresh_schedule
@@ -542,11 +543,13 @@ def _recall_demo(patients: list[Patient], staff: list[User], today: date) -> Non
     for series_id, attempts in zip(to_call, calls, strict=False):
         for days_ago, hour, caller, outcome, booked_in, again_in, note in attempts:
             day = today - timedelta(days=days_ago)
-            db.session.add(ContactAttempt(
+            contact = ContactAttempt(
                 series_id=series_id, contacted_by=caller, outcome=outcome, note=note,
                 contacted_at=min(_at(day, hour, rng.choice((5, 20, 40))), clock.now_utc()),
                 booked_on=today + timedelta(days=booked_in) if booked_in else None,
-                next_follow_up_on=today + timedelta(days=again_in) if again_in else None))
+                next_follow_up_on=today + timedelta(days=again_in) if again_in else None)
+            db.session.add(contact)
+            note_latest_contact(db.session.get(TreatmentSeries, series_id), contact)
 
     # A serum lot and a cartridge lot used across patients, for the manufacturer's recall.
     sessions = db.session.scalars(

@@ -86,6 +86,10 @@ class TreatmentSeries(db.Model):
         # whose sessions may hold new patient diary entries.
         Index("ix_treatment_series_lead_last_session", "lead_practitioner_id",
               "last_session_on"),
+        # The recall worklist: the few series a contact put on hold, counted and listed
+        # apart from those still to call (tracker.recall.queries).
+        Index("ix_treatment_series_recall_after", "recall_after", "lead_practitioner_id",
+              "next_closes_on", "lapses_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,6 +136,11 @@ class TreatmentSeries(db.Model):
     next_closes_on: Mapped[date | None]
     #: From this day on, without a session, the series has lapsed ("dropped out").
     lapses_on: Mapped[date | None]
+    #: The clinic day from which the recall worklist calls the patient again, as the
+    #: series' latest contact attempt left it (tracker.recall.operations.recall_after);
+    #: NULL until the first attempt. Stored so that the worklist reads those still to call
+    #: in the order of their window, without weighing every overdue series' contacts.
+    recall_after: Mapped[date | None]
 
     patient: Mapped[Patient] = relationship(back_populates="series")
     lead_practitioner: Mapped[User] = relationship()

@@ -28,6 +28,27 @@ class ContactInput:
     next_follow_up_on: date | None = None
 
 
+def recall_after(contact: ContactAttempt) -> date:
+    """The clinic day from which the recall worklist calls the patient again after
+    ``contact``: the day after the call, the call-back day the caller set or the day after
+    the session booked, whichever is latest; never (the calendar's last day) once the
+    patient declined. Until then the worklist lists the series after those to call."""
+    if contact.outcome is ContactOutcome.DECLINED:
+        return date.max
+    days = [clock.add_days(clock.local_date(contact.contacted_at), 1)]
+    if contact.next_follow_up_on is not None:
+        days.append(contact.next_follow_up_on)
+    if contact.booked_on is not None:
+        days.append(clock.add_days(contact.booked_on, 1))
+    return max(days)
+
+
+def note_latest_contact(series: TreatmentSeries, contact: ContactAttempt) -> None:
+    """Keep on the series the day its latest contact lets it be called again (every writer
+    of a contact attempt calls this, the attempt being the series' latest)."""
+    series.recall_after = recall_after(contact)
+
+
 def log_contact(series: TreatmentSeries, attempt: ContactInput, actor: User) -> ContactAttempt:
     """Append one contact attempt; the record is never changed afterwards."""
     ensure_can_log_contact(series)
@@ -38,6 +59,7 @@ def log_contact(series: TreatmentSeries, attempt: ContactInput, actor: User) -> 
         outcome=attempt.outcome, note=attempt.note, booked_on=attempt.booked_on,
         next_follow_up_on=attempt.next_follow_up_on)
     db.session.add(contact)
+    note_latest_contact(series, contact)
     db.session.flush()
     return contact
 

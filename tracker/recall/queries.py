@@ -102,18 +102,25 @@ class RecallScope:
     state: DueState | None = None
 
 
-def _recall_conditions(scope: RecallScope, today: date) -> list[Any]:
-    """The series the worklist shows, as index ranges over the stored schedule (the rules
-    of :func:`tracker.series.queries.due_conditions`), of one lead if asked. Overdue or
-    lapsed is "the window closed or the series lapsed before today" (a series with a
-    window has a lapse day): two ranges, not a read of every open series."""
+def _recall_ranges(scope: RecallScope, today: date) -> list[Any]:
+    """The series the worklist shows as index ranges over the stored schedule that
+    exclude each other (the rules of :func:`tracker.series.queries.due_conditions`):
+    overdue or lapsed is "the window closed before today" and "lapsed, its window still
+    open" (a lapse day can come before the window's close when the longest interval is
+    over three target intervals)."""
     conditions = due_conditions(today, current_app.config["DUE_SOON_DAYS"])
-    wanted = (conditions[scope.state] if scope.state in RECALL_STATES else
-              or_(TreatmentSeries.next_closes_on < literal(today, Date()),
-                  conditions[DueState.LAPSED]))
+    day = literal(today, Date())
+    if scope.state in RECALL_STATES:
+        return [conditions[scope.state]]
+    return [TreatmentSeries.next_closes_on < day,
+            and_(TreatmentSeries.lapses_on < day, TreatmentSeries.next_closes_on >= day)]
+
+
+def _recall_conditions(scope: RecallScope, today: date) -> list[Any]:
+    """The series the worklist shows (of one lead if asked), as one condition."""
     lead = ([] if scope.practitioner_id is None
             else [TreatmentSeries.lead_practitioner_id == scope.practitioner_id])
-    return [wanted, *lead]
+    return [or_(*_recall_ranges(scope, today)), *lead]
 
 
 def _latest_contact_id() -> Any:
@@ -122,32 +129,51 @@ def _latest_contact_id() -> Any:
             .correlate(TreatmentSeries).scalar_subquery())
 
 
+class RecallPart(enum.Enum):
+    """The worklist lists the series still to call first, then those a contact put on hold
+    (:func:`tracker.recall.operations.recall_after`)."""
+
+    TO_CALL = "to_call"
+    ON_HOLD = "on_hold"
+
+
+def _on_hold(today: date) -> Any:
+    return TreatmentSeries.recall_after > literal(today, Date())
+
+
 @built_once
 def recall_statement(scope: RecallScope, today: date, limit: int | None = None,
-                     offset: int = 0) -> Select[Any]:
+                     offset: int = 0, part: RecallPart | None = None) -> Select[Any]:
     """Overdue and lapsed open series with the patient's phone and the latest contact,
     those still to call first (not contacted today, no call-back day or booking ahead,
-    not declined), then the longest overdue (``limit`` rows from ``offset`` of them).
+    not declined), then the longest overdue (``limit`` rows from ``offset`` of them, of
+    one part of the list if asked).
 
-    The order is decided on the series and their latest contact alone; the patient,
-    lead and caller are joined to the rows picked."""
+    The series still to call are read in the order of the day their window closed (an
+    index range), never weighed against their contacts; only those on hold, a few, are
+    ordered by their latest contact: first those waiting for a day ahead or declined,
+    last those contacted today. The patient, lead and caller are joined to the rows
+    picked. Every listed series has a window (its close day is never NULL)."""
     lapsed = due_conditions(today, current_app.config["DUE_SOON_DAYS"])[DueState.LAPSED]
-    closes_on = func.coalesce(TreatmentSeries.next_closes_on, literal(today, Date()))
     contacted_today = ContactAttempt.contacted_at >= start_of_day_utc(today)
-    today_param = literal(today, Date())
-    waiting = case(
-        (contacted_today, 2),
-        (ContactAttempt.outcome == ContactOutcome.DECLINED.value, 1),
-        (ContactAttempt.next_follow_up_on > today_param, 1),
-        (and_(ContactAttempt.outcome == ContactOutcome.BOOKED.value,
-              ContactAttempt.booked_on >= today_param), 1),
-        else_=0,
-    )
-    ordered = (select(TreatmentSeries.id.label("series_id"), waiting.label("waiting"),
-                      closes_on.label("closes_on"))
-               .outerjoin(ContactAttempt, ContactAttempt.id == _latest_contact_id())
-               .where(*_recall_conditions(scope, today))
-               .order_by(waiting, closes_on, TreatmentSeries.id))
+    closes_on = TreatmentSeries.next_closes_on
+    # Always true of a listed series; lets SQLite start its ordered walk of the close days
+    # after the closed series' NULLs.
+    conditions = [*_recall_conditions(scope, today), closes_on.is_not(None)]
+    if part is RecallPart.TO_CALL:
+        waiting: Any = literal(0)
+        conditions.append(or_(TreatmentSeries.recall_after.is_(None), ~_on_hold(today)))
+    else:
+        waiting = case((contacted_today, 2), (_on_hold(today), 1), else_=0)
+        if part is RecallPart.ON_HOLD:
+            conditions.append(_on_hold(today))
+    ordered = select(TreatmentSeries.id.label("series_id"), waiting.label("waiting"),
+                     closes_on.label("closes_on"))
+    if part is not RecallPart.TO_CALL:
+        ordered = ordered.outerjoin(ContactAttempt,
+                                    ContactAttempt.id == _latest_contact_id())
+    ordered = ordered.where(*conditions).order_by(
+        *(() if part is RecallPart.TO_CALL else (waiting,)), closes_on, TreatmentSeries.id)
     if limit is not None:
         ordered = ordered.limit(limit).offset(offset)
     picked = ordered.subquery("picked")
@@ -183,20 +209,43 @@ def recall_statement(scope: RecallScope, today: date, limit: int | None = None,
 
 
 @built_once
-def _recall_count(scope: RecallScope, today: date) -> Select[Any]:
-    return (select(func.count()).select_from(TreatmentSeries)
-            .where(*_recall_conditions(scope, today)))
+def _recall_counts(scope: RecallScope, today: date) -> Select[Any]:
+    """How many series the worklist lists (the sum of its ranges' counts, each read from
+    an index alone), and how many of them are on hold (a range of the recall day)."""
+    lead = ([] if scope.practitioner_id is None
+            else [TreatmentSeries.lead_practitioner_id == scope.practitioner_id])
+    listed = sum(
+        (select(func.count()).select_from(TreatmentSeries).where(part, *lead)
+         .scalar_subquery() for part in _recall_ranges(scope, today)), start=literal(0))
+    # The few on hold are read by the recall day's index, their lead tested there: "+ 0"
+    # keeps SQLite (without statistics) from walking all of the lead's series instead.
+    on_hold_lead = ([] if scope.practitioner_id is None
+                    else [TreatmentSeries.lead_practitioner_id + 0 == scope.practitioner_id])
+    return select(
+        listed,
+        select(func.count()).select_from(TreatmentSeries)
+        .where(_on_hold(today), or_(*_recall_ranges(scope, today)), *on_hold_lead)
+        .scalar_subquery(),
+    )
 
 
 def recall_page(scope: RecallScope, page: int, per_page: int) -> Page:
-    """One page of the worklist (two statements: the count, by the schedule's index
-    ranges alone, and the page's rows)."""
+    """One page of the worklist: the counts, then the page's rows of those still to call
+    and, where the page reaches past them, of those on hold (two statements, at most
+    three)."""
     today = clock.today()
-    total = db.session.scalar(_recall_count(scope, today)) or 0
+    total, on_hold = db.session.execute(_recall_counts(scope, today)).one()
     page = min(max(page, 1), max(1, -(-total // per_page)))
-    rows = db.session.execute(recall_statement(scope, today, per_page,
-                                               (page - 1) * per_page)).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total)
+    start, to_call = (page - 1) * per_page, total - on_hold
+    rows: list[Any] = []
+    if start < to_call:
+        rows += db.session.execute(recall_statement(
+            scope, today, per_page, start, RecallPart.TO_CALL)).all()
+    if len(rows) < per_page and on_hold:
+        rows += db.session.execute(recall_statement(
+            scope, today, per_page - len(rows), max(start - to_call, 0),
+            RecallPart.ON_HOLD)).all()
+    return Page(items=rows, page=page, per_page=per_page, total=total)
 
 
 def days_overdue(row: Any, today: date) -> int:
