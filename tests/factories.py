@@ -37,8 +37,8 @@ from tracker.models import (
     User,
 )
 from tracker.passwords import hash_password
+from tracker.recall.contacts import note_latest_contact
 from tracker.recall.follow_up_days import mark_assessed
-from tracker.recall.operations import note_latest_contact
 from tracker.review.figures import refresh_series_figures
 from tracker.series.schedule import refresh_schedule
 

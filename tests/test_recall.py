@@ -708,6 +708,39 @@ def test_rebuild_schedules_writes_the_follow_up_days_again(app, records, runner,
     assert stored_days(app)[(series.id, 3)][2] is True
 
 
+def test_rebuild_schedules_sets_each_recall_day_from_the_latest_contact(app, records, runner,
+                                                                       practitioner):
+    """Contacts written outside the app (an import): rebuild-schedules counts the recall
+    days that were out of date and sets each from the series' latest attempt."""
+    with records():
+        today = clock.today()
+        declined, waiting, never = (overdue_series(practitioner) for _ in range(3))
+        make_contact(declined, practitioner, ContactOutcome.CALLED,
+                     contacted_at=utcnow() - timedelta(days=3))
+        make_contact(declined, practitioner, ContactOutcome.DECLINED)
+        make_contact(waiting, practitioner, ContactOutcome.LEFT_MESSAGE,
+                     next_follow_up_on=today + timedelta(days=4))
+
+    def recall_days() -> dict[int, date | None]:
+        with app.app_context():
+            return dict(db.session.execute(select(TreatmentSeries.id,
+                                                  TreatmentSeries.recall_after)).all())
+
+    stored = recall_days()
+    assert stored == {declined.id: date.max, waiting.id: today + timedelta(days=4),
+                      never.id: None}
+    with app.app_context():
+        db.session.execute(text("UPDATE treatment_series SET recall_after = NULL "
+                                "WHERE id = :id"), {"id": declined.id})
+        db.session.execute(text("UPDATE treatment_series SET recall_after = :day "
+                                "WHERE id = :id"), {"id": never.id, "day": today})
+        db.session.commit()
+    result = runner.invoke(args=["rebuild-schedules"])
+    assert result.exit_code == 0, result.output
+    assert "2 series were out of date" in result.output
+    assert recall_days() == stored
+
+
 def test_an_assessment_marks_its_day_and_stays_marked_when_the_days_are_written_again(
         app, client, records, practitioner):
     """Recorded through the form, the milestone leaves the lists of what is to do; a

@@ -51,8 +51,8 @@ from tracker.models import (
     TreatmentSession,
     User,
 )
+from tracker.recall.contacts import note_latest_contact
 from tracker.recall.follow_up_days import mark_assessed
-from tracker.recall.operations import note_latest_contact
 from tracker.review.figures import rebuild_figures
 from tracker.series.progress import LAPSE_TARGET_INTERVALS
 from tracker.series.schedule import refresh_schedule

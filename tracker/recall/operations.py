@@ -15,6 +15,7 @@ from tracker.models import (
     TreatmentSeries,
     User,
 )
+from tracker.recall.contacts import note_latest_contact
 from tracker.recall.follow_up_days import mark_assessed
 from tracker.rules import StateConflict, ensure_can_log_contact, ensure_can_record_follow_up
 from tracker.series.operations import discontinue_series
@@ -26,27 +27,6 @@ class ContactInput:
     note: str | None = None
     booked_on: date | None = None
     next_follow_up_on: date | None = None
-
-
-def recall_after(contact: ContactAttempt) -> date:
-    """The clinic day from which the recall worklist calls the patient again after
-    ``contact``: the day after the call, the call-back day the caller set or the day after
-    the session booked, whichever is latest; never (the calendar's last day) once the
-    patient declined. Until then the worklist lists the series after those to call."""
-    if contact.outcome is ContactOutcome.DECLINED:
-        return date.max
-    days = [clock.add_days(clock.local_date(contact.contacted_at), 1)]
-    if contact.next_follow_up_on is not None:
-        days.append(contact.next_follow_up_on)
-    if contact.booked_on is not None:
-        days.append(clock.add_days(contact.booked_on, 1))
-    return max(days)
-
-
-def note_latest_contact(series: TreatmentSeries, contact: ContactAttempt) -> None:
-    """Keep on the series the day its latest contact lets it be called again (every writer
-    of a contact attempt calls this, the attempt being the series' latest)."""
-    series.recall_after = recall_after(contact)
 
 
 def log_contact(series: TreatmentSeries, attempt: ContactInput, actor: User) -> ContactAttempt:

@@ -21,6 +21,7 @@ from sqlalchemy import func, inspect, select
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import TreatmentSeries, TreatmentSession
+from tracker.recall.contacts import rebuild_recall_days
 from tracker.recall.follow_up_days import rebuild_follow_up_days, store_follow_up_days
 from tracker.series.progress import Schedule, compute_schedule, stored_schedule
 
@@ -68,10 +69,10 @@ def store_schedule(series: TreatmentSeries, schedule: Schedule) -> None:
 
 def rebuild_schedules(batch_size: int = 1000,
                       progress: Callable[[int], None] | None = None) -> int:
-    """Recompute the stored schedule (and follow-up days) of every series, a batch of
-    series at a time (the caller commits). Returns how many schedules changed. Each batch
-    is flushed and then let go of (the session is emptied), so memory stays bounded at any
-    clinic size."""
+    """Recompute the stored schedule (and follow-up days, and the recall day its latest
+    contact left) of every series, a batch of series at a time (the caller commits).
+    Returns how many schedules or recall days changed. Each batch is flushed and then let
+    go of (the session is emptied), so memory stays bounded at any clinic size."""
     changed = 0
     after = 0
     while True:
@@ -96,6 +97,7 @@ def rebuild_schedules(batch_size: int = 1000,
             if fresh != stored_schedule(series):
                 store_schedule(series, fresh)
                 changed += 1
+        changed += rebuild_recall_days(batch)
         db.session.flush()
         rebuild_follow_up_days(batch)
         after = batch[-1].id
