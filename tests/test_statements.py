@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import literal, select
+from sqlalchemy.dialects.postgresql import psycopg
+from sqlalchemy.dialects.sqlite import pysqlite
 
 from tests import conftest
 from tracker import create_app
+from tracker.models import Patient
 from tracker.statements import built_once
 
 
@@ -30,3 +33,16 @@ def test_a_statement_is_built_once_per_app_and_arguments(app, database, tmp_path
     # Each app's statement carries its own configuration.
     assert sorted(mine.values()) == [1, app.config["DUE_SOON_DAYS"]]
     assert sorted(theirs.compile().params.values()) == [1, 3]
+
+
+def test_limits_are_written_into_the_sql_on_postgresql():
+    """PostgreSQL keeps a prepared statement's generic plan, instead of planning it on every
+    request, only when its LIMIT and OFFSET are in the text (tracker.db); SQLite's stay
+    parameters."""
+    statement = select(Patient.id).order_by(Patient.id).limit(25).offset(50)
+    on_postgresql = statement.compile(dialect=psycopg.dialect(),
+                                      compile_kwargs={"render_postcompile": True})
+    assert "LIMIT 25 OFFSET 50" in " ".join(str(on_postgresql).split())
+    assert on_postgresql.params == {}
+    on_sqlite = " ".join(str(statement.compile(dialect=pysqlite.dialect())).split())
+    assert "LIMIT ? OFFSET ?" in on_sqlite

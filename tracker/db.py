@@ -14,6 +14,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import _OffsetLimitParam
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -117,6 +118,20 @@ def _configure_postgresql(dbapi_connection: Any, connection_record: Any) -> None
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET max_parallel_workers_per_gather = 0")
     dbapi_connection.commit()
+
+
+@compiles(_OffsetLimitParam, "postgresql")
+def _limit_in_the_sql(element: _OffsetLimitParam, compiler: SQLCompiler, **kw: Any) -> str:
+    """On PostgreSQL every ``.limit(n)`` and ``.offset(n)`` is written into the statement's
+    text (still bound in SQLAlchemy's cached compilation, rendered as the statement runs).
+
+    psycopg prepares a statement run again and again; PostgreSQL then weighs a generic
+    plan, made once, against planning anew each time. With LIMIT a parameter the generic
+    plan must allow for any number of rows, so it loses, and a page's short list was
+    planned on every request: 0.7-1.5 ms of planning for 0.1-0.3 ms of reading
+    (Today's lists, the recall worklist). With the number in the text the generic plan is
+    as good and is kept."""
+    return compiler.visit_bindparam(element, **{**kw, "literal_execute": True})
 
 
 #: What ``g.audit_writing`` holds while tracker.audit stores a request's audit rows in a

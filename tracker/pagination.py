@@ -35,13 +35,14 @@ class Page:
 def page_statements(statement: Select[Any], count: Select[Any] | None = None
                     ) -> tuple[Select[Any], Select[Any]]:
     """The statements that count ``statement``'s rows and read one page of them (its
-    LIMIT and OFFSET bound at run time): built once, they serve every page
+    LIMIT and OFFSET bound at run time, and written into the SQL's text as it runs, as
+    tracker.db does for every limit on PostgreSQL): built once, they serve every page
     (:func:`run_page`). ``count``, when given, selects the same rows more cheaply (say,
     ids without the per-row subqueries) for counting them."""
     counted = (count if count is not None else statement).order_by(None).subquery()
     return (select(func.count()).select_from(counted),
-            statement.limit(bindparam("page_limit", type_=Integer))
-            .offset(bindparam("page_offset", type_=Integer)))
+            statement.limit(bindparam("page_limit", type_=Integer, literal_execute=True))
+            .offset(bindparam("page_offset", type_=Integer, literal_execute=True)))
 
 
 def run_page(statements: tuple[Select[Any], Select[Any]], page: int, per_page: int,

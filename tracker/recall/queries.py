@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import (
     Date,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -619,7 +620,9 @@ def _lot_trace_statement(lot: str) -> Select[Any]:
     order = (traced.c.performed_at.desc(), traced.c.session_id.desc(), traced.c.used_as,
              traced.c.item)
     picked = (select(traced).order_by(*order)
-              .limit(bindparam("limit")).offset(bindparam("offset")).subquery("picked"))
+              .limit(bindparam("limit", type_=Integer, literal_execute=True))
+              .offset(bindparam("offset", type_=Integer, literal_execute=True))
+              .subquery("picked"))
     practitioner = aliased(User, name="practitioner")
     return (
         select(
