@@ -300,10 +300,15 @@ _TEMPLATE_CACHE = _MemoryBytecodeCache()
 
 
 @pytest.fixture
-def shared_template_cache(app: Flask) -> None:
+def shared_template_cache(request: pytest.FixtureRequest) -> None:
     """Opt in (``pytestmark = pytest.mark.usefixtures("shared_template_cache")``) to reuse
-    compiled templates across the per-test apps instead of compiling them in each test."""
-    app.jinja_env.bytecode_cache = _TEMPLATE_CACHE
+    compiled templates across the per-test apps instead of compiling them in each test.
+
+    It takes the test's app only when the test has one: a module-wide opt-in must not
+    give a migration test (which builds its own app on ``empty_database``) the per-test
+    app too, and with it a second database parameter that runs it twice for nothing."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("app").jinja_env.bytecode_cache = _TEMPLATE_CACHE
 
 
 @pytest.fixture
