@@ -3,6 +3,8 @@ undone and replayed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -28,6 +30,20 @@ pytestmark = [
     pytest.mark.filterwarnings(
         "ignore:autogenerate skipping metadata-specified expression-based index"),
 ]
+
+
+@contextmanager
+def app_at_head(database_url: str, folder) -> Iterator:
+    """An app on ``database_url`` (an empty database) upgraded to head, inside its app
+    context; its session and engine are let go at the end, whatever happens."""
+    app = create_app(conftest.make_test_config(database_url, folder))
+    with app.app_context():
+        try:
+            upgrade()
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def differences() -> list:

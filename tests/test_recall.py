@@ -14,7 +14,6 @@ from sqlalchemy import func, literal, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
-from tests import conftest
 from tests.conftest import login, post
 from tests.factories import (
     PASSWORD,
@@ -25,8 +24,8 @@ from tests.factories import (
     make_session,
     make_user,
 )
-from tests.test_migrations import differences
-from tracker import clock, create_app
+from tests.test_migrations import app_at_head, differences
+from tracker import clock
 from tracker.db import utcnow
 from tracker.demo import seed_demo
 from tracker.domain import SeriesStatus
@@ -803,7 +802,6 @@ def test_follow_up_days_migration_fills_what_the_app_stores(empty_database, tmp_
     each was assessed; they equal what the app stores itself (the demo clinic, with its
     recorded follow-ups, plus last sessions at months' ends, in a leap year and near the
     calendar's end)."""
-    app = create_app(conftest.make_test_config(empty_database, tmp_path))
 
     def rows() -> list[tuple]:
         with db.engine.connect() as connection:
@@ -811,29 +809,24 @@ def test_follow_up_days_migration_fills_what_the_app_stores(empty_database, tmp_
                 "SELECT series_id, milestone_months, due_on, lead_practitioner_id, assessed "
                 "FROM follow_up_days ORDER BY series_id, milestone_months"))]
 
-    with app.app_context():
-        try:
-            upgrade()
-            seed_demo(date(2026, 11, 25))
-            lead = make_user("practitioner")
-            for last_on in (date(2026, 1, 31), date(2028, 1, 31), date(2026, 8, 31),
-                            date(9999, 10, 31)):
-                completed_with_last_session(lead, last_on)
-            lead_id = lead.id
-            db.session.commit()
-            db.session.remove()
-            written = rows()
-            assert stored_days(app) == fresh_days(app)
-            assert (date(9999, 12, 31), lead_id, False) in stored_days(app).values()
-            assert len(written) > 12
-            assert {bool(row[4]) for row in written} == {True, False}
-            downgrade(revision="r18_recall_followups")
-            upgrade()
-            assert rows() == written
-            assert differences() == []
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+    with app_at_head(empty_database, tmp_path) as app:
+        seed_demo(date(2026, 11, 25))
+        lead = make_user("practitioner")
+        for last_on in (date(2026, 1, 31), date(2028, 1, 31), date(2026, 8, 31),
+                        date(9999, 10, 31)):
+            completed_with_last_session(lead, last_on)
+        lead_id = lead.id
+        db.session.commit()
+        db.session.remove()
+        written = rows()
+        assert stored_days(app) == fresh_days(app)
+        assert (date(9999, 12, 31), lead_id, False) in stored_days(app).values()
+        assert len(written) > 12
+        assert {bool(row[4]) for row in written} == {True, False}
+        downgrade(revision="r18_recall_followups")
+        upgrade()
+        assert rows() == written
+        assert differences() == []
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
@@ -841,9 +834,8 @@ def test_follow_up_days_migration_fills_what_the_app_stores(empty_database, tmp_
     "ignore:autogenerate skipping metadata-specified expression-based index")
 def test_recall_day_migration_fills_what_the_app_stores(empty_database, tmp_path):
     """w18 fills each contacted series' recall day from its latest contact, as logging a
-    contact stores it (the demo clinic's calls: declined, booked, call-back days, called
-    today and a week ago)."""
-    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+    contact stores it (the demo clinic's calls: declined, booked, call-back days, two of
+    them today)."""
 
     def recall_days() -> dict[int, str]:
         with db.engine.connect() as connection:
@@ -851,18 +843,13 @@ def test_recall_day_migration_fills_what_the_app_stores(empty_database, tmp_path
                 "SELECT id, recall_after FROM treatment_series "
                 "WHERE recall_after IS NOT NULL"))}
 
-    with app.app_context():
-        try:
-            upgrade()
-            seed_demo(date(2026, 11, 25))
-            db.session.commit()
-            db.session.remove()
-            stored = recall_days()
-            assert len(stored) >= 5 and "9999-12-31" in stored.values()
-            downgrade(revision="v18_lot_trace_covering")
-            upgrade()
-            assert recall_days() == stored
-            assert differences() == []
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+    with app_at_head(empty_database, tmp_path):
+        seed_demo(date(2026, 11, 25))
+        db.session.commit()
+        db.session.remove()
+        stored = recall_days()
+        assert len(stored) >= 5 and "9999-12-31" in stored.values()
+        downgrade(revision="v18_lot_trace_covering")
+        upgrade()
+        assert recall_days() == stored
+        assert differences() == []
