@@ -137,7 +137,7 @@ class TreatmentSeries(db.Model):
     #: From this day on, without a session, the series has lapsed ("dropped out").
     lapses_on: Mapped[date | None]
     #: The clinic day from which the recall worklist calls the patient again, as the
-    #: series' latest contact attempt left it (tracker.recall.operations.recall_after);
+    #: series' latest contact attempt left it (tracker.recall.contacts.recall_after);
     #: NULL until the first attempt. Stored so that the worklist reads those still to call
     #: in the order of their window, without weighing every overdue series' contacts.
     recall_after: Mapped[date | None]

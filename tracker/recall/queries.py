@@ -117,11 +117,14 @@ def _recall_ranges(scope: RecallScope, today: date) -> list[Any]:
             and_(TreatmentSeries.lapses_on < day, TreatmentSeries.next_closes_on >= day)]
 
 
+def _recall_lead(scope: RecallScope) -> list[Any]:
+    return ([] if scope.practitioner_id is None
+            else [TreatmentSeries.lead_practitioner_id == scope.practitioner_id])
+
+
 def _recall_conditions(scope: RecallScope, today: date) -> list[Any]:
     """The series the worklist shows (of one lead if asked), as one condition."""
-    lead = ([] if scope.practitioner_id is None
-            else [TreatmentSeries.lead_practitioner_id == scope.practitioner_id])
-    return [or_(*_recall_ranges(scope, today)), *lead]
+    return [or_(*_recall_ranges(scope, today)), *_recall_lead(scope)]
 
 
 def _latest_contact_id() -> Any:
@@ -132,7 +135,7 @@ def _latest_contact_id() -> Any:
 
 class RecallPart(enum.Enum):
     """The worklist lists the series still to call first, then those a contact put on hold
-    (:func:`tracker.recall.operations.recall_after`)."""
+    (:func:`tracker.recall.contacts.recall_after`)."""
 
     TO_CALL = "to_call"
     ON_HOLD = "on_hold"
@@ -213,10 +216,8 @@ def recall_statement(scope: RecallScope, today: date, limit: int | None = None,
 def _recall_counts(scope: RecallScope, today: date) -> Select[Any]:
     """How many series the worklist lists (the sum of its ranges' counts, each read from
     an index alone), and how many of them are on hold (a range of the recall day)."""
-    lead = ([] if scope.practitioner_id is None
-            else [TreatmentSeries.lead_practitioner_id == scope.practitioner_id])
     listed = sum(
-        (select(func.count()).select_from(TreatmentSeries).where(part, *lead)
+        (select(func.count()).select_from(TreatmentSeries).where(part, *_recall_lead(scope))
          .scalar_subquery() for part in _recall_ranges(scope, today)), start=literal(0))
     # The few on hold are read by the recall day's index, their lead tested there: "+ 0"
     # keeps SQLite (without statistics) from walking all of the lead's series instead.
