@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app
@@ -71,3 +71,16 @@ def load_lists(instance: object, statements: dict[str, Select[Any]],
     its statement again on every request, which cost a record page more than its SQL."""
     for attribute, statement in statements.items():
         set_committed_value(instance, attribute, db.session.scalars(statement, params).all())
+
+
+def load_children(parents: Sequence[Any], attribute: str, statement: Select[Any],
+                  params: dict[str, Any], parent_key: str) -> None:
+    """Read the ``attribute`` list of all of ``parents`` by one statement (built once,
+    each parent's children in their order; ``parent_key`` names a child's parent id) and
+    hand each parent its own as loaded. No statement when there are no parents."""
+    children: dict[int, list[Any]] = {}
+    if parents:
+        for child in db.session.scalars(statement, params):
+            children.setdefault(getattr(child, parent_key), []).append(child)
+    for parent in parents:
+        set_committed_value(parent, attribute, children.get(parent.id, []))

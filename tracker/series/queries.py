@@ -23,7 +23,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import audit, clock
 from tracker.domain import Area, Concern, Reporter, SeriesStatus, Symptom
@@ -40,7 +39,7 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.series.progress import DueState, Progress, stored_progress
-from tracker.statements import built_once
+from tracker.statements import built_once, load_children
 
 
 def progress_of(series: TreatmentSeries) -> Progress:
@@ -90,12 +89,7 @@ def series_of_patient(patient_id: int) -> list[tuple[TreatmentSeries, Progress]]
     series_statement, areas_statement = _series_of_patient()
     params = {"patient_id": patient_id}
     series_rows = db.session.scalars(series_statement, params).all()
-    areas: dict[int, list[SeriesArea]] = {}
-    if series_rows:
-        for area in db.session.scalars(areas_statement, params):
-            areas.setdefault(area.series_id, []).append(area)
-    for series in series_rows:
-        set_committed_value(series, "areas", areas.get(series.id, []))
+    load_children(series_rows, "areas", areas_statement, params, "series_id")
     today, due_soon = clock.today(), current_app.config["DUE_SOON_DAYS"]
     return [(series, stored_progress(series, today, due_soon)) for series in series_rows]
 

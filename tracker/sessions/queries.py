@@ -10,7 +10,6 @@ from typing import Any, NamedTuple
 from flask import abort
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import audit, clock
 from tracker.db import utcnow
@@ -31,7 +30,7 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.sessions.recovery import GradedDay, recovery_flags
-from tracker.statements import built_once, load_lists
+from tracker.statements import built_once, load_children, load_lists
 
 
 @built_once
@@ -102,12 +101,7 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
         abort(404)
     params = {"session_id": session_id}
     load_lists(session, _session_collections(), params)
-    symptoms: dict[int, list[NoteSymptom]] = {}
-    if session.post_notes:
-        for row in db.session.scalars(_symptoms_of_session(), params):
-            symptoms.setdefault(row.note_id, []).append(row)
-    for note in session.post_notes:
-        set_committed_value(note, "symptoms", symptoms.get(note.id, []))
+    load_children(session.post_notes, "symptoms", _symptoms_of_session(), params, "note_id")
     return session
 
 
