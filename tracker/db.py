@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from sqlalchemy import Date, DateTime, Enum, Integer, MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -178,11 +178,13 @@ def _begin_immediate_on_sqlite(connection: Any) -> None:
             pooled.driver_connection.execute(f"PRAGMA synchronous={wanted}")
             pooled.info["sqlite_synchronous"] = wanted
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-    elif connection.dialect.name == "postgresql" and _lazy_commit():
-        # The same for PostgreSQL: the commit returns before its WAL is flushed, which
-        # the WAL writer does within moments (wal_writer_delay).
-        connection.connection.driver_connection.execute(
-            "SET LOCAL synchronous_commit TO OFF")
+
+
+def commit_without_waiting_on_postgresql(connection: Connection) -> None:
+    """Let the PostgreSQL transaction in progress on ``connection`` commit before its WAL
+    is flushed, which the WAL writer does within moments (wal_writer_delay): SQLite's
+    ``NORMAL`` above."""
+    connection.connection.driver_connection.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 class add_days(FunctionElement[Any]):  # noqa: N801 - reads as the SQL function it renders
