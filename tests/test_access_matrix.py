@@ -250,6 +250,7 @@ CASES = [
 ]
 
 
+@pytest.mark.zone_independent  # who may open a route, not what it shows
 @pytest.mark.parametrize(("endpoint", "method", "role"), CASES)
 def test_access(app, client, login_as, world, endpoint, method, role):
     sign_in(client, login_as, world, role)
