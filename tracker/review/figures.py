@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -46,6 +45,7 @@ from tracker.models import (
     TreatmentSession,
 )
 from tracker.sessions.recovery import PERSISTENT_GRADE
+from tracker.statements import built_once
 
 #: A grade right after the session this high is a flag (severe).
 SEVERE_GRADE = 3
@@ -183,7 +183,7 @@ _TABLES = (
 )
 
 
-@cache
+@built_once
 def _series_refresh() -> tuple[Executable, ...]:
     """The seven statements of :func:`refresh_series_figures`, for any series.
 
