@@ -10,7 +10,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import Table, text
 
 from tests.conftest import Database, empty_postgres_tables, make_test_config, post
 from tests.factories import (
@@ -21,6 +20,7 @@ from tests.factories import (
     make_session,
     make_user,
 )
+from tests.snapshot import DatabaseSnapshot
 from tracker import clock, create_app
 from tracker.db import utcnow
 from tracker.domain import Endpoint, Reporter, SeriesStatus
@@ -202,26 +202,11 @@ def build_world() -> World:
 
 @dataclass
 class WorldSnapshot:
-    """The world's rows, made once per backend and module, and written back for each test.
-
-    Making the world through the factories (with each write's review figures) took most
-    of each case's time, 60-110 ms, over 600 cases; writing its thirty-odd rows back takes
-    a few milliseconds. The ids are the same each time, so the World's objects stay true.
-    """
+    """The world made once per backend and module, and put back for each case: making
+    it through the factories took most of each of the 600 cases' time."""
 
     world: World
-    rows: list[tuple[Table, list[dict]]]
-
-    def restore(self, app) -> None:
-        with app.app_context(), db.engine.begin() as connection:
-            for table, rows in self.rows:
-                connection.execute(table.insert(), rows)
-            if connection.dialect.name == "postgresql":
-                for table, rows in self.rows:
-                    if "id" in table.c:
-                        connection.execute(
-                            text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
-                            {"table": table.name, "last": max(row["id"] for row in rows)})
+    database: DatabaseSnapshot
 
 
 @pytest.fixture(scope="module")
@@ -237,18 +222,17 @@ def world_snapshot(database: Database, tmp_path_factory) -> WorldSnapshot:
         db.session().expire_on_commit = False
         world = build_world()
         db.session.commit()
-        with db.engine.connect() as connection:
-            rows = [(table, [dict(row) for row in connection.execute(table.select()).mappings()])
-                    for table in db.metadata.sorted_tables]
+    snapshot = WorldSnapshot(world, DatabaseSnapshot.take(app))
+    with app.app_context():
         if database.backend == "postgresql":
             empty_postgres_tables(db.engine)
         db.engine.dispose()
-    return WorldSnapshot(world, [(table, table_rows) for table, table_rows in rows if table_rows])
+    return snapshot
 
 
 @pytest.fixture
 def world(app, world_snapshot: WorldSnapshot) -> World:
-    world_snapshot.restore(app)
+    world_snapshot.database.restore(app)
     return world_snapshot.world
 
 

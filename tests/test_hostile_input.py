@@ -60,6 +60,7 @@ from tests.formscan import (
     read_page,
     with_query,
 )
+from tests.snapshot import DatabaseSnapshot
 from tracker import clock, create_app
 from tracker.db import utcnow
 from tracker.domain import Endpoint, Reporter, SeriesStatus
@@ -229,7 +230,26 @@ class World:
 ID_FOR_ENDPOINT = {"recall.record_follow_up": {"series_id": "completed_series_id"}}
 
 
+#: The records of a world, made once per backend through the factories and put back for
+#: each new world: a form's test rebuilds its world after each accepted submission.
+_SNAPSHOTS: dict[str, tuple[dict[str, object], dict[str, dict[str, int]], DatabaseSnapshot]] = {}
+
+
 def build_world(app: Flask) -> World:
+    """Fresh records and clients; whatever earlier examples stored is gone."""
+    with app.app_context():
+        backend = db.engine.dialect.name
+    if backend not in _SNAPSHOTS:
+        # The first world of a backend is made on the test app's empty database.
+        world = make_world(app)
+        _SNAPSHOTS[backend] = (world.users, world.ids, DatabaseSnapshot.take(app))
+        return world
+    users, ids, snapshot = _SNAPSHOTS[backend]
+    snapshot.restore(app)
+    return World(app, users, SignedInClients(app, users), ids)
+
+
+def make_world(app: Flask) -> World:
     with app.app_context():
         db.session().expire_on_commit = False
         practitioner = make_user("practitioner")
