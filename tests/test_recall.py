@@ -175,6 +175,37 @@ def test_follow_ups_list_shows_what_is_due_and_what_was_done(app, client, record
     assert done.patient.full_name in finished and "satisfaction 9/10" in finished
 
 
+@pytest.mark.parametrize("app_config", [{"FOLLOW_UPS_DONE_LISTED": 2, "RECALL_PER_PAGE": 1}])
+def test_done_follow_ups_list_the_latest_and_count_no_further(app, client, records,
+                                                               practitioner):
+    """A clinic's years of assessments are neither counted nor paged through on every
+    visit: the done list holds the latest FOLLOW_UPS_DONE_LISTED and says where the rest
+    are; the CSV has every one."""
+    with records():
+        today = clock.today()
+        series = completed_with_last_session(practitioner, add_months_py(today, -7))
+        for months, days_ago in ((1, 150), (3, 90), (6, 20)):
+            make_follow_up(series, practitioner, months=months,
+                           assessed_on=today - timedelta(days=days_ago))
+    to_do = client.get("/follow-ups/").get_data(as_text=True)
+    assert re.search(r'Done <span class="count">2\+</span>', to_do)
+    first = client.get("/follow-ups/?state=done").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "6 months" in first
+    assert "latest 2 follow-ups done" not in first
+    last = client.get("/follow-ups/?state=done&page=9").get_data(as_text=True)
+    assert "Page 2 of 2" in last and "3 months" in last and "1 month<" not in last
+    assert "These are the latest 2 follow-ups done" in last
+    assert len(csv_rows(client.get("/follow-ups/follow-ups.csv?state=done"))) - 1 == 3
+    with records():
+        # One fewer than listed: counted exactly, no note.
+        db.session.execute(text("DELETE FROM follow_up_assessments WHERE milestone_months = 1"))
+        db.session.execute(text("UPDATE follow_up_days SET assessed = false "
+                                "WHERE milestone_months = 1"))
+    again = client.get("/follow-ups/?state=done").get_data(as_text=True)
+    assert re.search(r'Done <span class="count">2</span>', again)
+    assert "These are the latest" not in again
+
+
 def test_follow_ups_csv_equals_the_page(app, client, records, practitioner):
     with records():
         today = clock.today()

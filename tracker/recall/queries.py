@@ -406,6 +406,18 @@ class FollowUpList:
     page: Page
     #: How many follow-ups are in each state; None where it is not counted.
     by_state: dict[FollowUpState, int | None]
+    #: The most done ones listed and counted (FOLLOW_UPS_DONE_LISTED).
+    done_listed: int
+
+    @property
+    def more_done_than_listed(self) -> bool:
+        return (self.by_state[FollowUpState.DONE] or 0) > self.done_listed
+
+    def count_label(self, state: FollowUpState) -> str:
+        """The count a filter shows: "1,000+" for done ones past those listed."""
+        if state is FollowUpState.DONE and self.more_done_than_listed:
+            return f"{self.done_listed:,}+"
+        return f"{self.by_state[state]:,}"
 
 
 @built_once
@@ -457,21 +469,23 @@ def _counted(practitioner_id: int | None, conditions: list[Any]) -> Any:
 
 @built_once
 def _follow_up_counts(today: date, practitioner_id: int | None) -> Select[Any]:
-    """How many follow-ups are due, overdue and done (one row)."""
+    """How many follow-ups are due, overdue and done (one row). Done ones are counted up
+    to one past FOLLOW_UPS_DONE_LISTED: the list shows no more, and a count of the whole
+    history would grow with the clinic's years."""
     # Assessments are recorded for completed series only, each of which has its days: the
-    # clinic's done ones are all its assessments (a count of the table); a practitioner's
-    # are read from their days.
-    done = select(func.count()).select_from(FollowUpAssessment)
+    # clinic's done ones are its assessments; a practitioner's are read from their days.
+    done = select(FollowUpAssessment.id)
     if practitioner_id is not None:
         done = done.join(FollowUpDay, and_(
             FollowUpDay.series_id == FollowUpAssessment.series_id,
             FollowUpDay.milestone_months == FollowUpAssessment.milestone_months)).where(
             *_lead_scope(practitioner_id))
+    done = done.limit(current_app.config["FOLLOW_UPS_DONE_LISTED"] + 1).subquery("done")
     return select(
         _counted(practitioner_id, [*_undone_in(FollowUpState.DUE, today), _not_assessed()]),
         _counted(practitioner_id, [*_undone_in(FollowUpState.OVERDUE, today),
                                    _not_assessed()]),
-        done.scalar_subquery(),
+        select(func.count()).select_from(done).scalar_subquery(),
     )
 
 
@@ -486,10 +500,12 @@ def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...
                    page: int, per_page: int) -> FollowUpList:
     """One page of follow-ups in ``states``, and how many are due, overdue and done.
 
-    Two statements: the counts (each an index range of stored days, or of the done
+    Two statements: the counts (each an index range of stored days, or the latest done
     ones), then the page's rows (the missed list counts itself first). Missed ones are
-    not counted on every visit: that would read the clinic's whole history."""
+    not counted on every visit, nor done ones past those listed: that would read the
+    clinic's whole history."""
     today = clock.today()
+    done_listed = current_app.config["FOLLOW_UPS_DONE_LISTED"]
     due, overdue, done_count = db.session.execute(
         _follow_up_counts(today, practitioner_id)).one()
     by_state: dict[FollowUpState, int | None] = {
@@ -499,13 +515,15 @@ def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...
     if any(count is None for count in known):
         # The missed ones: counted here, from their stored days.
         total = db.session.scalar(_follow_up_total(today, practitioner_id, states)) or 0
+    elif states == (FollowUpState.DONE,):
+        total = min(done_count, done_listed)
     else:
         total = sum(count or 0 for count in known)
     page = min(max(page, 1), max(1, -(-total // per_page)))
     rows = db.session.execute(follow_up_list_statement(
         today, practitioner_id, states, per_page, (page - 1) * per_page)).all()
     return FollowUpList(Page(items=list(rows), page=page, per_page=per_page, total=total),
-                        by_state)
+                        by_state, done_listed)
 
 
 def follow_ups_of_series(series_id: int) -> list[Any]:
