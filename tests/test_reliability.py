@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from tests.conftest import csrf_token, login, make_test_config, post
 from tests.factories import PASSWORD, make_series, make_user
@@ -150,3 +150,52 @@ def test_concurrent_sessions_in_one_series_keep_its_schedule(app, records, datab
             .where(TreatmentSession.series_id == one_series.id)).one()
         assert (stored.sessions_done, stored.last_session_on) == (count, last_on)
         assert count == writers * per_writer
+
+
+# How a request that only reads ends ------------------------------------------------------
+
+
+def _add_route_that_writes_without_committing(app, orm: bool) -> None:
+    """A GET that changes a record and never commits (a bug such a view would have)."""
+
+    def careless_view() -> str:
+        series = db.session.scalars(select(TreatmentSeries)).first()
+        if orm:
+            series.planned_sessions = 9
+            db.session.flush()
+        else:
+            db.session.execute(update(TreatmentSeries).values(planned_sessions=9))
+        return "done"
+
+    app.add_url_rule(f"/careless-{orm}", f"careless_{orm}", careless_view)
+
+
+@pytest.mark.parametrize("orm", [True, False], ids=["flushed", "core-update"])
+def test_a_read_request_that_wrote_is_rolled_back_not_committed(app, client, records, orm):
+    """On PostgreSQL a GET ends with COMMIT when it only read (see the next test): one that
+    wrote, by the ORM or a statement of its own, must still lose what it wrote."""
+    with records():
+        series = make_series(lead=make_user("practitioner"), planned_sessions=4)
+    _add_route_that_writes_without_committing(app, orm)
+    assert client.get(f"/careless-{orm}").get_data(as_text=True) == "done"
+    with records():
+        assert db.session.get(TreatmentSeries, series.id).planned_sessions == 4
+
+
+def test_pages_that_only_read_keep_their_prepared_statements_on_postgresql(app, client,
+                                                                          records, login_as,
+                                                                          database):
+    """psycopg forgets the statements it prepared on a connection at every ROLLBACK; a page
+    that only read ends with COMMIT, so its statements stay prepared and PostgreSQL need
+    not plan them again on every request (tracker.db._end_read_with_commit)."""
+    if database.backend != "postgresql":
+        pytest.skip("psycopg's prepared statements")
+    with records():
+        practitioner = make_user("practitioner")
+        make_series(lead=practitioner)
+    login_as(practitioner)
+    for _ in range(8):  # psycopg prepares a statement on its fifth run
+        assert client.get("/").status_code == 200
+    with records():
+        prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements"))
+        assert any("FROM treatment_series" in statement for statement in prepared)

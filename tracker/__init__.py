@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from tracker.config import DefaultConfig
+from tracker.db import init_read_transactions
 from tracker.extensions import csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _finish_config(app)
 
     db.init_app(app)
+    init_read_transactions(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
 
