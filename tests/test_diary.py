@@ -14,6 +14,7 @@ from tracker.db import utcnow
 from tracker.domain import Reporter, Symptom
 from tracker.extensions import db
 from tracker.models import PostSessionNote
+from tracker.sessions.queries import patient_reported_flags
 
 pytestmark = pytest.mark.usefixtures("shared_template_cache", "fast_password_check")
 
@@ -185,3 +186,44 @@ def test_only_my_patients_shows_the_diary_reports_of_the_series_i_lead(
     assert their_patient.patient.full_name in everyone
     assert user.patient.full_name in mine
     assert their_patient.patient.full_name not in mine
+
+
+def test_patient_reports_list_the_latest_reported_sessions_first(client, login_as, records,
+                                                                 setting):
+    """The block shows the sessions whose diaries were written to most recently, latest
+    first, at most its limit of them, and leaves out a flag the clinician's own notes
+    already raise."""
+    practitioner, _, _, _ = setting
+    with records():
+        reported = {}
+        for name, hours_ago in (("Ada", 3), ("Bea", 1), ("Cleo", 2)):
+            user = make_user("patient")
+            user.patient.first_name = name
+            _, _, treated = treated_patient(practitioner)
+            treated.series.patient = user.patient
+            make_note(treated, day_after=0, redness=2)
+            make_note(treated, day_after=1, redness=1)
+            make_note(treated, day_after=3, redness=3, reported_by=Reporter.PATIENT,
+                      recorded_by=user, recorded_at=utcnow() - timedelta(hours=hours_ago))
+            reported[name] = treated
+        # Dee's clinician saw the rebound too: nothing new for the practitioner.
+        dee = make_user("patient")
+        dee.patient.first_name = "Dee"
+        _, _, seen = treated_patient(practitioner)
+        seen.series.patient = dee.patient
+        make_note(seen, day_after=0, redness=2)
+        make_note(seen, day_after=1, redness=1)
+        make_note(seen, day_after=2, redness=3)
+        make_note(seen, day_after=3, redness=3, reported_by=Reporter.PATIENT,
+                  recorded_by=dee, recorded_at=utcnow())
+    login_as(practitioner)
+    page = client.get("/").get_data(as_text=True)
+    block = page.split('id="patient-reports-heading"', 1)[1].split("</section>", 1)[0]
+    positions = [block.find(f">{name} ") for name in ("Bea", "Cleo", "Ada")]
+    assert -1 not in positions and positions == sorted(positions), block
+    assert "Dee " not in block
+    with records():
+        # The latest three reported sessions are weighed: Dee's, Bea's and Cleo's.
+        weighed = patient_reported_flags(limit=3)
+    assert [report.session_id for report in weighed] == [reported["Bea"].id,
+                                                         reported["Cleo"].id]

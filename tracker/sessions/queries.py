@@ -209,13 +209,13 @@ class PatientReport:
 
 
 @built_once
-def _report_statements(practitioner_id: int | None, limit: int
-                       ) -> tuple[Select[Any], Select[Any]]:
-    """The latest reported sessions' ids (from ``since``), and the facts of given ones."""
+def _report_statement(practitioner_id: int | None, limit: int) -> Select[Any]:
+    """The notes of the ``limit`` sessions most recently reported on (from ``since``),
+    the latest reported first, each with the facts the block shows."""
     # The latest entries in index order (reporter, time), never every entry of the last
     # days: a patient writes about one a day, so this many entries hold ``limit`` sessions.
     entries = (
-        select(PostSessionNote.session_id)
+        select(PostSessionNote.session_id, PostSessionNote.recorded_at, PostSessionNote.id)
         .where(PostSessionNote.reported_by == Reporter.PATIENT,
                PostSessionNote.recorded_at >= bindparam("since"))
         .order_by(PostSessionNote.recorded_at.desc(), PostSessionNote.id.desc())
@@ -232,20 +232,29 @@ def _report_statements(practitioner_id: int | None, limit: int
                          TreatmentSeries.last_session_on >= bindparam("sessions_since_day"),
                          TreatmentSession.performed_at >= bindparam("sessions_since")))
         entries = entries.where(PostSessionNote.session_id.in_(theirs))
+    latest = entries.subquery("entries")
+    # The sessions of those entries, once each, in the order of their latest entry: the
+    # database sends ``limit`` ids, not the hundreds of entries behind them.
+    reported = (select(latest.c.session_id, func.max(latest.c.recorded_at).label("latest"),
+                       func.max(latest.c.id).label("latest_id"))
+                .group_by(latest.c.session_id)
+                .order_by(func.max(latest.c.recorded_at).desc(), func.max(latest.c.id).desc())
+                .limit(limit)
+                .subquery("reported"))
     max_depth = (select(func.max(SessionArea.depth_mm))
                  .where(SessionArea.session_id == TreatmentSession.id)
                  .correlate(TreatmentSession).scalar_subquery())
-    facts = (
+    return (
         select(TreatmentSession.id, TreatmentSession.performed_at, Patient.first_name,
                Patient.last_name, TreatmentSeries.concern, max_depth,
                PostSessionNote.day_after, PostSessionNote.redness, PostSessionNote.swelling,
                PostSessionNote.reported_by)
+        .join(reported, reported.c.session_id == TreatmentSession.id)
         .join(TreatmentSession.series).join(TreatmentSeries.patient)
         .join(TreatmentSession.post_notes)
-        .where(TreatmentSession.id.in_(bindparam("ids", expanding=True)))
-        .order_by(PostSessionNote.day_after, PostSessionNote.recorded_at)
+        .order_by(reported.c.latest.desc(), reported.c.latest_id.desc(),
+                  PostSessionNote.day_after, PostSessionNote.recorded_at)
     )
-    return entries, facts
 
 
 def patient_reported_flags(practitioner_id: int | None = None,
@@ -253,33 +262,28 @@ def patient_reported_flags(practitioner_id: int | None = None,
     """Sessions whose recent patient diary entries raise a recovery flag that the
     clinician's own notes do not: the Today page says "patient reports…".
 
-    Two statements whatever the data: the most recently reported sessions (at most
-    ``limit``), then one row per note of those sessions with the facts the block shows
-    (plain rows, not the sessions' object graphs: this block is a large share of Today).
+    One statement whatever the data: one row per note of the most recently reported
+    sessions (at most ``limit``), with the facts the block shows (plain rows, not the
+    sessions' object graphs: this block is a large share of Today).
     """
     since = utcnow() - timedelta(days=PATIENT_REPORT_DAYS)
-    entries, facts = _report_statements(practitioner_id, limit)
     sessions_since = since - timedelta(days=NOTE_DAY_MAX + 1)
-    ids = list(dict.fromkeys(db.session.scalars(entries, {
+    rows = db.session.execute(_report_statement(practitioner_id, limit), {
         "since": since, "sessions_since": sessions_since,
-        "sessions_since_day": clock.local_date(sessions_since)})))[:limit]
-    rows = db.session.execute(facts, {"ids": ids}).all()
-    days: dict[int, list[tuple[Reporter, GradedDay]]] = {}
-    facts = {}
+        "sessions_since_day": clock.local_date(sessions_since)}).all()
+    # The rows come session by session, the latest reported first.
+    by_session: dict[int, list[Any]] = {}
     for row in rows:
-        facts[row.id] = row
-        days.setdefault(row.id, []).append(
-            (row.reported_by, GradedDay(row.day_after, row.redness, row.swelling)))
+        by_session.setdefault(row.id, []).append(row)
     reports = []
-    for session_id in ids:
-        if session_id not in facts:
-            continue
-        row, graded = facts[session_id], days[session_id]
+    for session_id, notes in by_session.items():
+        row = notes[0]
         depth = row[5]
-        already = set(recovery_flags(depth, [day for reporter, day in graded
-                                             if reporter is Reporter.CLINICIAN]))
-        raised = [flag for flag in recovery_flags(depth, [day for _, day in graded])
-                  if flag not in already]
+        clinicians = [GradedDay(note.day_after, note.redness, note.swelling)
+                      for note in notes if note.reported_by is Reporter.CLINICIAN]
+        everyone = [GradedDay(note.day_after, note.redness, note.swelling) for note in notes]
+        already = set(recovery_flags(depth, clinicians))
+        raised = [flag for flag in recovery_flags(depth, everyone) if flag not in already]
         if raised:
             reports.append(PatientReport(session_id, row.performed_at,
                                          f"{row.first_name} {row.last_name}", row.concern,
