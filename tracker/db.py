@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import Date, DateTime, Enum, Integer, MetaData, event
+from sqlalchemy import Date, DateTime, Enum, Integer, MetaData, event, literal
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -132,6 +132,17 @@ def _limit_in_the_sql(element: _OffsetLimitParam, compiler: SQLCompiler, **kw: A
     (Today's lists, the recall worklist). With the number in the text the generic plan is
     as good and is kept."""
     return compiler.visit_bindparam(element, **{**kw, "literal_execute": True})
+
+
+def day_in_sql(day: date) -> Any:
+    """``day`` written into the statement's text rather than sent as a parameter.
+
+    For the clinic's today in statements built once per day (:func:`built_once` with the
+    day among its arguments). On PostgreSQL a statement without parameters is planned
+    once, when psycopg prepares it; with the day a parameter PostgreSQL planned some of
+    them anew on every request (Today's counts: a generic plan never looked as good as
+    one for the day)."""
+    return literal(day, Date(), literal_execute=True)
 
 
 #: What ``g.audit_writing`` holds while tracker.audit stores a request's audit rows in a

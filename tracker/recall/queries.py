@@ -35,6 +35,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from tracker import clock
+from tracker.db import day_in_sql
 from tracker.extensions import db
 from tracker.models import (
     ContactAttempt,
@@ -110,7 +111,7 @@ def _recall_ranges(scope: RecallScope, today: date) -> list[Any]:
     open" (a lapse day can come before the window's close when the longest interval is
     over three target intervals)."""
     conditions = due_conditions(today, current_app.config["DUE_SOON_DAYS"])
-    day = literal(today, Date())
+    day = day_in_sql(today)
     if scope.state in RECALL_STATES:
         return [conditions[scope.state]]
     return [TreatmentSeries.next_closes_on < day,
@@ -142,7 +143,7 @@ class RecallPart(enum.Enum):
 
 
 def _on_hold(today: date) -> Any:
-    return TreatmentSeries.recall_after > literal(today, Date())
+    return TreatmentSeries.recall_after > day_in_sql(today)
 
 
 @built_once

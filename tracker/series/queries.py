@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from flask import abort, current_app
 from sqlalchemy import (
     ColumnElement,
-    Date,
+    Integer,
     Select,
     Subquery,
     and_,
@@ -18,13 +18,13 @@ from sqlalchemy import (
     case,
     false,
     func,
-    literal,
     select,
     union_all,
 )
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import audit, clock
+from tracker.db import day_in_sql
 from tracker.domain import Area, Concern, Reporter, SeriesStatus, Symptom
 from tracker.extensions import db
 from tracker.models import (
@@ -153,26 +153,31 @@ def due_conditions(today: date, due_soon_days: int) -> dict[DueState, ColumnElem
     (closed series have no window, so they fall outside every range but ALL_DONE's,
     which names the open statuses)."""
     series = TreatmentSeries
-    day = literal(today, Date())
-    soon = literal(clock.add_days(today, due_soon_days), Date())
+    day = day_in_sql(today)
+    soon = day_in_sql(clock.add_days(today, due_soon_days))
+    # The statuses in the SQL too: with no parameter left, PostgreSQL plans once.
+    is_open = series.status.in_(bindparam(None, list(OPEN_STATUSES), type_=series.status.type,
+                                          expanding=True, literal_execute=True))
     return {
-        DueState.ALL_DONE: and_(series.status.in_(OPEN_STATUSES), series.next_opens_on.is_(None)),
+        DueState.ALL_DONE: and_(is_open, series.next_opens_on.is_(None)),
         DueState.LAPSED: series.lapses_on < day,
         DueState.OVERDUE: and_(series.next_closes_on < day, series.lapses_on >= day),
         DueState.DUE: and_(series.next_opens_on <= day, series.next_closes_on >= day,
                            series.lapses_on >= day),
         # (The open statuses, always true of a series with a window, let these two read
         # the (status, next_opens_on) index.)
-        DueState.DUE_SOON: and_(series.status.in_(OPEN_STATUSES), series.next_opens_on > day,
+        DueState.DUE_SOON: and_(is_open, series.next_opens_on > day,
                                 series.next_opens_on <= soon),
-        DueState.NOT_DUE: and_(series.status.in_(OPEN_STATUSES), series.next_opens_on > soon),
+        DueState.NOT_DUE: and_(is_open, series.next_opens_on > soon),
     }
 
 
 def _lead_scope(practitioner_id: int | None) -> list[ColumnElement[bool]]:
     if practitioner_id is None:
         return []
-    return [TreatmentSeries.lead_practitioner_id == practitioner_id]
+    # In the SQL's text, as the day is: these statements are built per practitioner.
+    return [TreatmentSeries.lead_practitioner_id == bindparam(
+        None, practitioner_id, type_=Integer, literal_execute=True)]
 
 
 def classified_open_series(practitioner_id: int | None, today: date,
@@ -188,7 +193,7 @@ def classified_open_series(practitioner_id: int | None, today: date,
         select(
             series.id.label("series_id"),
             state.label("state"),
-            func.coalesce(series.next_closes_on, literal(today, Date())).label("closes_on"),
+            func.coalesce(series.next_closes_on, day_in_sql(today)).label("closes_on"),
             series.sessions_done.label("done"),
         )
         .where(series.status.in_(OPEN_STATUSES), *_lead_scope(practitioner_id))

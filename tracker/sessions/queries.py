@@ -208,6 +208,12 @@ class PatientReport:
     flags: list[str]
 
 
+def _in_sql(name: str, column: Any, value: Any = None) -> Any:
+    """A parameter written into the statement's text as it runs: with none left to send,
+    PostgreSQL plans the statement once when psycopg prepares it (see ``day_in_sql``)."""
+    return bindparam(name, value, type_=column.type, literal_execute=True)
+
+
 @built_once
 def _report_statement(practitioner_id: int | None, limit: int) -> Select[Any]:
     """The notes of the ``limit`` sessions most recently reported on (from ``since``),
@@ -216,8 +222,9 @@ def _report_statement(practitioner_id: int | None, limit: int) -> Select[Any]:
     # days: a patient writes about one a day, so this many entries hold ``limit`` sessions.
     entries = (
         select(PostSessionNote.session_id, PostSessionNote.recorded_at, PostSessionNote.id)
-        .where(PostSessionNote.reported_by == Reporter.PATIENT,
-               PostSessionNote.recorded_at >= bindparam("since"))
+        .where(PostSessionNote.reported_by == _in_sql("reporter", PostSessionNote.reported_by,
+                                                      Reporter.PATIENT),
+               PostSessionNote.recorded_at >= _in_sql("since", PostSessionNote.recorded_at))
         .order_by(PostSessionNote.recorded_at.desc(), PostSessionNote.id.desc())
         .limit(limit * (PATIENT_REPORT_DAYS + 1))
     )
@@ -228,9 +235,12 @@ def _report_statement(practitioner_id: int | None, limit: int) -> Select[Any]:
         # Their series are narrowed to those whose last session is that recent (the
         # stored schedule's day, an index range), not probed one by one.
         theirs = (select(TreatmentSession.id).join(TreatmentSession.series)
-                  .where(TreatmentSeries.lead_practitioner_id == practitioner_id,
-                         TreatmentSeries.last_session_on >= bindparam("sessions_since_day"),
-                         TreatmentSession.performed_at >= bindparam("sessions_since")))
+                  .where(TreatmentSeries.lead_practitioner_id == _in_sql(
+                      "lead_id", TreatmentSeries.lead_practitioner_id, practitioner_id),
+                         TreatmentSeries.last_session_on >= _in_sql(
+                             "sessions_since_day", TreatmentSeries.last_session_on),
+                         TreatmentSession.performed_at >= _in_sql(
+                             "sessions_since", TreatmentSession.performed_at)))
         entries = entries.where(PostSessionNote.session_id.in_(theirs))
     latest = entries.subquery("entries")
     # The sessions of those entries, once each, in the order of their latest entry: the
@@ -266,7 +276,10 @@ def patient_reported_flags(practitioner_id: int | None = None,
     sessions (at most ``limit``), with the facts the block shows (plain rows, not the
     sessions' object graphs: this block is a large share of Today).
     """
-    since = utcnow() - timedelta(days=PATIENT_REPORT_DAYS)
+    # From the start of the hour: the statement's text, which holds the times, stays the
+    # same for an hour, so PostgreSQL plans it once an hour rather than on every request.
+    since = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(
+        days=PATIENT_REPORT_DAYS)
     sessions_since = since - timedelta(days=NOTE_DAY_MAX + 1)
     rows = db.session.execute(_report_statement(practitioner_id, limit), {
         "since": since, "sessions_since": sessions_since,
