@@ -175,11 +175,11 @@ def test_follow_ups_list_shows_what_is_due_and_what_was_done(app, client, record
     assert done.patient.full_name in finished and "satisfaction 9/10" in finished
 
 
-@pytest.mark.parametrize("app_config", [{"FOLLOW_UPS_DONE_LISTED": 2, "RECALL_PER_PAGE": 1}])
+@pytest.mark.parametrize("app_config", [{"FOLLOW_UPS_LISTED": 2, "RECALL_PER_PAGE": 1}])
 def test_done_follow_ups_list_the_latest_and_count_no_further(app, client, records,
                                                                practitioner):
     """A clinic's years of assessments are neither counted nor paged through on every
-    visit: the done list holds the latest FOLLOW_UPS_DONE_LISTED and says where the rest
+    visit: the done list holds the latest FOLLOW_UPS_LISTED and says where the rest
     are; the CSV has every one."""
     with records():
         today = clock.today()
@@ -204,6 +204,24 @@ def test_done_follow_ups_list_the_latest_and_count_no_further(app, client, recor
     again = client.get("/follow-ups/?state=done").get_data(as_text=True)
     assert re.search(r'Done <span class="count">2</span>', again)
     assert "These are the latest" not in again
+
+
+@pytest.mark.parametrize("app_config", [{"FOLLOW_UPS_LISTED": 2, "RECALL_PER_PAGE": 1}])
+def test_missed_follow_ups_list_the_latest_first_and_count_no_further(app, client, records,
+                                                                     practitioner):
+    """Missed follow-ups are history too: the latest missed first, counted up to
+    FOLLOW_UPS_LISTED on their list, the rest on each series' page and in the CSV."""
+    with records():
+        today = clock.today()
+        # Last session 16 months ago: its 1, 3 and 6-month follow-ups were all missed.
+        completed_with_last_session(practitioner, add_months_py(today, -16))
+    first = client.get("/follow-ups/?state=missed").get_data(as_text=True)
+    assert re.search(r'Missed <span class="count">2\+</span>', first)
+    assert "Page 1 of 2" in first and "6 months" in first
+    last = client.get("/follow-ups/?state=missed&page=2").get_data(as_text=True)
+    assert "3 months" in last and "These are the latest 2 follow-ups missed" in last
+    rows = csv_rows(client.get("/follow-ups/follow-ups.csv?state=missed"))
+    assert [row[6] for row in rows[1:]] == ["6", "3", "1"]
 
 
 def test_follow_ups_csv_equals_the_page(app, client, records, practitioner):

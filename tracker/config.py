@@ -53,10 +53,10 @@ class DefaultConfig:
     #: A follow-up still not done this many days after its day is missed: it leaves the
     #: to-do list (the "Missed" filter still shows it).
     FOLLOW_UP_MISSED_AFTER_DAYS = 90
-    #: The "Done" follow-ups list shows the latest this many assessments, and counts no
-    #: further ("1,000+"): counting a clinic's years of assessments on every visit would
+    #: The "Done" and "Missed" follow-ups lists show the latest this many, and count no
+    #: further ("1,000+"): counting a clinic's years of follow-ups on every visit would
     #: cost more the longer it keeps records. A series' page and the CSV have them all.
-    FOLLOW_UPS_DONE_LISTED = 1000
+    FOLLOW_UPS_LISTED = 1000
     #: Series whose next window opens within this many days count as "due soon".
     DUE_SOON_DAYS = 7
     #: Screening asks about isotretinoin taken within this many months (the drug label

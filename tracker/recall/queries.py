@@ -24,6 +24,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    null,
     or_,
     select,
     true,
@@ -402,22 +403,29 @@ def follow_up_statement(today: date, practitioner_id: int | None = None,
     return _follow_up_columns(today).where(*scope)
 
 
+#: The lists of past follow-ups: the latest FOLLOW_UPS_LISTED of them, newest first.
+HISTORY = (FollowUpState.DONE, FollowUpState.MISSED)
+
+
 @dataclass
 class FollowUpList:
     page: Page
-    #: How many follow-ups are in each state; None where it is not counted.
+    #: How many follow-ups are in each state; done and missed ones up to one past those
+    #: listed; missed ones None outside their own list.
     by_state: dict[FollowUpState, int | None]
-    #: The most done ones listed and counted (FOLLOW_UPS_DONE_LISTED).
-    done_listed: int
+    #: The most done or missed ones listed and counted (FOLLOW_UPS_LISTED).
+    listed: int
 
-    @property
-    def more_done_than_listed(self) -> bool:
-        return (self.by_state[FollowUpState.DONE] or 0) > self.done_listed
+    def more_than_listed(self, state: FollowUpState) -> bool:
+        return state in HISTORY and (self.by_state[state] or 0) > self.listed
 
     def count_label(self, state: FollowUpState) -> str:
-        """The count a filter shows: "1,000+" for done ones past those listed."""
-        if state is FollowUpState.DONE and self.more_done_than_listed:
-            return f"{self.done_listed:,}+"
+        """The count a filter shows: "1,000+" for done or missed ones past those listed,
+        nothing where it was not counted."""
+        if self.by_state[state] is None:
+            return ""
+        if self.more_than_listed(state):
+            return f"{self.listed:,}+"
         return f"{self.by_state[state]:,}"
 
 
@@ -451,8 +459,13 @@ def follow_up_list_statement(today: date, practitioner_id: int | None,
             days = [condition for state in states for condition in _undone_in(state, today)]
         keys = (select(FollowUpDay.series_id, FollowUpDay.milestone_months)
                 .where(*scope, *days, _not_assessed()))
-        order = final = (FollowUpDay.due_on, FollowUpDay.series_id,
-                         FollowUpDay.milestone_months)
+        if states == (FollowUpState.MISSED,):
+            # Missed ones are history, like done ones: the latest missed first.
+            order = final = (FollowUpDay.due_on.desc(), FollowUpDay.series_id.desc(),
+                             FollowUpDay.milestone_months.desc())
+        else:
+            order = final = (FollowUpDay.due_on, FollowUpDay.series_id,
+                             FollowUpDay.milestone_months)
     keys = keys.order_by(*order)
     if limit is not None:
         keys = keys.limit(limit).offset(offset)
@@ -468,11 +481,20 @@ def _counted(practitioner_id: int | None, conditions: list[Any]) -> Any:
             .where(*_lead_scope(practitioner_id), *conditions).scalar_subquery())
 
 
+def _counted_up_to(keys: Select[Any]) -> Any:
+    """How many rows ``keys`` has, counting no further than one past FOLLOW_UPS_LISTED."""
+    listed = keys.limit(current_app.config["FOLLOW_UPS_LISTED"] + 1).subquery()
+    return select(func.count()).select_from(listed).scalar_subquery()
+
+
 @built_once
-def _follow_up_counts(today: date, practitioner_id: int | None) -> Select[Any]:
-    """How many follow-ups are due, overdue and done (one row). Done ones are counted up
-    to one past FOLLOW_UPS_DONE_LISTED: the list shows no more, and a count of the whole
-    history would grow with the clinic's years."""
+def _follow_up_counts(today: date, practitioner_id: int | None,
+                      with_missed: bool) -> Select[Any]:
+    """How many follow-ups are due, overdue and done, and missed when ``with_missed``
+    (one row). Done and missed ones are counted up to one past FOLLOW_UPS_LISTED: their
+    lists show no more, and a count of the whole history would grow with the clinic's
+    years. Missed ones are counted only for their own list: finding a thousand among the
+    clinic's oldest days costs more than all the other counts."""
     # Assessments are recorded for completed series only, each of which has its days: the
     # clinic's done ones are its assessments; a practitioner's are read from their days.
     done = select(FollowUpAssessment.id)
@@ -481,50 +503,39 @@ def _follow_up_counts(today: date, practitioner_id: int | None) -> Select[Any]:
             FollowUpDay.series_id == FollowUpAssessment.series_id,
             FollowUpDay.milestone_months == FollowUpAssessment.milestone_months)).where(
             *_lead_scope(practitioner_id))
-    done = done.limit(current_app.config["FOLLOW_UPS_DONE_LISTED"] + 1).subquery("done")
+    missed = select(FollowUpDay.due_on).where(
+        *_lead_scope(practitioner_id), *_undone_in(FollowUpState.MISSED, today),
+        _not_assessed())
     return select(
         _counted(practitioner_id, [*_undone_in(FollowUpState.DUE, today), _not_assessed()]),
         _counted(practitioner_id, [*_undone_in(FollowUpState.OVERDUE, today),
                                    _not_assessed()]),
-        select(func.count()).select_from(done).scalar_subquery(),
+        _counted_up_to(done),
+        _counted_up_to(missed) if with_missed else null(),
     )
-
-
-@built_once
-def _follow_up_total(today: date, practitioner_id: int | None,
-                     states: tuple[FollowUpState, ...]) -> Select[Any]:
-    return select(func.count()).select_from(
-        follow_up_list_statement(today, practitioner_id, states).order_by(None).subquery())
 
 
 def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...],
                    page: int, per_page: int) -> FollowUpList:
-    """One page of follow-ups in ``states``, and how many are due, overdue and done.
+    """One page of follow-ups in ``states``, and how many are in each state.
 
-    Two statements: the counts (each an index range of stored days, or the latest done
-    ones), then the page's rows (the missed list counts itself first). Missed ones are
-    not counted on every visit, nor done ones past those listed: that would read the
-    clinic's whole history."""
+    Two statements: the counts (each an index range of stored days, or of the latest
+    done ones), then the page's rows. Done and missed ones are not counted past those
+    listed, and missed ones only for their own list: that would read the clinic's whole
+    history on every visit."""
     today = clock.today()
-    done_listed = current_app.config["FOLLOW_UPS_DONE_LISTED"]
-    due, overdue, done_count = db.session.execute(
-        _follow_up_counts(today, practitioner_id)).one()
-    by_state: dict[FollowUpState, int | None] = {
-        FollowUpState.DUE: due, FollowUpState.OVERDUE: overdue, FollowUpState.DONE: done_count,
-        FollowUpState.MISSED: None}
-    known = [by_state[state] for state in states]
-    if any(count is None for count in known):
-        # The missed ones: counted here, from their stored days.
-        total = db.session.scalar(_follow_up_total(today, practitioner_id, states)) or 0
-    elif states == (FollowUpState.DONE,):
-        total = min(done_count, done_listed)
-    else:
-        total = sum(count or 0 for count in known)
+    listed = current_app.config["FOLLOW_UPS_LISTED"]
+    due, overdue, done, missed = db.session.execute(_follow_up_counts(
+        today, practitioner_id, FollowUpState.MISSED in states)).one()
+    by_state = {FollowUpState.DUE: due, FollowUpState.OVERDUE: overdue,
+                FollowUpState.DONE: done, FollowUpState.MISSED: missed}
+    total = sum(min(by_state[state], listed) if state in HISTORY else by_state[state]
+                for state in states)
     page = min(max(page, 1), max(1, -(-total // per_page)))
     rows = db.session.execute(follow_up_list_statement(
         today, practitioner_id, states, per_page, (page - 1) * per_page)).all()
     return FollowUpList(Page(items=list(rows), page=page, per_page=per_page, total=total),
-                        by_state, done_listed)
+                        by_state, listed)
 
 
 def follow_ups_of_series(series_id: int) -> list[Any]:
