@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import csrf_token, login, make_test_config, post
 from tests.factories import PASSWORD, make_series, make_user
@@ -211,3 +212,21 @@ def test_pages_that_only_read_keep_their_prepared_statements_on_postgresql(app, 
     reports = [row for row in prepared if "post_session_notes.reported_by" in row.statement]
     assert len(counts) == 2 and len(reports) == 2  # everyone's and only mine
     assert {row.parameters for row in counts + reports} == {0}
+
+
+def test_a_read_whose_statement_failed_still_answers_and_the_next_one_works(app, client):
+    """A GET that met a database error and answered anyway (here: caught by the view)
+    must not fail when its transaction ends, and leaves the connection usable."""
+
+    def view_that_recovers() -> str:
+        try:
+            db.session.execute(text("SELECT * FROM no_such_table"))
+        except DBAPIError:
+            return "answered"
+        return "no error?"
+
+    app.add_url_rule("/recovering-read", "recovering_read", view_that_recovers)
+    for _ in range(3):
+        response = client.get("/recovering-read")
+        assert response.status_code == 200 and response.get_data(as_text=True) == "answered"
+    assert client.get("/healthz").status_code == 200

@@ -7,9 +7,10 @@ import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import Date, DateTime, Enum, Integer, MetaData, event, literal
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -276,11 +277,18 @@ def _end_read_with_commit(error: BaseException | None) -> None:
     if not db.session.registry.has():
         return
     session = db.session()
-    if (not session.in_transaction() or session.info.get("wrote")
+    transaction = session.get_transaction()
+    if (transaction is None or not transaction.is_active or session.info.get("wrote")
             or session.new or session.dirty or session.deleted):
         return
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    try:
         session.commit()
+    except SQLAlchemyError:
+        # Nothing was written: the response stands, and closing the session rolls back.
+        current_app.logger.warning("a read-only request could not end with COMMIT",
+                                   exc_info=True)
 
 
 def init_read_transactions(app: Any) -> None:
