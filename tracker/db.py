@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import Date, DateTime, Enum, Integer, MetaData, event, literal
+from sqlalchemy import Date, DateTime, Enum, Integer, MetaData, bindparam, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
@@ -135,15 +135,22 @@ def _limit_in_the_sql(element: _OffsetLimitParam, compiler: SQLCompiler, **kw: A
     return compiler.visit_bindparam(element, **{**kw, "literal_execute": True})
 
 
-def day_in_sql(day: date) -> Any:
-    """``day`` written into the statement's text rather than sent as a parameter.
+def in_sql(value: Any, type_: Any, *, name: str | None = None,
+           expanding: bool = False) -> Any:
+    """A value written into the statement's text as it runs, not sent as a parameter
+    (given here, or at execution under ``name``; ``expanding`` for an IN list).
 
-    For the clinic's today in statements built once per day (:func:`built_once` with the
-    day among its arguments). On PostgreSQL a statement without parameters is planned
-    once, when psycopg prepares it; with the day a parameter PostgreSQL planned some of
-    them anew on every request (Today's counts: a generic plan never looked as good as
-    one for the day)."""
-    return literal(day, Date(), literal_execute=True)
+    For values a statement built by :func:`built_once` is built for anyway (the clinic's
+    day, a practitioner) or that change seldom. On PostgreSQL a statement without
+    parameters is planned once, when psycopg prepares it; with parameters PostgreSQL
+    planned some of them anew on every request (Today's counts: a generic plan never
+    looked as good as one for the day)."""
+    return bindparam(name, value, type_=type_, expanding=expanding, literal_execute=True)
+
+
+def day_in_sql(day: date) -> Any:
+    """``day`` written into the statement's text (:func:`in_sql`)."""
+    return in_sql(day, Date())
 
 
 #: What ``g.audit_writing`` holds while tracker.audit stores a request's audit rows in a

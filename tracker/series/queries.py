@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import audit, clock
-from tracker.db import day_in_sql
+from tracker.db import day_in_sql, in_sql
 from tracker.domain import Area, Concern, Reporter, SeriesStatus, Symptom
 from tracker.extensions import db
 from tracker.models import (
@@ -156,8 +156,8 @@ def due_conditions(today: date, due_soon_days: int) -> dict[DueState, ColumnElem
     day = day_in_sql(today)
     soon = day_in_sql(clock.add_days(today, due_soon_days))
     # The statuses in the SQL too: with no parameter left, PostgreSQL plans once.
-    is_open = series.status.in_(bindparam(None, list(OPEN_STATUSES), type_=series.status.type,
-                                          expanding=True, literal_execute=True))
+    is_open = series.status.in_(in_sql(list(OPEN_STATUSES), series.status.type,
+                                       expanding=True))
     return {
         DueState.ALL_DONE: and_(is_open, series.next_opens_on.is_(None)),
         DueState.LAPSED: series.lapses_on < day,
@@ -176,8 +176,7 @@ def _lead_scope(practitioner_id: int | None) -> list[ColumnElement[bool]]:
     if practitioner_id is None:
         return []
     # In the SQL's text, as the day is: these statements are built per practitioner.
-    return [TreatmentSeries.lead_practitioner_id == bindparam(
-        None, practitioner_id, type_=Integer, literal_execute=True)]
+    return [TreatmentSeries.lead_practitioner_id == in_sql(practitioner_id, Integer())]
 
 
 def classified_open_series(practitioner_id: int | None, today: date,

@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from tracker import audit, clock
-from tracker.db import utcnow
+from tracker.db import in_sql, utcnow
 from tracker.domain import NOTE_DAY_MAX, Area, Concern, Reporter
 from tracker.extensions import db
 from tracker.models import (
@@ -208,12 +208,6 @@ class PatientReport:
     flags: list[str]
 
 
-def _in_sql(name: str, column: Any, value: Any = None) -> Any:
-    """A parameter written into the statement's text as it runs: with none left to send,
-    PostgreSQL plans the statement once when psycopg prepares it (see ``day_in_sql``)."""
-    return bindparam(name, value, type_=column.type, literal_execute=True)
-
-
 @built_once
 def _report_statement(practitioner_id: int | None, limit: int) -> Select[Any]:
     """The notes of the ``limit`` sessions most recently reported on (from ``since``),
@@ -222,9 +216,10 @@ def _report_statement(practitioner_id: int | None, limit: int) -> Select[Any]:
     # days: a patient writes about one a day, so this many entries hold ``limit`` sessions.
     entries = (
         select(PostSessionNote.session_id, PostSessionNote.recorded_at, PostSessionNote.id)
-        .where(PostSessionNote.reported_by == _in_sql("reporter", PostSessionNote.reported_by,
-                                                      Reporter.PATIENT),
-               PostSessionNote.recorded_at >= _in_sql("since", PostSessionNote.recorded_at))
+        .where(PostSessionNote.reported_by == in_sql(Reporter.PATIENT,
+                                                     PostSessionNote.reported_by.type),
+               PostSessionNote.recorded_at >= in_sql(None, PostSessionNote.recorded_at.type,
+                                                    name="since"))
         .order_by(PostSessionNote.recorded_at.desc(), PostSessionNote.id.desc())
         .limit(limit * (PATIENT_REPORT_DAYS + 1))
     )
@@ -235,12 +230,14 @@ def _report_statement(practitioner_id: int | None, limit: int) -> Select[Any]:
         # Their series are narrowed to those whose last session is that recent (the
         # stored schedule's day, an index range), not probed one by one.
         theirs = (select(TreatmentSession.id).join(TreatmentSession.series)
-                  .where(TreatmentSeries.lead_practitioner_id == _in_sql(
-                      "lead_id", TreatmentSeries.lead_practitioner_id, practitioner_id),
-                         TreatmentSeries.last_session_on >= _in_sql(
-                             "sessions_since_day", TreatmentSeries.last_session_on),
-                         TreatmentSession.performed_at >= _in_sql(
-                             "sessions_since", TreatmentSession.performed_at)))
+                  .where(TreatmentSeries.lead_practitioner_id == in_sql(
+                      practitioner_id, TreatmentSeries.lead_practitioner_id.type),
+                         TreatmentSeries.last_session_on >= in_sql(
+                             None, TreatmentSeries.last_session_on.type,
+                             name="sessions_since_day"),
+                         TreatmentSession.performed_at >= in_sql(
+                             None, TreatmentSession.performed_at.type,
+                             name="sessions_since")))
         entries = entries.where(PostSessionNote.session_id.in_(theirs))
     latest = entries.subquery("entries")
     # The sessions of those entries, once each, in the order of their latest entry: the
