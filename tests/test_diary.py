@@ -197,20 +197,16 @@ def test_patient_reports_list_the_latest_reported_sessions_first(client, login_a
     with records():
         reported = {}
         for name, hours_ago in (("Ada", 3), ("Bea", 1), ("Cleo", 2)):
-            user = make_user("patient")
+            user, _, treated = treated_patient(practitioner)
             user.patient.first_name = name
-            _, _, treated = treated_patient(practitioner)
-            treated.series.patient = user.patient
             make_note(treated, day_after=0, redness=2)
             make_note(treated, day_after=1, redness=1)
             make_note(treated, day_after=3, redness=3, reported_by=Reporter.PATIENT,
                       recorded_by=user, recorded_at=utcnow() - timedelta(hours=hours_ago))
             reported[name] = treated
         # Dee's clinician saw the rebound too: nothing new for the practitioner.
-        dee = make_user("patient")
+        dee, _, seen = treated_patient(practitioner)
         dee.patient.first_name = "Dee"
-        _, _, seen = treated_patient(practitioner)
-        seen.series.patient = dee.patient
         make_note(seen, day_after=0, redness=2)
         make_note(seen, day_after=1, redness=1)
         make_note(seen, day_after=2, redness=3)

@@ -409,3 +409,52 @@ def test_schedule_migration_fills_what_refresh_schedule_writes(empty_database, t
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def _session_schema(connection) -> list[tuple]:
+    """The indexes and triggers on treatment_sessions, and the triggers that read it."""
+    if connection.dialect.name == "sqlite":
+        return connection.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND ("
+            "(tbl_name = 'treatment_sessions' AND type IN ('index', 'trigger')) OR "
+            "(type = 'trigger' AND sql LIKE '%treatment_sessions%')) ORDER BY name").all()
+    return connection.exec_driver_sql(
+        "SELECT 'index', indexname, indexdef FROM pg_indexes "
+        "WHERE schemaname = current_schema() AND tablename = 'treatment_sessions' UNION ALL "
+        "SELECT 'trigger', tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+        "WHERE tgrelid = 'treatment_sessions'::regclass AND NOT tgisinternal ORDER BY 2").all()
+
+
+def test_session_patient_migration_copies_each_series_patient(empty_database, tmp_path):
+    """x18 gives every stored session its series' patient, and its rebuild of the table
+    on SQLite keeps every index and trigger (the signed-session guards, the lot index)."""
+    app = create_app(conftest.make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        try:
+            upgrade()
+            seed_demo(date(2026, 11, 25))
+            db.session.commit()
+            db.session.remove()
+            with db.engine.connect() as connection:
+                schema = _session_schema(connection)
+            downgrade(revision="w18_recall_after")
+            with db.engine.connect() as connection:
+                assert "patient_id" not in {
+                    column["name"] for column in inspect(connection).get_columns(
+                        "treatment_sessions")}
+                assert _session_schema(connection) == schema
+            upgrade()
+            with db.engine.connect() as connection:
+                copied = connection.execute(text(
+                    "SELECT s.patient_id, t.patient_id FROM treatment_sessions s "
+                    "JOIN treatment_series t ON t.id = s.series_id")).all()
+                assert len(copied) > 20
+                assert all(session == series for session, series in copied)
+                assert _session_schema(connection) == schema
+                assert {"signed_sessions_not_deleted", "signed_sessions_stay_signed",
+                        "ix_treatment_sessions_lower_cartridge_lot"} <= {
+                            row[1] for row in schema}
+            assert differences() == []
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -206,3 +206,26 @@ def test_depth_comes_back_as_an_exact_decimal(app, records, series):
             db.select(SessionArea.depth_mm).order_by(SessionArea.position)))
     assert depths == [Decimal("0.25"), Decimal("1.50")]
     assert all(isinstance(depth, Decimal) for depth in depths)
+
+
+def test_a_session_carries_its_series_patient(records, series):
+    """Stored with its series object or with the series id alone, a session takes the
+    series' patient (the lot trace counts patients from the sessions)."""
+    with records() as database:
+        series = database.merge(series)
+        by_object = make_session(series)
+        by_id = TreatmentSession(
+            series_id=series.id, performed_at=clock.now_utc() - timedelta(days=2),
+            practitioner_id=series.lead_practitioner_id, created_by_id=series.lead_practitioner_id,
+            device="Pen", immediate_redness=1, immediate_swelling=1)
+        database.add(by_id)
+        database.flush()
+        assert (by_object.patient_id, by_id.patient_id) == (series.patient_id,) * 2
+
+
+def test_a_session_cannot_name_another_patient_than_its_series(records, series):
+    """The copy is kept true by the database: (series, patient) must be a series' own."""
+    with records():
+        stranger = make_patient()
+    refused(records, lambda database: make_session(database.merge(series),
+                                                   patient_id=database.merge(stranger).id))

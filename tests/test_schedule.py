@@ -181,10 +181,11 @@ def test_rebuild_schedules_repairs_rows_written_outside_the_app(app, records, ru
     with app.app_context():
         # As a bulk import would leave it: a session added without the app.
         db.session.execute(text(
-            "INSERT INTO treatment_sessions (series_id, performed_at, performed_on, "
-            "practitioner_id, device, immediate_redness, immediate_swelling, created_by_id, "
-            "created_at) SELECT series_id, performed_at, performed_on, practitioner_id, "
-            "device, immediate_redness, immediate_swelling, created_by_id, created_at "
+            "INSERT INTO treatment_sessions (series_id, patient_id, performed_at, "
+            "performed_on, practitioner_id, device, immediate_redness, immediate_swelling, "
+            "created_by_id, created_at) SELECT series_id, patient_id, performed_at, "
+            "performed_on, practitioner_id, device, immediate_redness, immediate_swelling, "
+            "created_by_id, created_at "
             "FROM treatment_sessions WHERE series_id = :id"), {"id": series.id})
         db.session.commit()
     result = runner.invoke(args=["rebuild-schedules"])

@@ -301,7 +301,7 @@ def _series(batch: _Batch, ids: _Ids, rng: random.Random, patient_id: int,
         batch.add(SeriesArea, {"id": ids.take(SeriesArea.__table__), "series_id": series_id,
                                "area": area})
     sessions = [
-        _session(batch, ids, rng, series_id, day, areas,
+        _session(batch, ids, rng, (series_id, patient_id), day, areas,
                  lead if rng.random() < 0.85 else rng.choice(practitioners), today)
         for day in days
     ]
@@ -346,14 +346,17 @@ def _depth(rng: random.Random, area: Area) -> Decimal:
     return (low + Decimal("0.25") * rng.randint(0, steps)).quantize(Decimal("0.01"))
 
 
-def _session(batch: _Batch, ids: _Ids, rng: random.Random, series_id: int, day: date,
+def _session(batch: _Batch, ids: _Ids, rng: random.Random, of: tuple[int, int], day: date,
              areas: list[Area], practitioner: int, today: date) -> tuple[int, date]:
-    """One session with its areas, product and notes; returns its id and clinic date."""
+    """One session of the series and patient ``of`` with its areas, product and notes;
+    returns its id and clinic date."""
+    series_id, patient_id = of
     session_id = ids.take(TreatmentSession.__table__)
     performed_at = _at(day, rng)
     performed_on = clock.local_date(performed_at)
     batch.add(TreatmentSession, {
-        "id": session_id, "series_id": series_id, "performed_at": performed_at,
+        "id": session_id, "series_id": series_id, "patient_id": patient_id,
+        "performed_at": performed_at,
         "performed_on": performed_on,
         "practitioner_id": practitioner, "device": "Dermapen 4", "cartridge": "16-pin",
         "cartridge_lot": f"DP4-{rng.randint(24000, 25999)}",

@@ -90,6 +90,8 @@ class TreatmentSeries(db.Model):
         # apart from those still to call (tracker.recall.queries).
         Index("ix_treatment_series_recall_after", "recall_after", "lead_practitioner_id",
               "next_closes_on", "lapses_on"),
+        # What each session's copy of its series' patient refers to (TreatmentSession).
+        Index("ix_treatment_series_id_patient", "id", "patient_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,7 +150,9 @@ class TreatmentSeries(db.Model):
         back_populates="series", cascade="all, delete-orphan", order_by="SeriesArea.area"
     )
     sessions: Mapped[list[TreatmentSession]] = relationship(
-        back_populates="series", order_by="TreatmentSession.performed_at"
+        back_populates="series", order_by="TreatmentSession.performed_at",
+        primaryjoin="TreatmentSeries.id == TreatmentSession.series_id",
+        foreign_keys="TreatmentSession.series_id",
     )
 
     @property

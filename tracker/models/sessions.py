@@ -9,14 +9,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Numeric,
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, validates
 
 from tracker import clock, domain
 from tracker.db import enum_column, utcnow
@@ -47,10 +51,20 @@ class TreatmentSession(db.Model):
     so a session logged late still lands in the right place. ``performed_on`` is the
     clinic-local day of ``performed_at``, kept beside it so that due windows (days
     after the last session) are computed in SQL on every database.
+
+    ``patient_id`` is the series' patient, copied when the session is stored (a series
+    never changes patient): questions about patients, such as how many a product's lot
+    reached, then read the sessions alone. The foreign key on (series_id, patient_id)
+    keeps the copy true.
     """
 
     __tablename__ = "treatment_sessions"
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["series_id", "patient_id"],
+            ["treatment_series.id", "treatment_series.patient_id"],
+            name="fk_treatment_sessions_series_patient", ondelete="RESTRICT",
+        ),
         CheckConstraint(f"immediate_redness BETWEEN {GRADE}", name="immediate_redness_grade"),
         CheckConstraint(f"immediate_swelling BETWEEN {GRADE}", name="immediate_swelling_grade"),
         CheckConstraint(f"pain_score BETWEEN {SCORE}", name="pain_score_range"),
@@ -82,6 +96,8 @@ class TreatmentSession(db.Model):
     series_id: Mapped[int] = mapped_column(
         ForeignKey("treatment_series.id", ondelete="RESTRICT")
     )
+    #: The series' patient (set on insert by :func:`_copy_patient_of_series`).
+    patient_id: Mapped[int]
     performed_at: Mapped[datetime] = mapped_column(index=True)
     #: The clinic-local date of ``performed_at``; set whenever ``performed_at`` is.
     performed_on: Mapped[date]
@@ -118,7 +134,10 @@ class TreatmentSession(db.Model):
     signed_at: Mapped[datetime | None]
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
 
-    series: Mapped[TreatmentSeries] = relationship(back_populates="sessions")
+    series: Mapped[TreatmentSeries] = relationship(
+        back_populates="sessions", primaryjoin="TreatmentSeries.id == TreatmentSession.series_id",
+        foreign_keys=[series_id],
+    )
     practitioner: Mapped[User] = relationship(foreign_keys=[practitioner_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])
@@ -159,6 +178,22 @@ class TreatmentSession(db.Model):
     @property
     def max_depth_mm(self) -> Decimal | None:
         return max((row.depth_mm for row in self.areas), default=None)
+
+
+@event.listens_for(TreatmentSession, "before_insert")
+def _copy_patient_of_series(mapper: Mapper[TreatmentSession], connection: Connection,
+                            target: TreatmentSession) -> None:
+    """A new session takes its series' patient (its series is stored before it)."""
+    if target.patient_id is not None:
+        return
+    series = target.__dict__.get("series")
+    if series is not None and series.patient_id is not None:
+        target.patient_id = series.patient_id
+        return
+    from tracker.models.series import TreatmentSeries
+
+    target.patient_id = connection.scalar(
+        select(TreatmentSeries.patient_id).where(TreatmentSeries.id == target.series_id))
 
 
 class SessionArea(db.Model):

@@ -632,15 +632,15 @@ class LotSummary:
 def _lot_trace_statement(lot: str) -> Select[Any]:
     """The trace's counts and one page of its rows (``limit`` from ``offset``) in one pass.
 
-    Each use is joined to its session and series once, in a common table read twice
-    (SQLite and PostgreSQL keep such a table rather than run it again): by the counts,
-    and by the page, whose few rows are then joined to the patient and practitioner.
+    Each use is joined to its session once (the session carries its series' patient), in
+    a common table read twice (SQLite and PostgreSQL keep such a table rather than run it
+    again): by the counts, and by the page, whose few rows are then joined to their
+    series, patient and practitioner.
     One row when the page is empty, with the counts and no use."""
     uses = _lot_uses(lot)
     traced = (select(uses, TreatmentSession.performed_at, TreatmentSession.series_id,
-                     TreatmentSession.practitioner_id, TreatmentSeries.patient_id)
+                     TreatmentSession.practitioner_id, TreatmentSession.patient_id)
               .join(TreatmentSession, TreatmentSession.id == uses.c.session_id)
-              .join(TreatmentSeries, TreatmentSeries.id == TreatmentSession.series_id)
               .cte("traced"))
     counts = select(
         func.count(func.distinct(traced.c.session_id)).label("sessions_count"),
