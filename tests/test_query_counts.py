@@ -152,3 +152,25 @@ def test_recall_series_page_statements_do_not_grow_with_calls(app, client, recor
         for _ in range(20):
             make_contact(series, make_user("manager"))
     assert statements_for(app, client, f"/recall/series/{series.id}") == small
+
+
+def test_the_session_page_reads_only_the_lists_a_session_has(app, client, records, clinic):
+    """A session without products or note symptoms (and, like most, without revisions,
+    warning confirmations or adverse events) is shown without reading those lists; its
+    number in the series comes with the session itself. One that has a product and
+    symptoms still shows them, with two more statements."""
+    patient, series = clinic
+    with records() as session_:
+        series = session_.get(TreatmentSeries, series.id)
+        plain = make_session(series, performed_at=clock.now_utc() - timedelta(days=40))
+        make_note(plain, day_after=1)
+    full_id = add_history(records, patient, series, 1)
+    plain_page = client.get(f"/sessions/{plain.id}").get_data(as_text=True)
+    full_page = client.get(f"/sessions/{full_id}").get_data(as_text=True)
+    # The product's session was given first (add_history dates it 400 days ago).
+    assert "<h1>Session 2 of" in plain_page and "<h1>Session 1 of" in full_page
+    assert "HA serum" in full_page and "HA serum" not in plain_page
+    symptoms_cell = '<td data-label="Symptoms">'
+    assert f"{symptoms_cell}Flaking" in full_page and f"{symptoms_cell}—" in plain_page
+    plain_count = statements_for(app, client, f"/sessions/{plain.id}")
+    assert statements_for(app, client, f"/sessions/{full_id}") == plain_count + 2

@@ -8,14 +8,17 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from flask import abort
-from sqlalchemy import Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, and_, bindparam, exists, func, inspect, or_, select
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import audit, clock
+from tracker.adverse_events import queries as adverse_events
 from tracker.db import in_sql, utcnow
 from tracker.domain import NOTE_DAY_MAX, Area, Concern, Reporter
 from tracker.extensions import db
 from tracker.models import (
+    AdverseEvent,
     NoteSymptom,
     Patient,
     PostSessionNote,
@@ -85,24 +88,80 @@ def _symptoms_of_session() -> Select[Any]:
             .order_by(NoteSymptom.note_id, NoteSymptom.symptom))
 
 
+#: The session's lists that are most often empty: the record statement says which are,
+#: and those are not read (a session is seldom amended, confirmed against a warning or
+#: followed by an adverse event).
+_OPTIONAL_LISTS = ("products", "screening_answers", "confirmations", "revisions")
+
+
+@built_once
+def _session_record(of_patient: bool) -> Select[Any]:
+    """:func:`_session_with_people` with the session's number in its series and, for each
+    of its optional lists, its note symptoms and its adverse events, whether it has any."""
+    session = TreatmentSession
+    earlier = aliased(TreatmentSession, name="earlier")
+    number = (select(func.count(earlier.id))
+              .where(earlier.series_id == session.series_id,
+                     or_(earlier.performed_at < session.performed_at,
+                         and_(earlier.performed_at == session.performed_at,
+                              earlier.id <= session.id)))
+              .scalar_subquery())
+    lists = {
+        "products": SessionProduct.session_id,
+        "screening_answers": SessionScreeningAnswer.session_id,
+        "confirmations": SessionConfirmation.session_id,
+        "revisions": SessionRevision.session_id,
+        "adverse_events": AdverseEvent.session_id,
+    }
+    has = [exists().where(column == session.id).label(name) for name, column in lists.items()]
+    symptoms = (exists().where(NoteSymptom.note_id == PostSessionNote.id,
+                               PostSessionNote.session_id == session.id).label("symptoms"))
+    return _session_with_people(of_patient).add_columns(number.label("number"), *has,
+                                                        symptoms)
+
+
 def get_session_or_404(session_id: int, patient_id: int | None = None) -> TreatmentSession:
     """A session with everything its page shows; with ``patient_id``, only that patient's.
 
     Its lists are read by prepared statements, one per list, and handed to the session
     as loaded: SQLAlchemy's eager loaders build each of their statements again on every
-    request, which cost the session page more than everything else it does."""
-    session = db.session.scalar(_session_with_people(patient_id is not None),
-                                {"session_id": session_id, "patient_id": patient_id})
-    if session is None:
+    request, which cost the session page more than everything else it does. A list the
+    session has nothing in is not read at all: the statement that finds the session says
+    so, and gives the session's number in its series (:func:`session_number`)."""
+    row = db.session.execute(_session_record(patient_id is not None),
+                             {"session_id": session_id, "patient_id": patient_id}).first()
+    if row is None:
         if patient_id is not None:
             audit.denied(AuditObject.SESSION, session_id, db.session.scalar(
                 select(TreatmentSeries.patient_id).join(TreatmentSession.series)
                 .where(TreatmentSession.id == session_id)))
         abort(404)
+    session = row[0]
+    facts = inspect(session).info
+    facts["number"] = (session.performed_at, row.number)
+    facts["adverse_events"] = row.adverse_events
     params = {"session_id": session_id}
-    load_lists(session, _session_collections(), params)
-    load_children(session.post_notes, "symptoms", _symptoms_of_session(), params, "note_id")
+    statements = _session_collections()
+    for name in _OPTIONAL_LISTS:
+        if not getattr(row, name):
+            set_committed_value(session, name, [])
+    load_lists(session, {name: statement for name, statement in statements.items()
+                         if name not in _OPTIONAL_LISTS or getattr(row, name)}, params)
+    if row.symptoms:
+        load_children(session.post_notes, "symptoms", _symptoms_of_session(), params,
+                      "note_id")
+    else:
+        for note in session.post_notes:
+            set_committed_value(note, "symptoms", [])
     return session
+
+
+def adverse_events_of(session: TreatmentSession) -> list[AdverseEvent]:
+    """The session's adverse events; none read when :func:`get_session_or_404` found it
+    had none."""
+    if inspect(session).info.get("adverse_events") is False:
+        return []
+    return adverse_events.events_of_session(session.id)
 
 
 @built_once
@@ -117,7 +176,11 @@ def _sessions_up_to() -> Select[Any]:
 
 
 def session_number(session: TreatmentSession) -> int:
-    """The session's place in its series, by date (ties broken by id)."""
+    """The session's place in its series, by date (ties broken by id): as
+    :func:`get_session_or_404` found it, unless the session's time changed since."""
+    known = inspect(session).info.get("number")
+    if known is not None and known[0] == session.performed_at:
+        return known[1]
     return db.session.scalar(_sessions_up_to(), {
         "series_id": session.series_id, "performed_at": session.performed_at,
         "session_id": session.id}) or 0

@@ -7,7 +7,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from tracker import audit, clock, domain, drafts
-from tracker.adverse_events import queries as adverse_events
 from tracker.authz import practitioner_required, staff_required
 from tracker.extensions import db
 from tracker.forms import parse_whole_number
@@ -169,7 +168,7 @@ def _render_session(session: TreatmentSession, note_form: NoteForm | None) -> st
         note_form=note_form, expected_downtime=domain.expected_downtime(session.max_depth_mm),
         recovery_flags=session_recovery_flags(session),
         isotretinoin_months=current_app.config["ISOTRETINOIN_LOOKBACK_MONTHS"],
-        adverse_events=adverse_events.events_of_session(session.id),
+        adverse_events=queries.adverse_events_of(session),
         missing_for_signing=missing_for_signing(session),
         revised=queries.revised_fields(session),
     )
