@@ -11,6 +11,7 @@ from flask_login import current_user
 from tracker import clock, domain, rules
 from tracker.authz import TEMPLATE_CHECKS
 from tracker.sessions import revisions
+from tracker.urls import template_url_for
 
 
 def format_datetime(moment: datetime | None) -> str:
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> None:
         "revision_field_label": revisions.field_label,
         "revision_value": revisions.display_value,
         "page_layout": page_layout,
+        "url_for": template_url_for(app),
     }
     app.jinja_env.globals.update(globals_)
     app.jinja_env.globals["clinic_name"] = app.config["CLINIC_NAME"]
