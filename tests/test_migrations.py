@@ -46,6 +46,16 @@ def app_at_head(database_url: str, folder) -> Iterator:
             db.engine.dispose()
 
 
+@contextmanager
+def demo_clinic_at_head(database_url: str, folder) -> Iterator:
+    """:func:`app_at_head` holding the demo clinic (committed, the session let go)."""
+    with app_at_head(database_url, folder) as app:
+        seed_demo(date(2026, 11, 25))
+        db.session.commit()
+        db.session.remove()
+        yield app
+
+
 def differences() -> list:
     with db.engine.connect() as connection:
         return compare_metadata(MigrationContext.configure(connection), db.metadata)
@@ -428,33 +438,23 @@ def _session_schema(connection) -> list[tuple]:
 def test_session_patient_migration_copies_each_series_patient(empty_database, tmp_path):
     """x18 gives every stored session its series' patient, and its rebuild of the table
     on SQLite keeps every index and trigger (the signed-session guards, the lot index)."""
-    app = create_app(conftest.make_test_config(empty_database, tmp_path))
-    with app.app_context():
-        try:
-            upgrade()
-            seed_demo(date(2026, 11, 25))
-            db.session.commit()
-            db.session.remove()
-            with db.engine.connect() as connection:
-                schema = _session_schema(connection)
-            downgrade(revision="w18_recall_after")
-            with db.engine.connect() as connection:
-                assert "patient_id" not in {
-                    column["name"] for column in inspect(connection).get_columns(
-                        "treatment_sessions")}
-                assert _session_schema(connection) == schema
-            upgrade()
-            with db.engine.connect() as connection:
-                copied = connection.execute(text(
-                    "SELECT s.patient_id, t.patient_id FROM treatment_sessions s "
-                    "JOIN treatment_series t ON t.id = s.series_id")).all()
-                assert len(copied) > 20
-                assert all(session == series for session, series in copied)
-                assert _session_schema(connection) == schema
-                assert {"signed_sessions_not_deleted", "signed_sessions_stay_signed",
-                        "ix_treatment_sessions_lower_cartridge_lot"} <= {
-                            row[1] for row in schema}
-            assert differences() == []
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+    with demo_clinic_at_head(empty_database, tmp_path):
+        with db.engine.connect() as connection:
+            schema = _session_schema(connection)
+        downgrade(revision="w18_recall_after")
+        with db.engine.connect() as connection:
+            assert "patient_id" not in {
+                column["name"] for column in inspect(connection).get_columns(
+                    "treatment_sessions")}
+            assert _session_schema(connection) == schema
+        upgrade()
+        with db.engine.connect() as connection:
+            copied = connection.execute(text(
+                "SELECT s.patient_id, t.patient_id FROM treatment_sessions s "
+                "JOIN treatment_series t ON t.id = s.series_id")).all()
+            assert len(copied) > 20
+            assert all(session == series for session, series in copied)
+            assert _session_schema(connection) == schema
+            assert {"signed_sessions_not_deleted", "signed_sessions_stay_signed",
+                    "ix_treatment_sessions_lower_cartridge_lot"} <= {row[1] for row in schema}
+        assert differences() == []
