@@ -174,3 +174,26 @@ def test_the_session_page_reads_only_the_lists_a_session_has(app, client, record
     assert f"{symptoms_cell}Flaking" in full_page and f"{symptoms_cell}—" in plain_page
     plain_count = statements_for(app, client, f"/sessions/{plain.id}")
     assert statements_for(app, client, f"/sessions/{full_id}") == plain_count + 2
+
+
+def test_the_patient_page_reads_only_the_lists_a_patient_has(app, client, records, clinic):
+    """A patient without allergies, consents or a portal account is shown with two
+    statements fewer than one with all three (their account comes with the patient);
+    each is still shown."""
+    from tracker.domain import Allergy
+    from tracker.models import PatientAllergy
+
+    with records():
+        plain = make_patient(consent_on=None)
+        full = make_patient(first_name="Fran")
+        full.allergy_rows = [PatientAllergy(allergy=Allergy.METAL)]
+        account = make_user("patient")
+        account.patient = full
+    plain_page = client.get(f"/patients/{plain.id}").get_data(as_text=True)
+    full_page = client.get(f"/patients/{full.id}").get_data(as_text=True)
+    assert "badge-allergy" in full_page and "badge-allergy" not in plain_page
+    assert "No consent recorded yet." in plain_page and "No consent recorded yet." not in full_page
+    assert "<dt>Portal account</dt><dd>No</dd>" in plain_page
+    assert "<dt>Portal account</dt><dd>Yes</dd>" in full_page
+    plain_count = statements_for(app, client, f"/patients/{plain.id}")
+    assert statements_for(app, client, f"/patients/{full.id}") == plain_count + 2

@@ -13,11 +13,11 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app
-from sqlalchemy import Select
+from sqlalchemy import Select, exists
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.extensions import db
@@ -65,12 +65,25 @@ def built_once(builder: Callable[P, T]) -> Callable[P, T]:
 
 
 def load_lists(instance: object, statements: dict[str, Select[Any]],
-               params: dict[str, Any]) -> None:
+               params: dict[str, Any], holding: Mapping[str, Any] | None = None) -> None:
     """Read each of ``instance``'s lists by its statement (built once, keyed by the
     relationship's name) and hand it over as loaded: SQLAlchemy's ``selectinload`` builds
-    its statement again on every request, which cost a record page more than its SQL."""
+    its statement again on every request, which cost a record page more than its SQL.
+
+    A list that ``holding`` (by the same name, e.g. the row of an ``EXISTS`` per list
+    read with the instance: :func:`has_rows`) says is empty is handed over empty
+    without a statement."""
     for attribute, statement in statements.items():
+        if holding is not None and not holding.get(attribute, True):
+            set_committed_value(instance, attribute, [])
+            continue
         set_committed_value(instance, attribute, db.session.scalars(statement, params).all())
+
+
+def has_rows(lists: dict[str, Any], parent_id: Any) -> list[Any]:
+    """For each list (by name, the column of its rows that holds the parent's id), a
+    labelled ``EXISTS`` to read with the parent: whether the parent has any."""
+    return [exists().where(column == parent_id).label(name) for name, column in lists.items()]
 
 
 def load_children(parents: Sequence[Any], attribute: str, statement: Select[Any],

@@ -12,7 +12,7 @@ from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import Patient, PatientAllergy, PatientConsent, TreatmentSeries
 from tracker.pagination import Page, page_statements, run_page
-from tracker.statements import built_once, load_lists
+from tracker.statements import built_once, has_rows, load_lists
 
 
 def _escape_like(text: str) -> str:
@@ -121,12 +121,27 @@ def _record_lists() -> dict[str, Select[Any]]:
     }
 
 
+@built_once
+def _patient_record() -> Select[Any]:
+    """A patient (``patient_id``) with their portal account, and whether they have any
+    allergies and consents."""
+    return (select(Patient, *has_rows({"allergy_rows": PatientAllergy.patient_id,
+                                       "consents": PatientConsent.patient_id}, Patient.id))
+            .where(Patient.id == bindparam("patient_id"))
+            .options(joinedload(Patient.account)))
+
+
 def patient_record_or_404(patient_id: int) -> Patient:
-    """A patient with the allergies and consents their page shows: statements built
-    once, handed to the patient as loaded (instead of a lazy load for each list and for
-    each consent's recorder)."""
-    patient = get_patient_or_404(patient_id)
-    load_lists(patient, _record_lists(), {"patient_id": patient_id})
+    """A patient with the account, allergies and consents their page shows: one
+    statement for the patient and their account, then one per list they have anything
+    in, built once and handed to the patient as loaded (instead of a lazy load for each
+    list and for each consent's recorder)."""
+    params = {"patient_id": patient_id}
+    row = db.session.execute(_patient_record(), params).first()
+    if row is None:
+        abort(404)
+    patient = row[0]
+    load_lists(patient, _record_lists(), params, holding=row._mapping)
     return patient
 
 

@@ -33,7 +33,7 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.sessions.recovery import GradedDay, recovery_flags
-from tracker.statements import built_once, load_children, load_lists
+from tracker.statements import built_once, has_rows, load_children, load_lists
 
 
 @built_once
@@ -88,16 +88,11 @@ def _symptoms_of_session() -> Select[Any]:
             .order_by(NoteSymptom.note_id, NoteSymptom.symptom))
 
 
-#: The session's lists that are most often empty: the record statement says which are,
-#: and those are not read (a session is seldom amended, confirmed against a warning or
-#: followed by an adverse event).
-_OPTIONAL_LISTS = ("products", "screening_answers", "confirmations", "revisions")
-
-
 @built_once
 def _session_record(of_patient: bool) -> Select[Any]:
-    """:func:`_session_with_people` with the session's number in its series and, for each
-    of its optional lists, its note symptoms and its adverse events, whether it has any."""
+    """:func:`_session_with_people` with the session's number in its series and, for the
+    lists a session most often has nothing in (it is seldom amended, confirmed against a
+    warning or followed by an adverse event), whether it has any."""
     session = TreatmentSession
     earlier = aliased(TreatmentSession, name="earlier")
     number = (select(func.count(earlier.id))
@@ -106,14 +101,13 @@ def _session_record(of_patient: bool) -> Select[Any]:
                          and_(earlier.performed_at == session.performed_at,
                               earlier.id <= session.id)))
               .scalar_subquery())
-    lists = {
+    has = has_rows({
         "products": SessionProduct.session_id,
         "screening_answers": SessionScreeningAnswer.session_id,
         "confirmations": SessionConfirmation.session_id,
         "revisions": SessionRevision.session_id,
         "adverse_events": AdverseEvent.session_id,
-    }
-    has = [exists().where(column == session.id).label(name) for name, column in lists.items()]
+    }, session.id)
     symptoms = (exists().where(NoteSymptom.note_id == PostSessionNote.id,
                                PostSessionNote.session_id == session.id).label("symptoms"))
     return _session_with_people(of_patient).add_columns(number.label("number"), *has,
@@ -141,12 +135,7 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
     facts["number"] = (session.performed_at, row.number)
     facts["adverse_events"] = row.adverse_events
     params = {"session_id": session_id}
-    statements = _session_collections()
-    for name in _OPTIONAL_LISTS:
-        if not getattr(row, name):
-            set_committed_value(session, name, [])
-    load_lists(session, {name: statement for name, statement in statements.items()
-                         if name not in _OPTIONAL_LISTS or getattr(row, name)}, params)
+    load_lists(session, _session_collections(), params, holding=row._mapping)
     if row.symptoms:
         load_children(session.post_notes, "symptoms", _symptoms_of_session(), params,
                       "note_id")
