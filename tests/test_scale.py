@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import login
+from tracker.domain import ScreeningItem
 from tracker.extensions import db
 from tracker.models import (
     Patient,
+    PatientConsent,
     PostSessionNote,
     TreatmentSeries,
     TreatmentSession,
@@ -52,6 +54,14 @@ def test_seed_scale_builds_a_clinic_the_pages_can_show(runner, records, client, 
         assert client.get(url).status_code == 200, url
     page = client.get(f"/series/{manifest['series_32_id']}").get_data(as_text=True)
     assert page.count('class="timeline-item"') == 32
+    # As in a clinic that uses the app: a treatment consent on every record, and the
+    # benched session's screening checklist answered.
+    assert count(records, PatientConsent) == 30
+    patient_page = client.get(f"/patients/{manifest['patient_id']}").get_data(as_text=True)
+    assert "No consent recorded yet." not in patient_page
+    session_page = client.get(f"/sessions/{manifest['session_id']}").get_data(as_text=True)
+    items = len(ScreeningItem)
+    assert f"{items} of {items} items answered no." in session_page
 
     patient_client = client.application.test_client()
     assert login(patient_client, BENCH_PATIENT, BENCH_PASSWORD).status_code == 302

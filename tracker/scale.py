@@ -27,9 +27,11 @@ from tracker.domain import (
     SERIES_DEFAULTS,
     Area,
     Concern,
+    ConsentKind,
     Endpoint,
     Reporter,
     Role,
+    ScreeningItem,
     SeriesStatus,
     Symptom,
 )
@@ -39,10 +41,12 @@ from tracker.models import (
     FollowUpDay,
     NoteSymptom,
     Patient,
+    PatientConsent,
     PostSessionNote,
     SeriesArea,
     SessionArea,
     SessionProduct,
+    SessionScreeningAnswer,
     TreatmentSeries,
     TreatmentSession,
     User,
@@ -114,8 +118,9 @@ class _Ids:
 class _Batch:
     """Rows waiting to be inserted, per table, written parents first."""
 
-    ORDER = (Patient, User, TreatmentSeries, SeriesArea, FollowUpDay, FollowUpAssessment,
-             TreatmentSession, SessionArea, SessionProduct, PostSessionNote, NoteSymptom)
+    ORDER = (Patient, PatientConsent, User, TreatmentSeries, SeriesArea, FollowUpDay,
+             FollowUpAssessment, TreatmentSession, SessionArea, SessionProduct,
+             SessionScreeningAnswer, PostSessionNote, NoteSymptom)
 
     def __init__(self) -> None:
         self.rows: dict[str, list[dict[str, Any]]] = {
@@ -234,7 +239,7 @@ def _user(batch: _Batch, ids: _Ids, email: str, name: str, role: Role, password_
 def _patient(batch: _Batch, ids: _Ids, rng: random.Random, today: date, now: datetime) -> int:
     patient_id = ids.take(Patient.__table__)
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-    batch.add(Patient, {
+    row = {
         "id": patient_id,
         "chart_number": f"SC-{patient_id:06d}",
         "first_name": first,
@@ -248,7 +253,15 @@ def _patient(batch: _Batch, ids: _Ids, rng: random.Random, today: date, now: dat
         "consent_on": today - timedelta(days=rng.randint(30, 1500)),
         "is_archived": rng.random() < 0.03,
         "created_at": now - timedelta(days=rng.randint(30, 1500)),
-    })
+    }
+    batch.add(Patient, row)
+    # Treatment is consented before the first session, and the record shows it.
+    signed_on = row["consent_on"]
+    batch.add(PatientConsent, {
+        "id": ids.take(PatientConsent.__table__), "patient_id": patient_id,
+        "kind": ConsentKind.TREATMENT, "version": "2025-01", "signed_on": signed_on,
+        "recorded_by_id": None, "recorded_at": clock.from_local(
+            datetime.combine(signed_on, time(9, 0)))})
     return patient_id
 
 
@@ -260,8 +273,9 @@ def _at(day: date, rng: random.Random) -> datetime:
 def _series(batch: _Batch, ids: _Ids, rng: random.Random, patient_id: int,
             practitioners: list[int], today: date, now: datetime,
             *, sessions: int | None = None, fate: str | None = None,
-            lead: int | None = None) -> tuple[int, list[int]]:
-    """One series with its sessions; returns its id and its sessions' ids."""
+            lead: int | None = None, screened: bool = False) -> tuple[int, list[int]]:
+    """One series with its sessions (with their screening checklist when ``screened``);
+    returns its id and its sessions' ids."""
     concern = rng.choice(_CONCERNS)
     plan = SERIES_DEFAULTS[concern]
     planned = rng.randint(7, 16)
@@ -302,7 +316,8 @@ def _series(batch: _Batch, ids: _Ids, rng: random.Random, patient_id: int,
                                "area": area})
     sessions = [
         _session(batch, ids, rng, (series_id, patient_id), day, areas,
-                 lead if rng.random() < 0.85 else rng.choice(practitioners), today)
+                 lead if rng.random() < 0.85 else rng.choice(practitioners), today,
+                 screened=screened)
         for day in days
     ]
     # The schedule the operations would store (tracker.series.schedule), by the same rules.
@@ -347,7 +362,8 @@ def _depth(rng: random.Random, area: Area) -> Decimal:
 
 
 def _session(batch: _Batch, ids: _Ids, rng: random.Random, of: tuple[int, int], day: date,
-             areas: list[Area], practitioner: int, today: date) -> tuple[int, date]:
+             areas: list[Area], practitioner: int, today: date, *, screened: bool = False
+             ) -> tuple[int, date]:
     """One session of the series and patient ``of`` with its areas, product and notes;
     returns its id and clinic date."""
     series_id, patient_id = of
@@ -373,6 +389,11 @@ def _session(batch: _Batch, ids: _Ids, rng: random.Random, of: tuple[int, int], 
            and rng.random() < 0.5 else
            {"signed_at": performed_at + timedelta(hours=6), "signed_by_id": practitioner}),
     })
+    if screened:
+        for item in ScreeningItem:
+            batch.add(SessionScreeningAnswer, {
+                "id": ids.take(SessionScreeningAnswer.__table__), "session_id": session_id,
+                "item": item, "present": False})
     for position, area in enumerate(areas):
         batch.add(SessionArea, {
             "id": ids.take(SessionArea.__table__), "session_id": session_id,
@@ -412,12 +433,16 @@ def _bench_records(batch: _Batch, ids: _Ids, rng: random.Random, manifest: Manif
     _user(batch, ids, BENCH_PATIENT, "Bench Patient", Role.PATIENT, password_hash, now,
           patient_id=patient_id)
     manifest.patient_id = patient_id
+    # Its sessions answer the screening checklist, as those logged through the form do
+    # (the rest of the clinic stands for sessions logged before the checklist existed).
     manifest.series_8_id, sessions = _series(batch, ids, rng, patient_id, practitioners, today,
-                                              now, sessions=8, fate="completed", lead=lead)
+                                              now, sessions=8, fate="completed", lead=lead,
+                                              screened=True)
     manifest.session_id = sessions[-1]
     manifest.series_32_id, _ = _series(batch, ids, rng, patient_id, practitioners, today, now,
-                                       sessions=32, fate="open", lead=lead)
-    _series(batch, ids, rng, patient_id, practitioners, today, now, fate="open", lead=lead)
+                                       sessions=32, fate="open", lead=lead, screened=True)
+    _series(batch, ids, rng, patient_id, practitioners, today, now, fate="open", lead=lead,
+            screened=True)
 
 
 def _reset_sequences(tables: list[Table]) -> None:
