@@ -94,13 +94,8 @@ def _session_record(of_patient: bool) -> Select[Any]:
     lists a session most often has nothing in (it is seldom amended, confirmed against a
     warning or followed by an adverse event), whether it has any."""
     session = TreatmentSession
-    earlier = aliased(TreatmentSession, name="earlier")
-    number = (select(func.count(earlier.id))
-              .where(earlier.series_id == session.series_id,
-                     or_(earlier.performed_at < session.performed_at,
-                         and_(earlier.performed_at == session.performed_at,
-                              earlier.id <= session.id)))
-              .scalar_subquery())
+    number = _counted_up_to(session.series_id, session.performed_at,
+                            session.id).scalar_subquery()
     has = has_rows({
         "products": SessionProduct.session_id,
         "screening_answers": SessionScreeningAnswer.session_id,
@@ -153,15 +148,23 @@ def adverse_events_of(session: TreatmentSession) -> list[AdverseEvent]:
     return adverse_events.events_of_session(session.id)
 
 
+def _counted_up_to(series_id: Any, performed_at: Any, session_id: Any) -> Select[Any]:
+    """How many sessions of the series came before the session, and the session: its
+    number, by date (ties broken by id)."""
+    earlier = aliased(TreatmentSession, name="earlier")
+    return select(func.count(earlier.id)).where(
+        earlier.series_id == series_id,
+        or_(earlier.performed_at < performed_at,
+            and_(earlier.performed_at == performed_at, earlier.id <= session_id)),
+    )
+
+
 @built_once
 def _sessions_up_to() -> Select[Any]:
-    at = bindparam("performed_at", type_=TreatmentSession.performed_at.type)
-    return select(func.count(TreatmentSession.id)).where(
-        TreatmentSession.series_id == bindparam("series_id"),
-        or_(TreatmentSession.performed_at < at,
-            and_(TreatmentSession.performed_at == at,
-                 TreatmentSession.id <= bindparam("session_id"))),
-    )
+    return _counted_up_to(
+        bindparam("series_id"),
+        bindparam("performed_at", type_=TreatmentSession.performed_at.type),
+        bindparam("session_id"))
 
 
 def session_number(session: TreatmentSession) -> int:
