@@ -87,12 +87,14 @@ def has_rows(lists: dict[str, Any], parent_id: Any) -> list[Any]:
 
 
 def load_children(parents: Sequence[Any], attribute: str, statement: Select[Any],
-                  params: dict[str, Any], parent_key: str) -> None:
+                  params: dict[str, Any], parent_key: str, *, any_children: bool = True
+                  ) -> None:
     """Read the ``attribute`` list of all of ``parents`` by one statement (built once,
     each parent's children in their order; ``parent_key`` names a child's parent id) and
-    hand each parent its own as loaded. No statement when there are no parents."""
+    hand each parent its own as loaded. No statement when there are no parents, or when
+    ``any_children`` says (from an ``EXISTS`` read with them) that none has any."""
     children: dict[int, list[Any]] = {}
-    if parents:
+    if parents and any_children:
         for child in db.session.scalars(statement, params):
             children.setdefault(getattr(child, parent_key), []).append(child)
     for parent in parents:

@@ -10,7 +10,6 @@ from typing import Any, NamedTuple
 from flask import abort
 from sqlalchemy import Select, and_, bindparam, exists, func, inspect, or_, select
 from sqlalchemy.orm import aliased, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import audit, clock
 from tracker.adverse_events import queries as adverse_events
@@ -94,7 +93,7 @@ def _session_record(of_patient: bool) -> Select[Any]:
     lists a session most often has nothing in (it is seldom amended, confirmed against a
     warning or followed by an adverse event), whether it has any."""
     session = TreatmentSession
-    number = _counted_up_to(session.series_id, session.performed_at,
+    number = _number_in_series(session.series_id, session.performed_at,
                             session.id).scalar_subquery()
     has = has_rows({
         "products": SessionProduct.session_id,
@@ -131,12 +130,8 @@ def get_session_or_404(session_id: int, patient_id: int | None = None) -> Treatm
     facts["adverse_events"] = row.adverse_events
     params = {"session_id": session_id}
     load_lists(session, _session_collections(), params, holding=row._mapping)
-    if row.symptoms:
-        load_children(session.post_notes, "symptoms", _symptoms_of_session(), params,
-                      "note_id")
-    else:
-        for note in session.post_notes:
-            set_committed_value(note, "symptoms", [])
+    load_children(session.post_notes, "symptoms", _symptoms_of_session(), params, "note_id",
+                  any_children=row.symptoms)
     return session
 
 
@@ -148,7 +143,7 @@ def adverse_events_of(session: TreatmentSession) -> list[AdverseEvent]:
     return adverse_events.events_of_session(session.id)
 
 
-def _counted_up_to(series_id: Any, performed_at: Any, session_id: Any) -> Select[Any]:
+def _number_in_series(series_id: Any, performed_at: Any, session_id: Any) -> Select[Any]:
     """How many sessions of the series came before the session, and the session: its
     number, by date (ties broken by id)."""
     earlier = aliased(TreatmentSession, name="earlier")
@@ -161,7 +156,7 @@ def _counted_up_to(series_id: Any, performed_at: Any, session_id: Any) -> Select
 
 @built_once
 def _sessions_up_to() -> Select[Any]:
-    return _counted_up_to(
+    return _number_in_series(
         bindparam("series_id"),
         bindparam("performed_at", type_=TreatmentSession.performed_at.type),
         bindparam("session_id"))
