@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from tracker.db import in_schema_of
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -94,9 +96,11 @@ def run_migrations_online():
             # while migrating (the pragma only takes effect outside a transaction, hence
             # the raw connection), checked once at the end, and on again afterwards.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        dialect_name = connection.dialect.name
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=lambda schema_object, *_: in_schema_of(schema_object, dialect_name),
             **conf_args
         )
 

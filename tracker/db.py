@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import Date, DateTime, Enum, Integer, MetaData, bindparam, event
+from sqlalchemy import Date, DateTime, Enum, Index, Integer, MetaData, bindparam, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
@@ -75,6 +75,20 @@ def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def only_on(dialect_name: str, index: Index) -> Index:
+    """``index`` built on one database alone: ``create_all`` skips it elsewhere, and so
+    does the comparison of models and migrations (:func:`in_schema_of`)."""
+    index.info["only_on"] = dialect_name
+    return index.ddl_if(dialect=dialect_name)
+
+
+def in_schema_of(schema_object: Any, dialect_name: str) -> bool:
+    """Whether ``schema_object`` of the models belongs in a database of ``dialect_name``
+    (an Alembic ``include_object`` test, with :func:`only_on`)."""
+    wanted = getattr(schema_object, "info", {}).get("only_on")
+    return wanted is None or wanted == dialect_name
 
 
 class Base(DeclarativeBase):
