@@ -7,9 +7,12 @@ from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.dialects.sqlite import pysqlite
 
 from tests import conftest
+from tests.factories import make_patient
 from tracker import create_app
+from tracker.extensions import db
 from tracker.models import Patient
-from tracker.statements import built_once
+from tracker.pagination import paginate
+from tracker.statements import built_once, read, reads_objects
 
 
 @built_once
@@ -46,3 +49,33 @@ def test_limits_are_written_into_the_sql_on_postgresql():
     assert on_postgresql.params == {}
     on_sqlite = " ".join(str(statement.compile(dialect=pysqlite.dialect())).split())
     assert "LIMIT ? OFFSET ?" in on_sqlite
+
+
+def test_read_sees_what_the_session_has_not_written_yet(app):
+    """``read`` runs past the ORM's execute, yet flushes first as it would: a list read
+    right after a change (in the same transaction) shows the change."""
+    with app.app_context():
+        patient = make_patient(last_name="Written")
+        patient.last_name = "Pending"
+        found = read(select(Patient.id, Patient.last_name)
+                     .where(Patient.last_name == "Pending")).all()
+        assert [(row.id, row.last_name) for row in found] == [(patient.id, "Pending")]
+        db.session.rollback()
+
+
+def test_run_page_gives_objects_or_rows_as_its_statement_selects(app):
+    """A page of mapped objects (the adverse-event register, the audit log) comes through
+    the ORM as objects; a page of columns comes as plain rows, read past it."""
+    with app.app_context():
+        for name in ("Ames", "Bell", "Cole"):
+            make_patient(last_name=name)
+        db.session.flush()
+        ordered = select(Patient).order_by(Patient.last_name)
+        objects = paginate(ordered, 1, 2)
+        assert [type(item[0]) for item in objects.items] == [Patient, Patient]
+        assert [item[0].last_name for item in objects.items] == ["Ames", "Bell"]
+        columns = paginate(select(Patient.last_name).order_by(Patient.last_name), 2, 2)
+        assert (columns.total, [item.last_name for item in columns.items]) == (3, ["Cole"])
+        assert not reads_objects(select(Patient.id, Patient.last_name))
+        assert reads_objects(ordered)
+        db.session.rollback()

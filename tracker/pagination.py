@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, bindparam, func, select
 
 from tracker.extensions import db
 from tracker.forms import parse_whole_number
+from tracker.statements import read, reads_objects
 
 
 @dataclass
@@ -32,30 +33,44 @@ class Page:
         return self.page < self.pages
 
 
+class PageStatements(NamedTuple):
+    """What :func:`run_page` runs: a count and a page, and whether the page's rows are
+    mapped objects (read through the ORM) or plain rows (read past it, tracker.statements
+    ``read``)."""
+
+    count: Select[Any]
+    page: Select[Any]
+    objects: bool
+
+
 def page_statements(statement: Select[Any], count: Select[Any] | None = None
-                    ) -> tuple[Select[Any], Select[Any]]:
+                    ) -> PageStatements:
     """The statements that count ``statement``'s rows and read one page of them (its
     LIMIT and OFFSET bound at run time, and written into the SQL's text as it runs, as
     tracker.db does for every limit on PostgreSQL): built once, they serve every page
     (:func:`run_page`). ``count``, when given, selects the same rows more cheaply (say,
     ids without the per-row subqueries) for counting them."""
     counted = (count if count is not None else statement).order_by(None).subquery()
-    return (select(func.count()).select_from(counted),
-            statement.limit(bindparam("page_limit", type_=Integer, literal_execute=True))
-            .offset(bindparam("page_offset", type_=Integer, literal_execute=True)))
+    return PageStatements(
+        select(func.count()).select_from(counted),
+        statement.limit(bindparam("page_limit", type_=Integer, literal_execute=True))
+        .offset(bindparam("page_offset", type_=Integer, literal_execute=True)),
+        objects=reads_objects(statement))
 
 
-def run_page(statements: tuple[Select[Any], Select[Any]], page: int, per_page: int,
+def run_page(statements: PageStatements, page: int, per_page: int,
              parameters: dict[str, Any] | None = None) -> Page:
     """Count, then read one page with :func:`page_statements`' pair; ``page`` past the end
     shows the last page."""
-    count_statement, page_statement = statements
-    total = db.session.scalar(count_statement, parameters) or 0
+    total = read(statements.count, parameters).scalar() or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
-    rows = db.session.execute(page_statement, {
-        **(parameters or {}), "page_limit": per_page, "page_offset": (page - 1) * per_page,
-    }).all()
+    page_parameters = {**(parameters or {}), "page_limit": per_page,
+                       "page_offset": (page - 1) * per_page}
+    if statements.objects:
+        rows = db.session.execute(statements.page, page_parameters).all()
+    else:
+        rows = read(statements.page, page_parameters).all()
     return Page(items=list(rows), page=page, per_page=per_page, total=total)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased, joinedload
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import Patient, PatientAllergy, PatientConsent, TreatmentSeries
-from tracker.pagination import Page, page_statements, run_page
+from tracker.pagination import Page, PageStatements, page_statements, run_page
 from tracker.statements import built_once, has_rows, load_lists
 
 
@@ -63,7 +63,7 @@ def search_patients(query: str, page: int, per_page: int, include_archived: bool
 
 @built_once
 def _search_statements(term_count: int, include_archived: bool
-                       ) -> tuple[Select[Any], Select[Any]]:
+                       ) -> PageStatements:
     """The count and page statements of a search for ``term_count`` terms."""
     terms = range(term_count)
     filters: list[Any] = [or_(*(_starts_with(column, term) for column in SEARCHED))

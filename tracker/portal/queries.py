@@ -13,13 +13,12 @@ from sqlalchemy.orm import aliased
 
 from tracker import clock
 from tracker.domain import Reporter, Symptom
-from tracker.extensions import db
 from tracker.models import TreatmentSeries, TreatmentSession
 from tracker.portal import wording
 from tracker.portal.rules import DIARY_LAST_DAY, can_edit_entry
 from tracker.series.queries import TimelineNote, TimelineSession
 from tracker.sessions.queries import areas_of_sessions
-from tracker.statements import built_once
+from tracker.statements import built_once, read
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ def latest_sessions(patient_id: int) -> dict[int, SessionSummary]:
     there. Its number is the series' sessions done; its notes and scores are not read.
     Two statements of plain rows (the sessions' object graphs cost more than the page's
     SQL)."""
-    rows = db.session.execute(_latest_sessions(), {"patient_id": patient_id}).all()
+    rows = read(_latest_sessions(), {"patient_id": patient_id}).all()
     areas = areas_of_sessions([row.id for row in rows])
     today = clock.today()
     summaries = {}

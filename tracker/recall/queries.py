@@ -52,7 +52,7 @@ from tracker.models import (
 from tracker.pagination import Page
 from tracker.series.progress import DueState
 from tracker.series.queries import due_conditions
-from tracker.statements import built_once
+from tracker.statements import built_once, read
 
 #: The states the recall worklist calls about.
 RECALL_STATES = (DueState.OVERDUE, DueState.LAPSED)
@@ -238,15 +238,15 @@ def recall_page(scope: RecallScope, page: int, per_page: int) -> Page:
     and, where the page reaches past them, of those on hold (two statements, at most
     three)."""
     today = clock.today()
-    total, on_hold = db.session.execute(_recall_counts(scope, today)).one()
+    total, on_hold = read(_recall_counts(scope, today)).one()
     page = min(max(page, 1), max(1, -(-total // per_page)))
     start, to_call = (page - 1) * per_page, total - on_hold
     rows: list[Any] = []
     if start < to_call:
-        rows += db.session.execute(recall_statement(
+        rows += read(recall_statement(
             scope, today, per_page, start, RecallPart.TO_CALL)).all()
     if len(rows) < per_page and on_hold:
-        rows += db.session.execute(recall_statement(
+        rows += read(recall_statement(
             scope, today, per_page - len(rows), max(start - to_call, 0),
             RecallPart.ON_HOLD)).all()
     return Page(items=rows, page=page, per_page=per_page, total=total)
@@ -525,14 +525,14 @@ def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...
     history on every visit."""
     today = clock.today()
     listed = current_app.config["FOLLOW_UPS_LISTED"]
-    due, overdue, done, missed = db.session.execute(_follow_up_counts(
+    due, overdue, done, missed = read(_follow_up_counts(
         today, practitioner_id, FollowUpState.MISSED in states)).one()
     by_state = {FollowUpState.DUE: due, FollowUpState.OVERDUE: overdue,
                 FollowUpState.DONE: done, FollowUpState.MISSED: missed}
     total = sum(min(by_state[state], listed) if state in HISTORY else by_state[state]
                 for state in states)
     page = min(max(page, 1), max(1, -(-total // per_page)))
-    rows = db.session.execute(follow_up_list_statement(
+    rows = read(follow_up_list_statement(
         today, practitioner_id, states, per_page, (page - 1) * per_page)).all()
     return FollowUpList(Page(items=list(rows), page=page, per_page=per_page, total=total),
                         by_state, listed)
@@ -540,7 +540,7 @@ def follow_up_list(practitioner_id: int | None, states: tuple[FollowUpState, ...
 
 def follow_ups_of_series(series_id: int) -> list[Any]:
     """The three milestones of one completed series, soonest first (one statement)."""
-    return list(db.session.execute(_series_follow_ups(clock.today(), series_id)).all())
+    return list(read(_series_follow_ups(clock.today(), series_id)).all())
 
 
 @built_once
@@ -679,7 +679,7 @@ def lot_trace(lot: str, page: int, per_page: int) -> tuple[LotSummary, Page]:
     uses, newest first: one statement (two when the page asked for is past the last)."""
     page = max(page, 1)
     while True:
-        rows = db.session.execute(_lot_trace_statement(lot), {
+        rows = read(_lot_trace_statement(lot), {
             "limit": per_page, "offset": (page - 1) * per_page}).all()
         first = rows[0]
         summary = LotSummary(first.sessions_count, first.patients_count,

@@ -39,7 +39,7 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.series.progress import DueState, Progress, stored_progress
-from tracker.statements import built_once, load_children
+from tracker.statements import built_once, load_children, read
 
 
 def progress_of(series: TreatmentSeries) -> Progress:
@@ -59,7 +59,7 @@ class RecordedFacts:
 def recorded_facts(series_id: int) -> RecordedFacts:
     """Sessions done, the first one's clinic date and whether acne-scar grades were logged
     (one aggregate statement)."""
-    done, first_at, graded = db.session.execute(
+    done, first_at, graded = read(
         select(
             func.count(TreatmentSession.id),
             func.min(TreatmentSession.performed_at),
@@ -265,7 +265,7 @@ def series_needing_attention(
     page's series, picked per state with ``LIMIT``/``OFFSET`` in index order."""
     today = clock.today()
     due_soon = current_app.config["DUE_SOON_DAYS"]
-    counted = db.session.execute(_attention_counts(today, due_soon, practitioner_id)).one()
+    counted = read(_attention_counts(today, due_soon, practitioner_id)).one()
     by_state = {s: getattr(counted, s.value) for s in ATTENTION_STATES}
     wanted = [state] if state in ATTENTION_STATES else list(ATTENTION_STATES)
     total = sum(by_state[s] for s in wanted)
@@ -285,8 +285,7 @@ def series_needing_attention(
                         row.start_on, row.interval_target_days, row.sessions_done,
                         row.last_session_on, row.next_opens_on, row.next_closes_on,
                         row.lapses_on)
-        for row in db.session.execute(
-            _attention_rows(today, due_soon, practitioner_id, tuple(parts)))
+        for row in read(_attention_rows(today, due_soon, practitioner_id, tuple(parts)))
     ]
     rank = {s: index for index, s in enumerate(ATTENTION_STATES)}
     rows = [(series, stored_progress(series, today, due_soon)) for series in loaded]
@@ -433,17 +432,17 @@ def sessions_of_series(series_id: int) -> list[TimelineSession]:
         _timeline_statements())
     params = {"series_id": series_id}
     sessions = {row.id: TimelineSession(*row[:-1], practitioner=Person(row.name))
-                for row in db.session.execute(sessions_statement, params)}
+                for row in read(sessions_statement, params)}
     if not sessions:
         return []
-    for session_id, area, depth_mm, passes in db.session.execute(areas_statement, params):
+    for session_id, area, depth_mm, passes in read(areas_statement, params):
         sessions[session_id].areas.append(TimelineArea(area, depth_mm, passes))
     notes: dict[int, TimelineNote] = {}
-    for row in db.session.execute(notes_statement, params):
+    for row in read(notes_statement, params):
         note = notes[row.id] = TimelineNote(row.id, *row[2:-1], recorded_by=Person(row.name))
         sessions[row.session_id].post_notes.append(note)
     if notes:
-        for note_id, symptom in db.session.execute(symptoms_statement, params):
+        for note_id, symptom in read(symptoms_statement, params):
             notes[note_id].symptoms.append(TimelineSymptom(symptom))
     return list(sessions.values())
 

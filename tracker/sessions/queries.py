@@ -32,7 +32,7 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.sessions.recovery import GradedDay, recovery_flags
-from tracker.statements import built_once, has_rows, load_children, load_lists
+from tracker.statements import built_once, has_rows, load_children, load_lists, read
 
 
 @built_once
@@ -168,9 +168,9 @@ def session_number(session: TreatmentSession) -> int:
     known = inspect(session).info.get("number")
     if known is not None and known[0] == session.performed_at:
         return known[1]
-    return db.session.scalar(_sessions_up_to(), {
+    return read(_sessions_up_to(), {
         "series_id": session.series_id, "performed_at": session.performed_at,
-        "session_id": session.id}) or 0
+        "session_id": session.id}).scalar() or 0
 
 
 class ListedArea(NamedTuple):
@@ -211,8 +211,7 @@ def areas_of_sessions(session_ids: list[int]) -> dict[int, list[ListedArea]]:
     there are no sessions)."""
     areas: dict[int, list[ListedArea]] = {}
     if session_ids:
-        for session_id, area, depth_mm in db.session.execute(
-                _areas_of_sessions(), {"ids": session_ids}):
+        for session_id, area, depth_mm in read(_areas_of_sessions(), {"ids": session_ids}):
             areas.setdefault(session_id, []).append(ListedArea(area, depth_mm))
     return areas
 
@@ -220,7 +219,7 @@ def areas_of_sessions(session_ids: list[int]) -> dict[int, list[ListedArea]]:
 def _listed_sessions(statement: Select[Any], params: dict[str, Any], *,
                      with_areas: bool) -> list[ListedSession]:
     """Sessions as list rows; with their areas in a second statement if asked."""
-    rows = db.session.execute(statement, params).all()
+    rows = read(statement, params).all()
     areas = areas_of_sessions([row.id for row in rows]) if with_areas else {}
     return [ListedSession(row.id, row.performed_at, f"{row.first_name} {row.last_name}",
                           row.concern, row.name, areas.get(row.id, []))
@@ -328,7 +327,7 @@ def patient_reported_flags(practitioner_id: int | None = None,
     since = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(
         days=PATIENT_REPORT_DAYS)
     sessions_since = since - timedelta(days=NOTE_DAY_MAX + 1)
-    rows = db.session.execute(_report_statement(practitioner_id, limit), {
+    rows = read(_report_statement(practitioner_id, limit), {
         "since": since, "sessions_since": sessions_since,
         "sessions_since_day": clock.local_date(sessions_since)}).all()
     # The rows come session by session, the latest reported first.
@@ -389,7 +388,7 @@ def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10
     the partial index of unsigned sessions (one when there are none)."""
     count_statement, oldest_statement = _unsigned_statements(practitioner_id, limit)
     cutoff = {"cutoff": utcnow() - UNSIGNED_AFTER}
-    count = db.session.scalar(count_statement, cutoff) or 0
+    count = read(count_statement, cutoff).scalar() or 0
     if not count:
         # The usual case in a clinic that signs its sessions: no list to read (on
         # PostgreSQL planning its five-table join costs more than running it).
