@@ -10,9 +10,9 @@ import pytest
 
 from tests import conftest
 from tests.factories import make_patient, make_series, make_session, make_user
-from tests.pages import text
+from tests.pages import text, words
 from tracker import clock, create_app
-from tracker.domain import Concern, SeriesStatus
+from tracker.domain import Area, Concern, SeriesStatus
 from tracker.models import TreatmentSeries
 from tracker.series.progress import DueState, compute_progress
 
@@ -263,3 +263,25 @@ def test_todays_lists_follow_the_clinic_day(app, client, login_as, practitioners
     monkeypatch.setattr(clock, "today", lambda: real_today + timedelta(days=3))
     assert "Sam Soon" in attention_rows(client.get("/?state=due"))
     assert "Sam Soon" not in attention_rows(client.get("/?state=due_soon"))
+
+
+@web
+def test_recent_sessions_list_each_session_once_with_its_areas_in_order(
+        client, login_as, practitioners, records):
+    """Today's "Recent sessions": newest first, each session one row whatever its number
+    of areas, its areas in the order they were logged (read with the sessions in one
+    statement)."""
+    ames, _ = practitioners
+    with records():
+        series = make_series(make_patient(first_name="Rita", last_name="Recent"), lead=ames)
+        make_session(series, performed_at=clock.now_utc() - timedelta(days=9),
+                     areas=((Area.FOREHEAD, "0.50", 2),))
+        make_session(series, performed_at=clock.now_utc() - timedelta(days=2),
+                     areas=((Area.NECK, "0.75", 2), (Area.CHEEKS, "1.50", 3),
+                            (Area.CHIN, "1.00", 2)))
+    login_as(ames)
+    page = words(client.get("/")).split("Recent sessions", 1)[1]
+    assert page.count("Rita Recent") == 2
+    newest, oldest = page.split("Rita Recent")[1:3]
+    assert "Neck 0.75 mm; Cheeks 1.50 mm; Chin 1.00 mm" in newest
+    assert "Forehead 0.50 mm" in oldest and "Cheeks" not in oldest

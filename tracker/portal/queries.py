@@ -17,7 +17,7 @@ from tracker.models import TreatmentSeries, TreatmentSession
 from tracker.portal import wording
 from tracker.portal.rules import DIARY_LAST_DAY, can_edit_entry
 from tracker.series.queries import TimelineNote, TimelineSession
-from tracker.sessions.queries import areas_of_sessions
+from tracker.sessions.queries import grouped_areas, with_areas
 from tracker.statements import built_once, read
 
 
@@ -117,28 +117,28 @@ def _latest_sessions() -> Select[Any]:
     latest = (select(newer.id).where(newer.series_id == TreatmentSession.series_id)
               .order_by(newer.performed_at.desc(), newer.id.desc()).limit(1)
               .correlate(TreatmentSession).scalar_subquery())
-    return (select(TreatmentSession.id, TreatmentSession.series_id,
-                   TreatmentSession.performed_at, TreatmentSeries.sessions_done)
-            .join(TreatmentSession.series)
-            .where(TreatmentSeries.patient_id == bindparam("patient_id"),
-                   TreatmentSession.id == latest))
+    return with_areas(
+        select(TreatmentSession.id, TreatmentSession.series_id,
+               TreatmentSession.performed_at, TreatmentSeries.sessions_done)
+        .join(TreatmentSession.series)
+        .where(TreatmentSeries.patient_id == bindparam("patient_id"),
+               TreatmentSession.id == latest),
+        lambda rows: (rows.c.id,))
 
 
 def latest_sessions(patient_id: int) -> dict[int, SessionSummary]:
     """The latest session of each of the patient's series, with its areas: all that the
     portal's home and aftercare pages show of sessions, so a long history costs nothing
     there. Its number is the series' sessions done; its notes and scores are not read.
-    Two statements of plain rows (the sessions' object graphs cost more than the page's
+    One statement of plain rows (the sessions' object graphs cost more than the page's
     SQL)."""
-    rows = read(_latest_sessions(), {"patient_id": patient_id}).all()
-    areas = areas_of_sessions([row.id for row in rows])
     today = clock.today()
     summaries = {}
-    for row in rows:
+    for row, areas in grouped_areas(read(_latest_sessions(), {"patient_id": patient_id})):
         day = clock.local_date(row.performed_at)
         summaries[row.series_id] = SessionSummary(
             id=row.id, number=row.sessions_done, day=day, day_after_today=(today - day).days,
-            areas=[listed.area.label for listed in areas.get(row.id, ())], entries=[],
+            areas=[listed.area.label for listed in areas], entries=[],
             shared_scores=[])
     return summaries
 

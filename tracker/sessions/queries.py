@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -199,44 +200,56 @@ def _listed_statement(where: list[Any], order_by: tuple[Any, ...], limit: int) -
             .where(*where).order_by(*order_by).limit(limit))
 
 
-@built_once
-def _areas_of_sessions() -> Select[Any]:
-    return (select(SessionArea.session_id, SessionArea.area, SessionArea.depth_mm)
-            .where(SessionArea.session_id.in_(bindparam("ids", expanding=True)))
-            .order_by(SessionArea.session_id, SessionArea.position))
+def with_areas(listed: Select[Any], order: Callable[[Any], tuple[Any, ...]]
+               ) -> Select[Any]:
+    """``listed`` (rows of sessions, its first column their ``id``), each row once per area
+    of its session with the area's ``area`` and ``depth_mm`` (none: one row of NULLs), in
+    ``order`` of the listed rows (given their subquery) and then the areas' own order.
+
+    One statement where the areas of a short list used to take a second one: a round
+    trip and a statement's overhead fewer for Today and the portal."""
+    rows = listed.subquery("listed")
+    return (select(rows, SessionArea.area, SessionArea.depth_mm)
+            .outerjoin(SessionArea, SessionArea.session_id == rows.c.id)
+            .order_by(*order(rows), SessionArea.position))
 
 
-def areas_of_sessions(session_ids: list[int]) -> dict[int, list[ListedArea]]:
-    """The areas of each of these sessions, in their order (one statement, none when
-    there are no sessions)."""
-    areas: dict[int, list[ListedArea]] = {}
-    if session_ids:
-        for session_id, area, depth_mm in read(_areas_of_sessions(), {"ids": session_ids}):
-            areas.setdefault(session_id, []).append(ListedArea(area, depth_mm))
-    return areas
+def grouped_areas(rows: Iterable[Any]) -> list[tuple[Any, list[ListedArea]]]:
+    """The rows of a :func:`with_areas` statement as (the session's row, its areas), each
+    session once, in the statement's order."""
+    sessions: dict[int, tuple[Any, list[ListedArea]]] = {}
+    for row in rows:
+        _, areas = sessions.setdefault(row.id, (row, []))
+        if row.area is not None:
+            areas.append(ListedArea(row.area, row.depth_mm))
+    return list(sessions.values())
 
 
 def _listed_sessions(statement: Select[Any], params: dict[str, Any], *,
                      with_areas: bool) -> list[ListedSession]:
-    """Sessions as list rows; with their areas in a second statement if asked."""
-    rows = read(statement, params).all()
-    areas = areas_of_sessions([row.id for row in rows]) if with_areas else {}
+    """Sessions as list rows; with their areas if the statement reads them
+    (:func:`with_areas`)."""
+    result = read(statement, params)
+    pairs = grouped_areas(result) if with_areas else [(row, []) for row in result]
     return [ListedSession(row.id, row.performed_at, f"{row.first_name} {row.last_name}",
-                          row.concern, row.name, areas.get(row.id, []))
-            for row in rows]
+                          row.concern, row.name, areas)
+            for row, areas in pairs]
 
 
 @built_once
 def _recent_statement(limit: int, practitioner_id: int | None) -> Select[Any]:
     where = ([] if practitioner_id is None
              else [TreatmentSession.practitioner_id == practitioner_id])
-    return _listed_statement(
-        where, (TreatmentSession.performed_at.desc(), TreatmentSession.id.desc()), limit)
+    return with_areas(
+        _listed_statement(
+            where, (TreatmentSession.performed_at.desc(), TreatmentSession.id.desc()), limit),
+        lambda rows: (rows.c.performed_at.desc(), rows.c.id.desc()))
 
 
 def recent_sessions(limit: int = 10, practitioner_id: int | None = None
                     ) -> list[ListedSession]:
-    """The latest sessions (of one practitioner, if given) with their areas."""
+    """The latest sessions (of one practitioner, if given) with their areas (one
+    statement)."""
     return _listed_sessions(_recent_statement(limit, practitioner_id), {}, with_areas=True)
 
 
