@@ -501,3 +501,35 @@ def test_session_covering_index_is_built_on_postgresql_alone(empty_database, tmp
         with db.engine.connect() as connection:
             assert _covering_index(connection) == built
         assert differences() == []
+
+
+def _patient_numbers(connection) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(listed, archived) as patient_counts keeps them, and counted from the patients."""
+    kept = connection.execute(text("SELECT listed, archived FROM patient_counts")).one()
+    real = connection.execute(text(
+        "SELECT SUM(CASE WHEN is_archived THEN 0 ELSE 1 END), "
+        "SUM(CASE WHEN is_archived THEN 1 ELSE 0 END) FROM patients")).one()
+    return tuple(kept), tuple(real)
+
+
+def test_patient_counts_migration_fills_them_and_its_triggers_keep_them(empty_database,
+                                                                        tmp_path):
+    """z18 fills patient_counts from the stored patients (the demo clinic, one of them
+    archived), and its triggers keep it as patients are archived, added and removed."""
+    with demo_clinic_at_head(empty_database, tmp_path):
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "UPDATE patients SET is_archived = TRUE WHERE id = (SELECT min(id) FROM "
+                "patients)"))
+        downgrade(revision="y18_session_covering")
+        assert "patient_counts" not in table_names()
+        upgrade()
+        with db.engine.begin() as connection:
+            kept, real = _patient_numbers(connection)
+            assert kept == real and kept[0] > 5 and kept[1] >= 1
+            connection.execute(text("UPDATE patients SET is_archived = NOT is_archived"))
+            assert _patient_numbers(connection) == ((real[1], real[0]),) * 2
+        with db.engine.begin() as connection, pytest.raises(DBAPIError):
+            connection.execute(text(
+                "INSERT INTO patient_counts (id, listed, archived) VALUES (2, 0, 0)"))
+        assert differences() == []

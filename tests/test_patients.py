@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import delete, func, select, update
 
 from tests.conftest import post
 from tests.factories import make_patient, make_series, make_session
 from tests.pages import field_error, form_data, text
 from tracker.domain import Concern
 from tracker.extensions import db
-from tracker.models import Patient
+from tracker.models import Patient, PatientConsent, PatientCount
 
 # Signing in checks the password by comparison: these tests are not about hashing.
 pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
@@ -90,6 +90,68 @@ def test_archived_patients_hidden_unless_asked_for(client, practitioner, records
     assert listed(page, archived)
     page = text(client.get("/patients/", query_string={"q": "archived"}))
     assert not listed(page, archived)
+
+
+def kept_counts(app) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(listed, archived) as patient_counts keeps them, and as the patients are."""
+    with app.app_context():
+        kept = db.session.execute(select(PatientCount.listed, PatientCount.archived)).one()
+        real = db.session.execute(select(
+            func.count(Patient.id).filter(Patient.is_archived.is_(False)),
+            func.count(Patient.id).filter(Patient.is_archived.is_(True)))).one()
+    return tuple(kept), tuple(real)
+
+
+def test_the_kept_patient_counts_follow_every_change(client, app, records, practitioner):
+    """patient_counts (kept by triggers, read by the list instead of counting every
+    patient) stays equal to the patients through adding one in the form, archiving and
+    restoring it, bulk changes and removing rows."""
+    kept, real = kept_counts(app)
+    assert kept == real
+    with records():
+        make_patient(last_name="Shown")
+        make_patient(last_name="Hidden", is_archived=True)
+    assert kept_counts(app)[0] == (real[0] + 1, real[1] + 1)
+    response = post(client, "/patients/new", valid_patient_form(), token_from="/patients/new")
+    patient_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    edit_url = f"/patients/{patient_id}/edit"
+    form = form_data(client.get(edit_url))
+    kept, real = kept_counts(app)
+    assert kept == real
+    assert client.post(edit_url, data={**form, "is_archived": "y"}).status_code == 302
+    assert kept_counts(app) == ((real[0] - 1, real[1] + 1),) * 2
+    # Saving again without a change of the flag leaves the counts alone.
+    assert client.post(edit_url, data={**form, "is_archived": "y"}).status_code == 302
+    assert kept_counts(app) == ((real[0] - 1, real[1] + 1),) * 2
+    assert client.post(edit_url, data=form).status_code == 302
+    assert kept_counts(app) == (real, real)
+    with app.app_context():
+        db.session.execute(update(Patient).values(is_archived=True))
+        db.session.commit()
+        kept, real = kept_counts(app)
+        assert kept == real and kept[0] == 0
+        db.session.execute(delete(PatientConsent))
+        db.session.execute(delete(Patient).where(Patient.last_name == "Hidden"))
+        db.session.commit()
+    kept, real = kept_counts(app)
+    assert kept == real
+
+
+def test_the_list_counts_its_patients_if_their_kept_number_is_missing(client, app, records,
+                                                                      practitioner):
+    """The number comes from patient_counts; were its row ever lost, the list would count
+    the patients rather than say there are none."""
+    with records():
+        make_patient(last_name="Shown")
+        make_patient(last_name="Hidden", is_archived=True)
+    page = text(client.get("/patients/"))
+    assert "1 patient, archived hidden" in page
+    assert "2 patients." in text(client.get("/patients/", query_string={"archived": "1"}))
+    with app.app_context():
+        db.session.execute(delete(PatientCount))
+        db.session.commit()
+    assert "1 patient, archived hidden" in text(client.get("/patients/"))
+    assert "2 patients." in text(client.get("/patients/", query_string={"archived": "1"}))
 
 
 @pytest.mark.parametrize("app_config", [{"PATIENTS_PER_PAGE": 3}])

@@ -41,28 +41,37 @@ class PageStatements(NamedTuple):
     count: Select[Any]
     page: Select[Any]
     objects: bool
+    #: Counts the rows when ``count`` reads a stored number and finds none (NULL).
+    recount: Select[Any] | None = None
 
 
-def page_statements(statement: Select[Any], count: Select[Any] | None = None
-                    ) -> PageStatements:
+def page_statements(statement: Select[Any], count: Select[Any] | None = None,
+                    stored_count: Select[Any] | None = None) -> PageStatements:
     """The statements that count ``statement``'s rows and read one page of them (its
     LIMIT and OFFSET bound at run time, and written into the SQL's text as it runs, as
     tracker.db does for every limit on PostgreSQL): built once, they serve every page
     (:func:`run_page`). ``count``, when given, selects the same rows more cheaply (say,
-    ids without the per-row subqueries) for counting them."""
+    ids without the per-row subqueries) for counting them. ``stored_count``, when given,
+    reads their number where it is kept (say, by triggers) instead of counting them;
+    they are counted only if it finds none."""
     counted = (count if count is not None else statement).order_by(None).subquery()
+    recount = select(func.count()).select_from(counted)
     return PageStatements(
-        select(func.count()).select_from(counted),
+        stored_count if stored_count is not None else recount,
         statement.limit(bindparam("page_limit", type_=Integer, literal_execute=True))
         .offset(bindparam("page_offset", type_=Integer, literal_execute=True)),
-        objects=reads_objects(statement))
+        objects=reads_objects(statement),
+        recount=recount if stored_count is not None else None)
 
 
 def run_page(statements: PageStatements, page: int, per_page: int,
              parameters: dict[str, Any] | None = None) -> Page:
     """Count, then read one page with :func:`page_statements`' pair; ``page`` past the end
     shows the last page."""
-    total = read(statements.count, parameters).scalar() or 0
+    total = read(statements.count, parameters).scalar()
+    if total is None and statements.recount is not None:
+        total = read(statements.recount, parameters).scalar()
+    total = total or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
     page_parameters = {**(parameters or {}), "page_limit": per_page,

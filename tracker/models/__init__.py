@@ -5,7 +5,7 @@ from tracker.models.audit import AuditEvent
 from tracker.models.drafts import FormDraft
 from tracker.models.invitations import SignupLink
 from tracker.models.notes import NoteSymptom, PostSessionNote
-from tracker.models.patients import Patient
+from tracker.models.patients import Patient, PatientCount
 from tracker.models.recall import (
     ContactAttempt,
     ContactOutcome,
@@ -41,6 +41,7 @@ __all__ = [
     "Patient",
     "PatientAllergy",
     "PatientConsent",
+    "PatientCount",
     "PostSessionNote",
     "ReviewCalmDays",
     "ReviewPractice",

@@ -91,3 +91,25 @@ for _name in ("first_name", "last_name", "chart_number"):
         func.lower(Patient.__table__.c[_name]).label(f"lower_{_name}"),
         postgresql_ops={f"lower_{_name}": "text_pattern_ops"},
     )
+
+
+class PatientCount(db.Model):
+    """How many patients the clinic has, listed and archived: one row, kept by triggers on
+    ``patients`` (migration z18_patient_counts) as rows are added, archived, restored or
+    removed.
+
+    The patient list says how many patients it holds. Counting them on every visit read
+    every patient (a full scan on PostgreSQL, the whole name index on SQLite): a cost
+    that grew with the clinic, not with the 25 rows shown."""
+
+    __tablename__ = "patient_counts"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint("listed >= 0", name="listed_not_negative"),
+        CheckConstraint("archived >= 0", name="archived_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: Patients not archived: those the list shows unless archived ones are asked for.
+    listed: Mapped[int]
+    archived: Mapped[int]

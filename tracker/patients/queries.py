@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
-from tracker.models import Patient, PatientAllergy, PatientConsent, TreatmentSeries
+from tracker.models import Patient, PatientAllergy, PatientConsent, PatientCount, TreatmentSeries
 from tracker.pagination import Page, PageStatements, page_statements, run_page
 from tracker.statements import built_once, has_rows, load_lists
 
@@ -55,7 +55,8 @@ def search_patients(query: str, page: int, per_page: int, include_archived: bool
     """Patients whose first name, last name or chart number starts with each word of
     ``query`` (any case), as rows of what the list shows with their open-series count
     (``open_series``); indexed, so its cost follows the matches, not the number of
-    patients. The statements are built once per number of words, the words bound."""
+    patients. Without words the number of patients is read from patient_counts, not
+    counted. The statements are built once per number of words, the words bound."""
     terms = tuple(query.lower().split()[:5])
     return run_page(_search_statements(len(terms), include_archived), page, per_page,
                     _term_values(terms))
@@ -98,7 +99,14 @@ def _search_statements(term_count: int, include_archived: bool
     if not matches_first:
         statement = statement.where(*filters)
     statement = statement.order_by(listed.last_name, listed.first_name, listed.id)
-    return page_statements(statement, count=select(Patient.id).where(*filters))
+    stored = None
+    if not term_count:
+        # Every patient (or every listed one): the number kept in patient_counts.
+        kept = (PatientCount.listed + PatientCount.archived if include_archived
+                else PatientCount.listed)
+        stored = select(kept).where(PatientCount.id == 1)
+    return page_statements(statement, count=select(Patient.id).where(*filters),
+                           stored_count=stored)
 
 
 def get_patient_or_404(patient_id: int) -> Patient:
