@@ -364,6 +364,8 @@ def test_today_lists_the_practitioners_own_sessions_unsigned_after_72_hours(
     assert "Sessions to sign" in listed
     assert session.series.patient.full_name in listed
     assert recent_name not in listed and theirs_name not in listed
+    # The count is read with Today's other counts: the practitioner's own, past 72 hours.
+    assert 'Sessions to sign <span class="count">1</span>' in listed
 
     sign(app, session.id, practitioner)
     assert unsigned_section(client) == ""
@@ -374,6 +376,10 @@ def test_today_lists_the_practitioners_own_sessions_unsigned_after_72_hours(
     login_as(manager)
     listed = unsigned_section(client)
     assert "Unsigned sessions" in listed and theirs_name in listed
+    assert 'Unsigned sessions <span class="count">1</span>' in listed
+    with records():
+        make_session(make_series(lead=colleague), performed_at=utcnow() - timedelta(days=9))
+    assert 'Unsigned sessions <span class="count">2</span>' in unsigned_section(client)
 
 
 def test_the_session_page_of_a_signed_session_offers_no_edit(app, client, session,

@@ -18,7 +18,13 @@ from werkzeug.wrappers import Response
 from tracker.domain import Role
 from tracker.pagination import page_arg
 from tracker.series.queries import ATTENTION_STATES, series_needing_attention
-from tracker.sessions.queries import patient_reported_flags, recent_sessions, unsigned_sessions
+from tracker.sessions.queries import (
+    patient_reported_flags,
+    recent_sessions,
+    unsigned_count,
+    unsigned_cutoff,
+    unsigned_sessions,
+)
 
 bp = Blueprint("main", __name__)
 
@@ -31,21 +37,25 @@ def home() -> Response | str:
     mine_only = current_user.role is Role.PRACTITIONER and request.args.get("mine") == "1"
     practitioner_id = current_user.id if mine_only else None
     state = next((s for s in ATTENTION_STATES if s.value == request.args.get("state")), None)
-    # Signing is the practitioner's own task; the manager sees the whole clinic's.
-    unsigned_count, unsigned = unsigned_sessions(
-        current_user.id if current_user.role is Role.PRACTITIONER else None)
+    # Signing is the practitioner's own task; the manager sees the whole clinic's. The
+    # count of unsigned sessions is read with the states' counts.
+    signer_id = current_user.id if current_user.role is Role.PRACTITIONER else None
+    cutoff = unsigned_cutoff()
+    attention = series_needing_attention(
+        practitioner_id, state, page_arg(request.args.get("page")),
+        current_app.config["ATTENTION_PER_PAGE"],
+        also=(("unsigned", unsigned_count(signer_id)),), also_params=cutoff)
+    overdue_signatures, unsigned = unsigned_sessions(
+        signer_id, count=attention.also["unsigned"], cutoff=cutoff)
     return render_template(
         "main/home.html",
-        attention=series_needing_attention(
-            practitioner_id, state, page_arg(request.args.get("page")),
-            current_app.config["ATTENTION_PER_PAGE"],
-        ),
+        attention=attention,
         recent=recent_sessions(10, practitioner_id),
         mine_only=mine_only,
         state=state,
         states=ATTENTION_STATES,
         patient_reports=patient_reported_flags(practitioner_id),
-        unsigned_count=unsigned_count,
+        unsigned_count=overdue_signatures,
         unsigned=unsigned,
     )
 

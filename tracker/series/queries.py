@@ -132,6 +132,8 @@ class AttentionPage:
     per_page: int
     total: int
     by_state: dict[DueState, int]
+    #: The other counts read with the states' (``also`` of :func:`series_needing_attention`).
+    also: dict[str, int] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -216,15 +218,17 @@ def _in_state_key(series: AttentionSeries, state: DueState) -> tuple[Any, ...]:
 
 
 @built_once
-def _attention_counts(today: date, due_soon: int, practitioner_id: int | None) -> Select[Any]:
-    """How many open series are in each of Today's states (one row, a column per state)."""
+def _attention_counts(today: date, due_soon: int, practitioner_id: int | None,
+                      also: tuple[tuple[str, Any], ...] = ()) -> Select[Any]:
+    """How many open series are in each of Today's states (one row, a column per state),
+    and the ``also`` counts (name, scalar subquery) in columns of their names."""
     conditions = due_conditions(today, due_soon)
     scope = _lead_scope(practitioner_id)
     return select(*[
         select(func.count()).select_from(TreatmentSeries)
         .where(conditions[s], *scope).scalar_subquery().label(s.value)
         for s in ATTENTION_STATES
-    ])
+    ], *[count.label(name) for name, count in also])
 
 
 @built_once
@@ -255,17 +259,23 @@ def series_needing_attention(
     state: DueState | None = None,
     page: int = 1,
     per_page: int = 25,
+    *,
+    also: tuple[tuple[str, Any], ...] = (),
+    also_params: dict[str, Any] | None = None,
 ) -> AttentionPage:
     """Open series that are overdue, due, due soon, lapsed or ready to complete, one page
     of them, most urgent first (by state, then by the day the window closes or, for lapsed
-    series, the day they lapsed).
+    series, the day they lapsed). ``also``: other counts the page shows, (name, scalar
+    subquery built once) with ``also_params``, read with the states' counts rather than in
+    a statement of their own (:attr:`AttentionPage.also`).
 
     Two statements, each bounded by what it reads: one counts each state (an index range
     per state over the stored schedule, :func:`due_conditions`); the other loads the
     page's series, picked per state with ``LIMIT``/``OFFSET`` in index order."""
     today = clock.today()
     due_soon = current_app.config["DUE_SOON_DAYS"]
-    counted = read(_attention_counts(today, due_soon, practitioner_id)).one()
+    counted = read(_attention_counts(today, due_soon, practitioner_id, also),
+                   also_params).one()
     by_state = {s: getattr(counted, s.value) for s in ATTENTION_STATES}
     wanted = [state] if state in ATTENTION_STATES else list(ATTENTION_STATES)
     total = sum(by_state[s] for s in wanted)
@@ -290,7 +300,8 @@ def series_needing_attention(
     rank = {s: index for index, s in enumerate(ATTENTION_STATES)}
     rows = [(series, stored_progress(series, today, due_soon)) for series in loaded]
     rows.sort(key=lambda row: (rank[row[1].state], *_in_state_key(row[0], row[1].state)))
-    return AttentionPage(rows, page, per_page, total, by_state)
+    return AttentionPage(rows, page, per_page, total, by_state,
+                         {name: getattr(counted, name) for name, _ in also})
 
 
 @built_once

@@ -379,8 +379,9 @@ UNSIGNED_AFTER = timedelta(hours=72)
 
 @built_once
 def _unsigned_statements(practitioner_id: int | None, limit: int
-                         ) -> tuple[Select[Any], Select[Any]]:
-    """The count and the oldest ``limit`` of the sessions unsigned before ``cutoff``."""
+                         ) -> tuple[Any, Select[Any]]:
+    """The count (a scalar subquery, to read alone or with other counts) and the oldest
+    ``limit`` of the sessions unsigned before ``cutoff``."""
     scope = [TreatmentSession.signed_at.is_(None),
              TreatmentSession.performed_at < bindparam("cutoff")]
     if practitioner_id is not None:
@@ -389,19 +390,35 @@ def _unsigned_statements(practitioner_id: int | None, limit: int
     # practitioner's or the clinic's sessions by time: the list picks its ids there first,
     # as SQLite without statistics would otherwise walk the time index to avoid a sort.
     unsigned = select(TreatmentSession.id).where(*scope)
-    return (select(func.count()).select_from(unsigned.subquery()),
+    return (select(func.count()).select_from(unsigned.subquery()).scalar_subquery(),
             _listed_statement([TreatmentSession.id.in_(unsigned)],
                               (TreatmentSession.performed_at, TreatmentSession.id), limit))
 
 
-def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10
+def unsigned_cutoff() -> dict[str, Any]:
+    """The parameters of the unsigned sessions' statements: sessions before this are
+    overdue for signing."""
+    return {"cutoff": utcnow() - UNSIGNED_AFTER}
+
+
+def unsigned_count(practitioner_id: int | None = None, limit: int = 10) -> Any:
+    """The count of :func:`unsigned_sessions` as a scalar subquery (built once), for a
+    page that reads it with its other counts (``unsigned_cutoff()``'s parameters)."""
+    return _unsigned_statements(practitioner_id, limit)[0]
+
+
+def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10, *,
+                      count: int | None = None, cutoff: dict[str, Any] | None = None
                       ) -> tuple[int, list[ListedSession]]:
     """How many sessions are unsigned more than 72 hours after they took place, and the
     oldest ``limit`` of them (a practitioner's own, or the clinic's). Two statements, on
-    the partial index of unsigned sessions (one when there are none)."""
-    count_statement, oldest_statement = _unsigned_statements(practitioner_id, limit)
-    cutoff = {"cutoff": utcnow() - UNSIGNED_AFTER}
-    count = read(count_statement, cutoff).scalar() or 0
+    the partial index of unsigned sessions (one when there are none); one, or none, when
+    the page read the ``count`` already (:func:`unsigned_count`, with ``cutoff``)."""
+    count_of, oldest_statement = _unsigned_statements(practitioner_id, limit)
+    cutoff = cutoff or unsigned_cutoff()
+    if count is None:
+        count = read(select(count_of), cutoff).scalar()
+    count = count or 0
     if not count:
         # The usual case in a clinic that signs its sessions: no list to read (on
         # PostgreSQL planning its five-table join costs more than running it).
