@@ -16,11 +16,20 @@ CALLS = [
     ("patients.show", {"patient_id": 123456789}),
     ("sessions.show", {"session_id": 42}),
     ("series.show", {"series_id": 3}),
-    # Not kept: several arguments, a string, a query argument, options.
-    ("patients.index", {"q": "Ann Lee", "page": 2}),
-    ("recall.lots_csv", {"lot": "HA 24/17"}),
+    # Whole numbers (an id, query arguments) and a fixed anchor: kept as shapes.
     ("patients.index", {"page": 3}),
     ("patients.show", {"patient_id": 5, "_anchor": "series"}),
+    ("series.show", {"series_id": 3, "_anchor": "follow-ups"}),
+    ("sessions.show", {"session_id": 9, "_anchor": "signature"}),
+    ("recall.record_follow_up", {"series_id": 4, "milestone": 3}),
+    ("recall.record_follow_up", {"milestone": 6, "series_id": 40}),
+    ("patients.index", {"page": 12, "archived": 1}),
+    ("patients.index", {"page": 2, "_anchor": "a b#c"}),
+    # Not kept: a string, a negative number, a flag, options.
+    ("patients.index", {"q": "Ann Lee", "page": 2}),
+    ("recall.lots_csv", {"lot": "HA 24/17"}),
+    ("recall.record_follow_up", {"series_id": 4, "milestone": -1}),
+    ("patients.index", {"page": 2, "archived": True}),
     ("sessions.show", {"session_id": 9, "_external": True}),
 ]
 
