@@ -66,6 +66,22 @@ def test_search_by_name_or_chart_number(client, practitioner, three_patients, qu
         assert f"No patient matches “{query}”" in page
 
 
+@pytest.mark.parametrize("query", ["\ud7ff", "\ud7ffb", "a\U0010ffff", "\U0010ffff",
+                                   "\U0010ffff\U0010ffff"])
+def test_search_by_any_last_character(client, practitioner, records, query):
+    """A prefix is searched as the range up to the next code point: one ending in the
+    code point before the surrogates, or in the very last one, still finds its patients
+    (these answered 500)."""
+    with records():
+        found = make_patient(first_name="Edge", last_name=query.rstrip("b") + "berg")
+        other = make_patient(first_name="Other", last_name="\ue000berg")
+    response = client.get("/patients/", query_string={"q": query})
+    assert response.status_code == 200
+    page = text(response)
+    assert listed(page, found)
+    assert not listed(page, other)
+
+
 def test_search_treats_wildcards_literally(client, practitioner, records):
     with records():
         plain = make_patient(first_name="Dora", last_name="Plain")

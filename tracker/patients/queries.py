@@ -14,12 +14,11 @@ from tracker.models import Patient, PatientAllergy, PatientConsent, PatientCount
 from tracker.pagination import Page, PageStatements, page_statements, run_page
 from tracker.statements import built_once, has_rows, load_lists
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 SEARCHED = (Patient.first_name, Patient.last_name, Patient.chart_number)
+
+#: After every value of a searched column (all are shorter): the end of the range of a
+#: prefix made only of the last code point.
+_AFTER_EVERY_VALUE = "\U0010ffff" * 256
 
 
 def _on_sqlite() -> bool:
@@ -27,27 +26,41 @@ def _on_sqlite() -> bool:
 
 
 def _starts_with(column: Any, term: int) -> ColumnElement[bool]:
-    """``lower(column)`` starts with search term number ``term`` (its values bound by
-    :func:`_term_values`), in a form each database answers from its index on
-    ``lower(column)``: LIKE 'prefix%' on PostgreSQL (a text_pattern_ops index), a range
-    on SQLite (whose LIKE cannot use it)."""
+    """``lower(column)`` starts with search term number ``term``: it lies in the range
+    from the term to :func:`_prefix_end` (bound by :func:`_term_values`), compared code
+    point by code point, which each database answers from its index on ``lower(column)``.
+    SQLite compares text so by default; PostgreSQL's operators ``~>=~`` and ``~<~`` do,
+    and are those of its text_pattern_ops indexes. As a range of two parameters, not a
+    LIKE pattern, the search keeps one plan on PostgreSQL: a pattern in a parameter
+    says nothing the planner can use, so it planned every search anew."""
     lowered = func.lower(column)
+    start, end = bindparam(f"term_{term}_from"), bindparam(f"term_{term}_until")
     if _on_sqlite():
-        return and_(lowered >= bindparam(f"term_{term}_from"),
-                    lowered < bindparam(f"term_{term}_until"))
-    return lowered.like(bindparam(f"term_{term}_pattern"), escape="\\")
+        return and_(lowered >= start, lowered < end)
+    return and_(lowered.op("~>=~", is_comparison=True)(start),
+                lowered.op("~<~", is_comparison=True)(end))
+
+
+def _prefix_end(prefix: str) -> str:
+    """The first string after every string that starts with ``prefix``, in code point
+    order (UTF-8's byte order): its last code point one higher, past the surrogates
+    (which no text holds), and any trailing U+10FFFF, the last code point, dropped
+    first."""
+    stem = prefix.rstrip("\U0010ffff")
+    if not stem:
+        return _AFTER_EVERY_VALUE
+    following = ord(stem[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:
+        following = 0xE000
+    return stem[:-1] + chr(following)
 
 
 def _term_values(terms: tuple[str, ...]) -> dict[str, str]:
     """The bound values of :func:`_starts_with` for each (lower-cased) term."""
     values = {}
-    on_sqlite = _on_sqlite()
     for number, prefix in enumerate(terms):
-        if on_sqlite:
-            values[f"term_{number}_from"] = prefix
-            values[f"term_{number}_until"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        else:
-            values[f"term_{number}_pattern"] = _escape_like(prefix) + "%"
+        values[f"term_{number}_from"] = prefix
+        values[f"term_{number}_until"] = _prefix_end(prefix)
     return values
 
 
