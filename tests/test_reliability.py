@@ -15,6 +15,7 @@ from tests.conftest import csrf_token, login, make_test_config, post
 from tests.factories import PASSWORD, make_series, make_user
 from tests.test_sessions import counts, new_url, session_form
 from tracker import create_app
+from tracker.db import SQLITE_CACHE_KIB
 from tracker.domain import Area
 from tracker.extensions import db
 from tracker.models import TreatmentSeries, TreatmentSession
@@ -230,3 +231,24 @@ def test_a_read_whose_statement_failed_still_answers_and_the_next_one_works(app,
         response = client.get("/recovering-read")
         assert response.status_code == 200 and response.get_data(as_text=True) == "answered"
     assert client.get("/healthz").status_code == 200
+
+
+def test_every_sqlite_connection_has_the_settings_the_app_relies_on(app):
+    """WAL (pages read while a write goes on), foreign keys enforced, a busy timeout
+    rather than an error under a write, and a page cache large enough for a page's
+    reads (tracker.db.SQLITE_CACHE_KIB: the lot trace lost a third of its time to a
+    cache of SQLite's default size)."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's connection settings")
+        # Driver connections: reading a setting begins no transaction.
+        connections = [db.engine.raw_connection() for _ in range(2)]
+        try:
+            for connection in connections:
+                settings = [connection.driver_connection.execute(f"PRAGMA {name}").fetchone()[0]
+                            for name in ("journal_mode", "foreign_keys", "busy_timeout",
+                                         "cache_size")]
+                assert settings == ["wal", 1, 5000, -SQLITE_CACHE_KIB]
+        finally:
+            for connection in connections:
+                connection.close()

@@ -98,9 +98,19 @@ class Base(DeclarativeBase):
     )
 
 
+#: Each SQLite connection's page cache, in KiB (SQLite's default is 2,000). The lot trace
+#: reads 867 sessions spread over the table, and Today's lists and reports a few hundred
+#: rows each: 3-4 MB of pages that a 2 MB cache lost between two requests, read again
+#: from the OS. At 10,000 patients the lot trace's CPU per request went 5.9 -> 4.0 ms in
+#: process with 32 MB, Today "only mine" 5.3 -> 4.7 ms. A worker holds one or two
+#: connections: up to 64 MB each, filled only as pages are read.
+SQLITE_CACHE_KIB = 32_000
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
-    """WAL, a busy timeout, foreign keys and full sync for every SQLite connection.
+    """WAL, a busy timeout, foreign keys, full sync and a larger page cache
+    (:data:`SQLITE_CACHE_KIB`) for every SQLite connection.
 
     ``isolation_level = None`` hands transaction control to SQLAlchemy so that the
     ``begin`` listener below can start every writing transaction with ``BEGIN
@@ -115,6 +125,7 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
     connection_record.info["sqlite_synchronous"] = "FULL"
 
