@@ -381,11 +381,18 @@ UNSIGNED_AFTER = timedelta(hours=72)
 def _unsigned_statements(practitioner_id: int | None, limit: int
                          ) -> tuple[Any, Select[Any]]:
     """The count (a scalar subquery, to read alone or with other counts) and the oldest
-    ``limit`` of the sessions unsigned before ``cutoff``."""
+    ``limit`` of the sessions unsigned before ``cutoff``.
+
+    The cutoff and the practitioner are written into the statements' text as they run
+    (tracker.db.in_sql; the cutoff moves once an hour, :func:`unsigned_cutoff`), so
+    PostgreSQL plans them once an hour rather than weighing a plan for each request's
+    values, and Today's counts, which read this count with theirs, keep no parameter."""
     scope = [TreatmentSession.signed_at.is_(None),
-             TreatmentSession.performed_at < bindparam("cutoff")]
+             TreatmentSession.performed_at < in_sql(None, TreatmentSession.performed_at.type,
+                                                    name="cutoff")]
     if practitioner_id is not None:
-        scope.append(TreatmentSession.practitioner_id == practitioner_id)
+        scope.append(TreatmentSession.practitioner_id == in_sql(
+            practitioner_id, TreatmentSession.practitioner_id.type))
     # Both read the partial index of unsigned sessions (a few rows), not a
     # practitioner's or the clinic's sessions by time: the list picks its ids there first,
     # as SQLite without statistics would otherwise walk the time index to avoid a sort.
@@ -397,8 +404,9 @@ def _unsigned_statements(practitioner_id: int | None, limit: int
 
 def unsigned_cutoff() -> dict[str, Any]:
     """The parameters of the unsigned sessions' statements: sessions before this are
-    overdue for signing."""
-    return {"cutoff": utcnow() - UNSIGNED_AFTER}
+    overdue for signing. Counted from the start of the hour (the statements' text stays
+    the same for an hour): a session joins the list within the hour after its 72 hours."""
+    return {"cutoff": utcnow().replace(minute=0, second=0, microsecond=0) - UNSIGNED_AFTER}
 
 
 def unsigned_count(practitioner_id: int | None = None, limit: int = 10) -> Any:
