@@ -16,7 +16,7 @@ shape is checked with second stand-ins before it is used, and the request's scri
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask
 
@@ -24,11 +24,10 @@ from flask import Flask
 # root cost as much as the rest of a kept link (tests/test_urls.py holds it to Flask's).
 from flask.globals import _cv_request
 
-#: Stand-in ids that no real link carries: each must appear in its URL exactly once.
-_STAND_INS = (918273645, 546372819)
-#: Stand-ins for links of several numbers: a set per check, a number per argument (all
-#: of one length, so that none is part of another).
-_SEVERAL_STAND_INS = (918273600, 546372800)
+#: Stand-in numbers that no real link carries, a set per check, a number per argument
+#: (all of one length, so that none is part of another): each must appear in its URL
+#: exactly once.
+_STAND_INS = (918273600, 546372800)
 #: Kept URLs and shapes, per process. The keys come from the templates (endpoints and
 #: static file names) and the script root; the limit only guards against a surprise.
 _KEPT_LIMIT = 2000
@@ -38,8 +37,7 @@ def template_url_for(app: Flask) -> Callable[..., str]:
     """``url_for`` for ``app``'s templates (see the module's docstring)."""
     build = app.url_for
     whole: dict[tuple[str, str, str], str] = {}
-    shapes: dict[tuple[str, str, str], tuple[str, str] | None] = {}
-    several: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
+    shapes: dict[tuple[Any, ...], Shape | None] = {}
 
     def url_for(endpoint: str, **values: Any) -> str:
         context = _cv_request.get(None)
@@ -53,16 +51,13 @@ def template_url_for(app: Flask) -> Callable[..., str]:
         [(name, value)] = values.items()
         if endpoint == "static" and name == "filename" and isinstance(value, str):
             return _kept(whole, (endpoint, value, root), lambda: build(endpoint, **values))
-        if type(value) is not int or name.startswith("_"):
+        if type(value) is not int or value < 0 or name.startswith("_"):
             return build(endpoint, **values)
-        key = (endpoint, name, root)
-        if key not in shapes:
-            _make_room(shapes)
-            shapes[key] = _shape(build, endpoint, name)
-        shape = shapes[key]
+        # The most frequent link, a record's: its id between the shape's two parts.
+        shape = _shape_of(endpoint, (name,), None, root)
         if shape is None:
             return build(endpoint, **values)
-        return f"{shape[0]}{value}{shape[1]}"
+        return f"{shape.parts[0]}{value}{shape.parts[1]}"
 
     def _numbers(endpoint: str, values: dict[str, Any], root: str) -> str:
         """A link whose arguments are whole numbers, and perhaps a fixed ``_anchor``."""
@@ -72,20 +67,34 @@ def template_url_for(app: Flask) -> Callable[..., str]:
                 or any(type(value) is not int or value < 0 or name.startswith("_")
                        for name, value in numbers.items())):
             return build(endpoint, **values)
-        key = (endpoint, tuple(numbers), anchor, root)
-        if key not in several:
-            _make_room(several)
-            several[key] = _several_shape(build, endpoint, tuple(numbers), anchor)
-        shape = several[key]
+        shape = _shape_of(endpoint, tuple(numbers), anchor, root)
         if shape is None:
             return build(endpoint, **values)
-        parts, order = shape
-        written = [parts[0]]
-        for name, after in zip(order, parts[1:], strict=True):
-            written += (str(numbers[name]), after)
-        return "".join(written)
+        return shape.written(numbers)
+
+    def _shape_of(endpoint: str, names: tuple[str, ...], anchor: str | None,
+                  root: str) -> Shape | None:
+        key = (endpoint, names, anchor, root)
+        if key not in shapes:
+            _make_room(shapes)
+            shapes[key] = _shape(build, endpoint, names, anchor)
+        return shapes[key]
 
     return url_for
+
+
+class Shape(NamedTuple):
+    """A link's URL around its whole-number arguments: the text before, between and after
+    them (``parts``), and the order in which they appear."""
+
+    parts: tuple[str, ...]
+    order: tuple[str, ...]
+
+    def written(self, numbers: dict[str, int]) -> str:
+        text = [self.parts[0]]
+        for name, after in zip(self.order, self.parts[1:], strict=True):
+            text += (str(numbers[name]), after)
+        return "".join(text)
 
 
 def _kept(kept: dict[tuple[str, str, str], str], key: tuple[str, str, str],
@@ -102,27 +111,14 @@ def _make_room(kept: dict[Any, Any]) -> None:
         kept.clear()
 
 
-def _shape(build: Callable[..., str], endpoint: str, name: str) -> tuple[str, str] | None:
-    """The URL around the id ``name`` of ``endpoint``, or None when it is not simply the
-    id written in (a converter that pads it, say)."""
-    first, second = (str(stand_in) for stand_in in _STAND_INS)
-    url = build(endpoint, **{name: _STAND_INS[0]})
-    if url.count(first) != 1:
-        return None
-    before, after = url.split(first)
-    if build(endpoint, **{name: _STAND_INS[1]}) != f"{before}{second}{after}":
-        return None
-    return before, after
-
-
-def _several_shape(build: Callable[..., str], endpoint: str, names: tuple[str, ...],
-                   anchor: str | None) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """The URL of ``endpoint`` around its whole-number arguments ``names``: the text
-    between them and the order in which they appear, or None when it is not simply each
-    number written in."""
+def _shape(build: Callable[..., str], endpoint: str, names: tuple[str, ...],
+           anchor: str | None) -> Shape | None:
+    """The shape of ``endpoint``'s URL around its whole-number arguments ``names``, or
+    None when it is not simply each number written in (a converter that pads it, say):
+    built with one set of stand-ins, checked with the other."""
     extra = {} if anchor is None else {"_anchor": anchor}
     built = []
-    for base in _SEVERAL_STAND_INS:
+    for base in _STAND_INS:
         stand_ins = {name: base + index for index, name in enumerate(names)}
         url = build(endpoint, **stand_ins, **extra)
         if any(url.count(str(number)) != 1 for number in stand_ins.values()):
@@ -136,9 +132,5 @@ def _several_shape(build: Callable[..., str], endpoint: str, names: tuple[str, .
         before, rest = rest.split(str(stand_ins[name]), 1)
         parts.append(before)
     parts.append(rest)
-    written = [parts[0]]
-    for name, after in zip(order, parts[1:], strict=True):
-        written += (str(check_ins[name]), after)
-    if "".join(written) != check:
-        return None
-    return tuple(parts), order
+    shape = Shape(tuple(parts), order)
+    return shape if shape.written(check_ins) == check else None
