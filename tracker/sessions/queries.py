@@ -409,13 +409,17 @@ def unsigned_cutoff() -> dict[str, Any]:
     return {"cutoff": utcnow().replace(minute=0, second=0, microsecond=0) - UNSIGNED_AFTER}
 
 
-def unsigned_count(practitioner_id: int | None = None, limit: int = 10) -> Any:
+#: How many of the oldest unsigned sessions Today lists.
+UNSIGNED_LISTED = 10
+
+
+def unsigned_count(practitioner_id: int | None = None) -> Any:
     """The count of :func:`unsigned_sessions` as a scalar subquery (built once), for a
     page that reads it with its other counts (``unsigned_cutoff()``'s parameters)."""
-    return _unsigned_statements(practitioner_id, limit)[0]
+    return _unsigned_statements(practitioner_id, UNSIGNED_LISTED)[0]
 
 
-def unsigned_sessions(practitioner_id: int | None = None, limit: int = 10, *,
+def unsigned_sessions(practitioner_id: int | None = None, limit: int = UNSIGNED_LISTED, *,
                       count: int | None = None, cutoff: dict[str, Any] | None = None
                       ) -> tuple[int, list[ListedSession]]:
     """How many sessions are unsigned more than 72 hours after they took place, and the
