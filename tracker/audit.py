@@ -157,8 +157,12 @@ def _reading() -> bool:
 def _insert(entries: list[AuditEvent]) -> None:
     # A Core INSERT into the table rather than a flush or the ORM's bulk insert: these
     # rows are never read back in the request, and either cost a page view more than the
-    # insert itself (the ORM's bulk path twice the Core one).
-    db.session.execute(insert(AuditEvent.__table__), [_values_of(entry) for entry in entries])
+    # insert itself (the ORM's bulk path twice the Core one). Run on the session's
+    # connection, in its transaction, past the ORM's execute, after what the session
+    # holds is flushed (as tracker.statements.read does).
+    db.session.flush()
+    db.session.connection().execute(insert(AuditEvent.__table__),
+                                    [_values_of(entry) for entry in entries])
 
 
 def _store_now(entries: list[AuditEvent], *, wait_for_disk: bool = True) -> None:

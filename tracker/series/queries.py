@@ -18,10 +18,11 @@ from sqlalchemy import (
     case,
     false,
     func,
+    inspect,
     select,
     union_all,
 )
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from tracker import audit, clock
 from tracker.db import day_in_sql, in_sql
@@ -39,7 +40,7 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.series.progress import DueState, Progress, stored_progress
-from tracker.statements import built_once, load_children, read
+from tracker.statements import built_once, load_children, load_lists, read
 
 
 def progress_of(series: TreatmentSeries) -> Progress:
@@ -312,7 +313,6 @@ def _series_with_patient(of_patient: bool) -> Select[Any]:
         .options(
             joinedload(TreatmentSeries.patient),
             joinedload(TreatmentSeries.lead_practitioner),
-            selectinload(TreatmentSeries.areas),
         )
     )
     if of_patient:
@@ -320,10 +320,20 @@ def _series_with_patient(of_patient: bool) -> Select[Any]:
     return statement
 
 
+@built_once
+def _areas_of_series() -> Select[Any]:
+    return (select(SeriesArea).where(SeriesArea.series_id == bindparam("series_id"))
+            .order_by(SeriesArea.area))
+
+
 def get_series_or_404(series_id: int, patient_id: int | None = None) -> TreatmentSeries:
-    """Load a series with its patient; with ``patient_id`` only that patient's series."""
+    """Load a series with its patient, lead and areas; with ``patient_id`` only that
+    patient's series. The areas are read by a statement built once (load_lists), where
+    selectinload built its statement again on every request."""
     series = db.session.scalar(_series_with_patient(patient_id is not None),
                                {"series_id": series_id, "patient_id": patient_id})
+    if series is not None and "areas" in inspect(series).unloaded:
+        load_lists(series, {"areas": _areas_of_series()}, {"series_id": series.id})
     if series is None:
         if patient_id is not None:
             current_app.logger.warning(
