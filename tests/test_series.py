@@ -514,3 +514,23 @@ def test_series_page_shows_each_session_with_its_areas_and_notes(client, records
     # The scores table: each session's deepest area and its last note.
     assert "1.50" in page and "day 5: redness 1, swelling 0" in page
     assert "day 1: redness 3, swelling 2" in page
+
+
+def test_a_series_is_loaded_with_its_areas_and_keeps_unsaved_ones(app, records):
+    """get_series_or_404 reads the areas in order; asked again in the same session, it
+    leaves areas changed but not yet saved as they are."""
+    from tracker.series.queries import get_series_or_404
+
+    with records():
+        series = make_series(areas=(Area.FOREHEAD, Area.CHEEKS))
+    with app.test_request_context():
+        loaded = get_series_or_404(series.id)
+        assert loaded.area_codes == [Area.CHEEKS, Area.FOREHEAD]
+        loaded.areas.append(SeriesArea(area=Area.CHIN))
+        again = get_series_or_404(series.id)
+        assert again is loaded
+        assert Area.CHIN in again.area_codes
+        db.session.commit()
+    with app.test_request_context():
+        assert get_series_or_404(series.id).area_codes == [Area.CHEEKS, Area.CHIN,
+                                                          Area.FOREHEAD]
