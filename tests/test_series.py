@@ -534,3 +534,59 @@ def test_a_series_is_loaded_with_its_areas_and_keeps_unsaved_ones(app, records):
     with app.test_request_context():
         assert get_series_or_404(series.id).area_codes == [Area.CHEEKS, Area.CHIN,
                                                           Area.FOREHEAD]
+
+
+def test_series_page_shows_the_last_sessions_in_full_and_the_others_in_a_line(
+        client, records, practitioner):
+    """The latest sessions with their tables; the ones before as a line each (areas,
+    number of notes, any recovery flag) linking to their page; every one on request."""
+    from tests.factories import make_note
+    from tracker.series.views import SESSIONS_IN_FULL
+
+    count = SESSIONS_IN_FULL + 2
+    with records():
+        series = make_series(lead=practitioner)
+        now = clock.now_utc()
+        sessions = [make_session(series, performed_at=now - timedelta(days=30 * (count - i)),
+                                 areas=((Area.CHEEKS, f"1.{i}0", i + 1),))
+                    for i in range(count)]
+        for number, session in enumerate(sessions, start=1):
+            make_note(session, day_after=1, redness=2, text=f"Note of session {number}")
+        # Session 1's redness falls, then rises again: a flag its line must still show.
+        make_note(sessions[0], day_after=2, redness=1)
+        make_note(sessions[0], day_after=3, redness=2)
+        ids = [session.id for session in sessions]
+
+    page = words(client.get(f"/series/{series.id}"))
+    timeline = page[page.index("Session 1 ·"):]
+    brief = timeline[:timeline.index(f"Session {count - SESSIONS_IN_FULL + 1} ·")]
+    assert "Cheeks 1.00 mm × 1 · 3 reaction notes" in brief
+    assert "Cheeks 1.10 mm × 2 · 1 reaction note" in brief
+    assert "Redness rose again on day 3" in brief
+    assert "Note of session 1" not in brief and "Note of session 2" not in brief
+    for number in range(count - SESSIONS_IN_FULL + 1, count + 1):
+        assert f"Note of session {number}" in timeline
+    assert "Show every session in full" in page
+
+    html = client.get(f"/series/{series.id}").get_data(as_text=True)
+    assert f'href="/sessions/{ids[0]}"' in html
+    assert html.count('caption class="sr-only">Areas treated') == SESSIONS_IN_FULL
+
+    every = words(client.get(f"/series/{series.id}?sessions=full"))
+    for number in range(1, count + 1):
+        assert f"Note of session {number}" in every
+    assert f"Show the last {SESSIONS_IN_FULL} in full only" in every
+
+
+def test_a_short_series_shows_every_session_in_full_without_a_switch(client, records,
+                                                                     practitioner):
+    from tracker.series.views import SESSIONS_IN_FULL
+
+    with records():
+        series = make_series(lead=practitioner)
+        for days in range(SESSIONS_IN_FULL):
+            make_session(series, performed_at=clock.now_utc() - timedelta(days=60 - 20 * days))
+
+    html = client.get(f"/series/{series.id}").get_data(as_text=True)
+    assert html.count('caption class="sr-only">Areas treated') == SESSIONS_IN_FULL
+    assert "Show every session in full" not in html

@@ -29,6 +29,11 @@ from tracker.sessions.recovery import session_recovery_flags
 
 bp = Blueprint("series", __name__)
 
+#: The series page shows its latest sessions in full (areas, reaction notes), the ones
+#: before in a line each: the last sessions are what the next one is planned from, and a
+#: long series stays a page to read, and to render. ``?sessions=full`` shows them all.
+SESSIONS_IN_FULL = 3
+
 
 def _defaults_for(concern: Concern) -> dict[str, Any]:
     defaults = SERIES_DEFAULTS[concern]
@@ -70,9 +75,11 @@ def show(series_id: int) -> str:
     audit.record(audit.AuditAction.VIEW_SERIES, series)
     sessions = queries.sessions_of_series(series.id)
     progress = queries.progress_of(series)
+    all_in_full = request.args.get("sessions") == "full"
     return render_template(
         "series/show.html", series=series, patient=series.patient, sessions=sessions,
-        progress=progress,
+        progress=progress, all_in_full=all_in_full, sessions_in_full=SESSIONS_IN_FULL,
+        in_full_from=0 if all_in_full else max(0, len(sessions) - SESSIONS_IN_FULL),
         scores_chart=charts.scores_chart(sessions, series.concern),
         recovery_chart=charts.recovery_chart(sessions),
         recovery_flags={session.id: session_recovery_flags(session) for session in sessions},
