@@ -403,29 +403,3 @@ def test_guessing_the_current_password_is_throttled(app, client, records, login_
     response = change(client)
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
-
-
-def test_the_signed_in_user_is_the_sessions_own_loaded_object(app, records):
-    """The user loader reads the user as a row and hands it to the session: the object is
-    persistent and unchanged, held once, and a change to it is saved like any other."""
-    from sqlalchemy import inspect
-
-    from tracker.auth.setup import _signed_in_user
-    from tracker.domain import Role
-    from tracker.extensions import db
-    from tracker.models import User
-
-    with records():
-        user_id = make_user("practitioner", name="Dr Row").id
-    with app.test_request_context():
-        loaded = _signed_in_user(user_id)
-        assert inspect(loaded).persistent and not db.session.dirty
-        assert (loaded.name, loaded.role, loaded.is_active) == ("Dr Row", Role.PRACTITIONER,
-                                                                True)
-        assert _signed_in_user(user_id) is loaded
-        assert db.session.get(User, user_id) is loaded
-        assert _signed_in_user(user_id + 1000) is None
-        loaded.name = "Dr Renamed"
-        db.session.commit()
-    with app.test_request_context():
-        assert db.session.get(User, user_id).name == "Dr Renamed"

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select
+from sqlalchemy import inspect, literal, select
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.dialects.sqlite import pysqlite
 
 from tests import conftest
-from tests.factories import make_patient
+from tests.factories import make_patient, make_user
 from tracker import create_app
+from tracker.domain import Role
 from tracker.extensions import db
-from tracker.models import Patient
+from tracker.models import Patient, User
 from tracker.pagination import paginate
-from tracker.statements import built_once, read, reads_objects
+from tracker.statements import built_once, get_as_loaded, read, reads_objects
 
 
 @built_once
@@ -79,3 +80,26 @@ def test_run_page_gives_objects_or_rows_as_its_statement_selects(app):
         assert not reads_objects(select(Patient.id, Patient.last_name))
         assert reads_objects(ordered)
         db.session.rollback()
+
+
+def test_get_as_loaded_hands_the_session_an_object_as_if_it_had_loaded_it(app, records):
+    """The signed-in user and a patient's own record are read as rows: the object is
+    persistent and unchanged, held once, lazy-loads its relationships, and a change to it
+    is saved like any other."""
+    with records():
+        patient = make_patient(first_name="Rowena")
+        user_id = make_user("patient", name="Rowena R", patient=patient).id
+        patient_id = patient.id
+    with app.test_request_context():
+        user = get_as_loaded(User, user_id)
+        assert inspect(user).persistent and not db.session.dirty
+        assert (user.name, user.role, user.is_active) == ("Rowena R", Role.PATIENT, True)
+        assert get_as_loaded(User, user_id) is user
+        assert db.session.get(User, user_id) is user
+        assert user.patient.first_name == "Rowena"
+        assert get_as_loaded(Patient, patient_id) is user.patient
+        assert get_as_loaded(User, user_id + 1000) is None
+        user.name = "Rowena Renamed"
+        db.session.commit()
+    with app.test_request_context():
+        assert get_as_loaded(Patient, patient_id).account.name == "Rowena Renamed"

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 from werkzeug.wrappers import Response
 
 from tracker import drafts
-from tracker.extensions import db, login_manager
+from tracker.extensions import login_manager
 from tracker.models import User
 from tracker.observability import note_user
-from tracker.statements import built_once, read
+from tracker.statements import get_as_loaded
 
 
 @login_manager.user_loader
@@ -25,36 +21,11 @@ def load_user(user_id: str) -> User | None:
     user_part, _, token = user_id.partition(":")
     if not (user_part.isascii() and user_part.isdigit()) or not token or len(user_part) > 9:
         return None
-    user = _signed_in_user(int(user_part))
+    # Read as a row (statements.get_as_loaded): every signed-in request loads its user.
+    user = get_as_loaded(User, int(user_part))
     if user is None or not user.is_active or not user.token_matches(token):
         return None
     note_user(user)
-    return user
-
-
-@built_once
-def _user_by_id() -> Select[Any]:
-    return select(*User.__table__.columns).where(User.__table__.c.id == bindparam("user_id"))
-
-
-def _signed_in_user(user_id: int) -> User | None:
-    """The user of a request's cookie, read as a row and made the session's own object.
-
-    Every signed-in request loads its user first: ``session.get`` ran the ORM's full
-    loading path for one row, a tenth of a short page's time. The row is read past it
-    (tracker.statements.read) and handed to the session as if it had loaded it
-    (``make_transient_to_detached``): attributes, relationships, expiry and changes
-    behave as for any loaded object. A user the session already holds is used as is.
-    """
-    held = db.session.identity_map.get(identity_key(User, user_id))
-    if held is not None:
-        return held  # type: ignore[no-any-return]
-    row = read(_user_by_id(), {"user_id": user_id}).first()
-    if row is None:
-        return None
-    user = User(**row._mapping)
-    make_transient_to_detached(user)
-    db.session.add(user)
     return user
 
 

@@ -20,7 +20,7 @@ from tracker import audit, drafts
 from tracker.authz import patient_required
 from tracker.domain import Reporter
 from tracker.extensions import db
-from tracker.models import PostSessionNote, TreatmentSeries, TreatmentSession
+from tracker.models import Patient, PostSessionNote, TreatmentSeries, TreatmentSession
 from tracker.portal import operations, queries, rules, wording
 from tracker.portal.forms import DiaryForm
 from tracker.series.charts import recovery_chart, scores_chart
@@ -31,6 +31,7 @@ from tracker.series.queries import (
     sessions_of_series,
 )
 from tracker.sessions.queries import get_session_or_404, session_number
+from tracker.statements import get_as_loaded
 
 bp = Blueprint("portal", __name__, url_prefix="/me")
 
@@ -44,7 +45,9 @@ def _clinic() -> dict[str, str]:
 @bp.get("")
 @patient_required
 def home() -> str:
-    patient = current_user.patient
+    patient = get_as_loaded(Patient, current_user.patient_id)
+    if patient is None:
+        abort(404)
     audit.record(audit.AuditAction.VIEW_OWN_RECORD, patient)
     latest = queries.latest_sessions(patient.id)
     cards = [
