@@ -332,8 +332,6 @@ def get_series_or_404(series_id: int, patient_id: int | None = None) -> Treatmen
     selectinload built its statement again on every request."""
     series = db.session.scalar(_series_with_patient(patient_id is not None),
                                {"series_id": series_id, "patient_id": patient_id})
-    if series is not None and "areas" in inspect(series).unloaded:
-        load_lists(series, {"areas": _areas_of_series()}, {"series_id": series.id})
     if series is None:
         if patient_id is not None:
             current_app.logger.warning(
@@ -342,6 +340,8 @@ def get_series_or_404(series_id: int, patient_id: int | None = None) -> Treatmen
             )
             audit.denied(AuditObject.SERIES, series_id, _owner_of_series(series_id))
         abort(404)
+    if "areas" in inspect(series).unloaded:
+        load_lists(series, {"areas": _areas_of_series()}, {"series_id": series.id})
     return series
 
 
