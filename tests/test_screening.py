@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import post
 from tests.factories import make_patient, make_series, make_session, make_user
-from tests.pages import field_error, form_data, text
+from tests.pages import field_error, form_data, text, words
 from tests.test_sessions import counts, new_url, noon_days_ago, session_form, warned
 from tracker.domain import Allergy, Area, ConsentKind, ScreeningItem
 from tracker.extensions import db
@@ -101,6 +101,22 @@ def test_warn_item_needs_the_confirmation(client, app, series, practitioner):
         assert {a.item for a in session.screening_answers if a.present} == {
             ScreeningItem.KELOID, ScreeningItem.ANTICOAGULANTS}
         assert len(session.screening_answers) == len(ScreeningItem)
+
+
+def test_the_session_page_lists_the_items_answered_yes(client, app, series, practitioner):
+    """The session page reads its screening answers as rows: the items answered yes are
+    listed with their questions, and the rest counted."""
+    typed = session_form(app, practitioner, **answered(keloid="yes", active_acne="yes"))
+    shown = form_data(post(client, new_url(series), typed))
+    shown["confirm_warnings"] = "y"
+    shown["reason_active_acne"] = "One papule on the chin; chin left out today"
+    location = client.post(new_url(series), data=shown).headers["Location"]
+    page = words(client.get(location))
+    answered_yes = page.partition("Answered yes:")[2].partition("items answered no.")[0]
+    assert "Keloid" in answered_yes
+    assert "Defer item: Active inflammatory acne" in answered_yes
+    items = len(ScreeningItem)
+    assert f"{items - 2} of {items} items answered no." in page
 
 
 def test_every_item_must_be_answered(client, app, series, practitioner):

@@ -18,6 +18,7 @@ from tracker.models import TreatmentSession
 
 if TYPE_CHECKING:
     from tracker.series.queries import TimelineSession
+    from tracker.sessions.queries import SessionPage
 
 #: A grade at or above this, past the expected downtime, is flagged (2 = moderate).
 PERSISTENT_GRADE = 2
@@ -103,9 +104,10 @@ def session_recovery_findings(session: TreatmentSession) -> list[RecoveryFinding
     )
 
 
-def session_recovery_flags(session: TreatmentSession | TimelineSession) -> list[str]:
-    """Flags for a session whose reaction notes are loaded (an object or the series
-    page's plain row)."""
+def session_recovery_flags(session: TreatmentSession | TimelineSession | SessionPage
+                           ) -> list[str]:
+    """Flags for a session whose reaction notes are loaded (an object, the series page's
+    plain row or the session page's rows)."""
     return recovery_flags(
         session.max_depth_mm,
         [GradedDay(note.day_after, note.redness, note.swelling) for note in session.post_notes],

@@ -161,12 +161,16 @@ def _note_form(session: TreatmentSession) -> NoteForm:
     return form
 
 
-def _render_session(session: TreatmentSession, note_form: NoteForm | None) -> str:
+def _render_session(session: TreatmentSession, note_form: NoteForm | None,
+                    shown: queries.SessionPage | None = None) -> str:
+    """The session page; ``shown`` is what it shows of the session, when read for the page
+    alone (``queries.session_page_or_404``)."""
+    page = shown or session
     return render_template(
-        "sessions/show.html", session=session, series=session.series,
+        "sessions/show.html", session=page, series=session.series,
         patient=session.series.patient, number=queries.session_number(session),
-        note_form=note_form, expected_downtime=domain.expected_downtime(session.max_depth_mm),
-        recovery_flags=session_recovery_flags(session),
+        note_form=note_form, expected_downtime=domain.expected_downtime(page.max_depth_mm),
+        recovery_flags=session_recovery_flags(page),
         isotretinoin_months=current_app.config["ISOTRETINOIN_LOOKBACK_MONTHS"],
         adverse_events=queries.adverse_events_of(session),
         missing_for_signing=missing_for_signing(session),
@@ -177,10 +181,11 @@ def _render_session(session: TreatmentSession, note_form: NoteForm | None) -> st
 @bp.get("/sessions/<id:session_id>")
 @staff_required
 def show(session_id: int) -> str:
-    session = queries.get_session_or_404(session_id)
+    shown = queries.session_page_or_404(session_id)
+    session = shown.record
     audit.record(audit.AuditAction.VIEW_SESSION, session)
     note_form = _note_form(session) if can_add_note(current_user, session) else None
-    return _render_session(session, note_form)
+    return _render_session(session, note_form, shown)
 
 
 @bp.post("/sessions/<id:session_id>/notes")
