@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from tests.conftest import post
-from tests.factories import make_patient, make_series, make_session
-from tests.pages import field_error, form_data, text
-from tracker.domain import Concern
+from tests.factories import make_patient, make_series, make_session, make_user
+from tests.pages import field_error, form_data, text, words
+from tracker.domain import Area, Concern
 from tracker.extensions import db
 from tracker.models import Patient, PatientConsent, PatientCount
 
@@ -386,6 +386,23 @@ def test_patient_page_shows_each_series_with_its_own_progress(client, records, p
     assert "2 of 4 sessions" in page
     assert "1 of 5 sessions" in page
     assert page.count(" of 4 sessions") == 1
+
+
+def test_patient_page_names_each_series_areas_and_lead(client, records, practitioner):
+    """Newest series first, each with its own areas and lead (read as rows, not objects)."""
+    with records():
+        patient = make_patient()
+        first_lead, second_lead = make_user(name="Dr Ada Lind"), make_user(name="Dr Bo Ek")
+        make_series(patient, lead=first_lead, concern=Concern.ACNE_SCARS,
+                    areas=(Area.CHEEKS, Area.FOREHEAD), start_on=date(2026, 3, 2))
+        make_series(patient, lead=second_lead, concern=Concern.STRETCH_MARKS,
+                    areas=(Area.ABDOMEN,), start_on=date(2026, 6, 1))
+    page = words(client.get(f"/patients/{patient.id}"))
+    newer = page.index("Stretch marks")
+    older = page.index("Acne scars")
+    assert newer < older
+    assert "Abdomen · lead Dr Bo Ek" in page[newer:older]
+    assert "Cheeks, Forehead · lead Dr Ada Lind" in page[older:]
 
 
 def test_unknown_patient_is_not_found(client, practitioner):

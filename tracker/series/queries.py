@@ -40,7 +40,7 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.series.progress import DueState, Progress, stored_progress
-from tracker.statements import built_once, load_children, load_lists, read
+from tracker.statements import built_once, load_lists, read
 
 
 def progress_of(series: TreatmentSeries) -> Progress:
@@ -70,29 +70,71 @@ def recorded_facts(series_id: int) -> RecordedFacts:
     return RecordedFacts(done, clock.local_date(first_at) if first_at else None, graded > 0)
 
 
+class Person(NamedTuple):
+    """Who leads a series, gave a session or graded a note, as the pages name them."""
+
+    name: str
+
+
+class PlannedArea(NamedTuple):
+    area: Area
+
+
+@dataclass
+class PatientSeries:
+    """A series as a patient's pages list it (staff's patient page, the patient's own
+    home): plain values under a series' attribute names, with the schedule stored on its
+    row that its progress is computed from (a ScheduledSeries)."""
+
+    id: int
+    concern: Concern
+    concern_detail: str | None
+    status: SeriesStatus
+    start_on: date
+    planned_sessions: int
+    interval_target_days: int
+    sessions_done: int
+    last_session_on: date | None
+    next_opens_on: date | None
+    next_closes_on: date | None
+    lapses_on: date | None
+    lead_practitioner: Person
+    areas: list[PlannedArea] = field(default_factory=list)
+
+
 @built_once
 def _series_of_patient() -> tuple[Select[Any], Select[Any]]:
     of_patient = bindparam("patient_id")
-    series = (select(TreatmentSeries)
+    series = (select(TreatmentSeries.id, TreatmentSeries.concern,
+                     TreatmentSeries.concern_detail, TreatmentSeries.status,
+                     TreatmentSeries.start_on, TreatmentSeries.planned_sessions,
+                     TreatmentSeries.interval_target_days, TreatmentSeries.sessions_done,
+                     TreatmentSeries.last_session_on, TreatmentSeries.next_opens_on,
+                     TreatmentSeries.next_closes_on, TreatmentSeries.lapses_on, User.name)
+              .join(TreatmentSeries.lead_practitioner)
               .where(TreatmentSeries.patient_id == of_patient)
-              .options(joinedload(TreatmentSeries.lead_practitioner))
               .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc()))
-    areas = (select(SeriesArea).join(SeriesArea.series)
+    areas = (select(SeriesArea.series_id, SeriesArea.area).join(SeriesArea.series)
              .where(TreatmentSeries.patient_id == of_patient)
              .order_by(SeriesArea.series_id, SeriesArea.area))
     return series, areas
 
 
-def series_of_patient(patient_id: int) -> list[tuple[TreatmentSeries, Progress]]:
+def series_of_patient(patient_id: int) -> list[tuple[PatientSeries, Progress]]:
     """Every series of one patient with its progress (from the stored schedule), newest
-    first, and its areas: two statements built once (the areas handed to each series as
-    loaded, where selectinload would build its statement again on every request)."""
+    first, and its areas, as plain rows (:class:`PatientSeries`) in two statements built
+    once: series objects with their lead and areas cost the patient page more than its
+    SQL. No areas are read for a patient without series."""
     series_statement, areas_statement = _series_of_patient()
     params = {"patient_id": patient_id}
-    series_rows = db.session.scalars(series_statement, params).all()
-    load_children(series_rows, "areas", areas_statement, params, "series_id")
+    series_rows = {row.id: PatientSeries(*row[:-1], lead_practitioner=Person(row.name))
+                   for row in read(series_statement, params)}
+    if series_rows:
+        for series_id, area in read(areas_statement, params):
+            series_rows[series_id].areas.append(PlannedArea(area))
     today, due_soon = clock.today(), current_app.config["DUE_SOON_DAYS"]
-    return [(series, stored_progress(series, today, due_soon)) for series in series_rows]
+    return [(series, stored_progress(series, today, due_soon))
+            for series in series_rows.values()]
 
 
 #: The statuses of a series still under way.
@@ -350,12 +392,6 @@ def _owner_of_series(series_id: int) -> int | None:
     return db.session.scalar(
         select(TreatmentSeries.patient_id).where(TreatmentSeries.id == series_id)
     )
-
-
-class Person(NamedTuple):
-    """Who gave a session or graded a note, as the series page names them."""
-
-    name: str
 
 
 class TimelineArea(NamedTuple):
