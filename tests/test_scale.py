@@ -62,6 +62,13 @@ def test_seed_scale_builds_a_clinic_the_pages_can_show(runner, records, client, 
     session_page = client.get(f"/sessions/{manifest['session_id']}").get_data(as_text=True)
     items = len(ScreeningItem)
     assert f"{items} of {items} items answered no." in session_page
+    # The bench patient is under treatment, so their pages are measured as a practitioner
+    # uses them: with the consent and note forms and the open series' actions.
+    with records():
+        assert db.session.get(Patient, manifest["patient_id"]).is_archived is False
+    assert "Record a signed consent" in patient_page
+    assert "Add a note" in session_page
+    assert "Edit plan" in page  # the series of 32 sessions is still open
 
     patient_client = client.application.test_client()
     assert login(patient_client, BENCH_PATIENT, BENCH_PASSWORD).status_code == 302

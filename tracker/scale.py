@@ -198,8 +198,9 @@ def seed_scale(
     done = 0
     for start in range(0, patients, BATCH_PATIENTS):
         for index in range(start, min(start + BATCH_PATIENTS, patients)):
-            patient_id = _patient(batch, ids, rng, today, now)
-            if index == 0 and make_bench_patient:
+            is_bench_patient = index == 0 and make_bench_patient
+            patient_id = _patient(batch, ids, rng, today, now, may_archive=not is_bench_patient)
+            if is_bench_patient:
                 _bench_records(batch, ids, rng, manifest, patient_id, bench_lead, practitioners,
                                password_hash, today, now)
                 continue
@@ -236,7 +237,10 @@ def _user(batch: _Batch, ids: _Ids, email: str, name: str, role: Role, password_
     return user_id
 
 
-def _patient(batch: _Batch, ids: _Ids, rng: random.Random, today: date, now: datetime) -> int:
+def _patient(batch: _Batch, ids: _Ids, rng: random.Random, today: date, now: datetime,
+             *, may_archive: bool = True) -> int:
+    """A patient, one in 33 archived unless ``may_archive`` is false (the bench patient,
+    whose series are open: an archived patient's pages offer no form and no action)."""
     patient_id = ids.take(Patient.__table__)
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     row = {
@@ -251,7 +255,8 @@ def _patient(batch: _Batch, ids: _Ids, rng: random.Random, today: date, now: dat
         "allergies": "Nickel" if rng.random() < 0.1 else None,
         "medical_notes": None,
         "consent_on": today - timedelta(days=rng.randint(30, 1500)),
-        "is_archived": rng.random() < 0.03,
+        # Drawn either way, so that the rest of the clinic is the same.
+        "is_archived": rng.random() < 0.03 and may_archive,
         "created_at": now - timedelta(days=rng.randint(30, 1500)),
     }
     batch.add(Patient, row)
