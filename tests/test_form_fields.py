@@ -1,12 +1,19 @@
-"""The app's own form fields render as WTForms would render them."""
+"""The app's own form fields and attribute writer render as WTForms would render them."""
 
 from __future__ import annotations
+
+import re
+from decimal import Decimal
 
 import pytest
 from markupsafe import Markup
 from wtforms import Form
+from wtforms import widgets as wtforms_widgets
 from wtforms.validators import DataRequired
+from wtforms.widgets import core as wtforms_core
 
+from tests.factories import make_note, make_patient, make_series, make_session
+from tracker import widgets
 from tracker.forms import choices
 from tracker.patients.forms import PatientForm
 from tracker.portal.forms import DiaryForm
@@ -53,3 +60,54 @@ def test_a_checkbox_list_escapes_values_and_labels_and_keeps_its_attributes():
     assert "A &amp; &lt;B&gt;" in form.marks.option_labels()
     assert "required" in form.needed.option_labels()
     assert 'class="wide"' in form.styled.option_labels()
+
+
+@pytest.mark.parametrize("attributes", [
+    {},
+    {"id": "version", "name": "version", "type": "text", "value": "", "maxlength": 40,
+     "required": True},
+    {"checked": True, "disabled": False, "value": 0},
+    {"class_": "btn wide", "for_": "x", "data_focus_next": "a_b", "aria_describedby": "h"},
+    {"value": 'say "hi" & <bye>', "title": "l'été"},
+    {"value": Markup('safe "quoted" <b>')},
+    {"value": None, "step": Decimal("0.25"), "min": 0.5, "max": 10},
+    {"autofocus": True, "placeholder": "\u00a0—\u2028", "Odd-Name": "x"},
+])
+def test_attributes_are_written_as_wtforms_writes_them(attributes):
+    assert widgets.html_params(**attributes) == widgets.WTFORMS_HTML_PARAMS(**attributes)
+
+
+@pytest.fixture
+def form_pages(records, practitioner) -> list[str]:
+    """Pages with the app's busiest forms: every kind of control, with data in them."""
+    with records():
+        patient = make_patient()
+        series = make_series(patient, lead=practitioner)
+        session = make_session(series, practitioner=practitioner)
+        make_note(session, day_after=1)
+    return [f"/series/{series.id}/sessions/new", f"/sessions/{session.id}/edit",
+            f"/sessions/{session.id}", f"/patients/{patient.id}",
+            f"/patients/{patient.id}/edit", f"/series/{series.id}/edit", "/patients/new",
+            f"/patients/{patient.id}/series/new?concern=acne_scars",
+            f"/series/{series.id}/discontinue"]
+
+
+def without_tokens(page: str) -> str:
+    return re.sub(r'(name="csrf_token" type="hidden" value|name="csrf_token" value)="[^"]+"',
+                  "", page)
+
+
+def test_form_pages_are_the_same_with_either_attribute_writer(client, monkeypatch,
+                                                              form_pages):
+    ours = {url: client.get(url) for url in form_pages}
+    assert wtforms_core.Input.html_params is widgets.html_params  # the app installed it
+    monkeypatch.setattr(wtforms_core, "html_params", widgets.WTFORMS_HTML_PARAMS)
+    monkeypatch.setattr(wtforms_widgets, "html_params", widgets.WTFORMS_HTML_PARAMS)
+    for widget_class in (wtforms_core.Input, wtforms_core.Button):
+        monkeypatch.setattr(widget_class, "html_params",
+                            staticmethod(widgets.WTFORMS_HTML_PARAMS))
+    for url, response in ours.items():
+        assert response.status_code == 200, url
+        page = response.get_data(as_text=True)
+        assert "<input" in page or "<select" in page, url
+        assert without_tokens(page) == without_tokens(client.get(url).get_data(as_text=True))

@@ -44,7 +44,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
 
-    from tracker import audit, auth, cli, drafts, errors, filters, observability, security
+    from tracker import (
+        audit,
+        auth,
+        cli,
+        drafts,
+        errors,
+        filters,
+        observability,
+        security,
+        widgets,
+    )
     from tracker.adverse_events.views import bp as adverse_events_bp
     from tracker.audit_log.views import bp as audit_log_bp
     from tracker.health.views import bp as health_bp
@@ -62,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     drafts.init_app(app)
     filters.init_app(app)
+    widgets.install()
     errors.init_app(app)
     audit.init_app(app)
     cli.init_app(app)
