@@ -209,8 +209,9 @@ class SessionPage:
 
 
 def session_page_or_404(session_id: int) -> SessionPage:
-    """A session with what its page shows (:class:`SessionPage`): the lists it has
-    anything in read as plain rows, in one statement each."""
+    """A session with what its page shows (:class:`SessionPage`): its areas and notes
+    read as plain rows, one statement each, and its products, screening answers and
+    notes' symptoms too when the session's row says it has any."""
     row = _session_row_or_404(session_id, None)
     session = row[0]
     params = {"session_id": session_id}
