@@ -590,3 +590,33 @@ def test_a_short_series_shows_every_session_in_full_without_a_switch(client, rec
     html = client.get(f"/series/{series.id}").get_data(as_text=True)
     assert html.count('caption class="sr-only">Areas treated') == SESSIONS_IN_FULL
     assert "Show every session in full" not in html
+
+
+def test_the_series_page_reads_every_value_of_the_series_as_the_object_has_it(app, records):
+    """The series pages read a series as rows (SeriesPage): every column of its row, its
+    patient, lead and areas hold what the object holds, so a template may show any of
+    them; a series outside the patient's record is not found."""
+    from sqlalchemy import inspect
+    from werkzeug.exceptions import NotFound
+
+    from tracker.series.queries import get_series_or_404, series_page_or_404
+
+    with records():
+        lead = make_user(name="Dr Lead Row")
+        series = make_series(make_patient(first_name="Row", fitzpatrick_type=5), lead=lead,
+                             areas=(Area.FOREHEAD, Area.CHEEKS), goal="Smoother cheeks")
+        other_patient = make_patient()
+    with app.test_request_context():
+        page = series_page_or_404(series.id)
+        loaded = get_series_or_404(series.id)
+        for attribute in inspect(TreatmentSeries).column_attrs:
+            assert getattr(page, attribute.key) == getattr(loaded, attribute.key), attribute.key
+        assert (page.patient.full_name, page.patient.skin_type, page.patient.is_archived) == (
+            loaded.patient.full_name, loaded.patient.skin_type, loaded.patient.is_archived)
+        assert page.lead_practitioner.name == "Dr Lead Row"
+        assert [row.area for row in page.areas] == [row.area for row in loaded.areas]
+        assert series_page_or_404(series.id, patient_id=series.patient_id).id == series.id
+        with pytest.raises(NotFound):
+            series_page_or_404(series.id, patient_id=other_patient.id)
+        with pytest.raises(NotFound):
+            series_page_or_404(999_999)

@@ -25,9 +25,9 @@ from tracker.portal import operations, queries, rules, wording
 from tracker.portal.forms import DiaryForm
 from tracker.series.charts import recovery_chart, scores_chart
 from tracker.series.queries import (
-    get_series_or_404,
     progress_of,
     series_of_patient,
+    series_page_or_404,
     sessions_of_series,
 )
 from tracker.sessions.queries import get_session_or_404, session_number
@@ -64,7 +64,7 @@ def home() -> str:
 @bp.get("/series/<id:series_id>")
 @patient_required
 def series(series_id: int) -> str:
-    series = get_series_or_404(series_id, patient_id=current_user.patient_id)
+    series = series_page_or_404(series_id, patient_id=current_user.patient_id)
     audit.record(audit.AuditAction.VIEW_OWN_SERIES, series)
     progress = progress_of(series)
     sessions = sessions_of_series(series.id)  # the series is the patient's (above)

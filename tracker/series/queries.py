@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from flask import abort, current_app
 from sqlalchemy import (
@@ -43,7 +43,7 @@ from tracker.series.progress import DueState, Progress, stored_progress
 from tracker.statements import built_once, load_lists, read
 
 
-def progress_of(series: TreatmentSeries) -> Progress:
+def progress_of(series: TreatmentSeries | SeriesPage) -> Progress:
     """Progress of one loaded series, from the schedule stored on its row (no statement)."""
     return stored_progress(series, clock.today(), current_app.config["DUE_SOON_DAYS"])
 
@@ -375,16 +375,89 @@ def get_series_or_404(series_id: int, patient_id: int | None = None) -> Treatmen
     series = db.session.scalar(_series_with_patient(patient_id is not None),
                                {"series_id": series_id, "patient_id": patient_id})
     if series is None:
-        if patient_id is not None:
-            current_app.logger.warning(
-                "access denied: patient %s asked for series %s outside their record",
-                patient_id, series_id,
-            )
-            audit.denied(AuditObject.SERIES, series_id, _owner_of_series(series_id))
-        abort(404)
+        _refuse_series(series_id, patient_id)
     if "areas" in inspect(series).unloaded:
         load_lists(series, {"areas": _areas_of_series()}, {"series_id": series.id})
     return series
+
+
+def _refuse_series(series_id: int, patient_id: int | None) -> NoReturn:
+    """404, and when a patient asked for a series outside their record, the refusal
+    logged and audited in the record of the patient whose series it is."""
+    if patient_id is not None:
+        current_app.logger.warning(
+            "access denied: patient %s asked for series %s outside their record",
+            patient_id, series_id,
+        )
+        audit.denied(AuditObject.SERIES, series_id, _owner_of_series(series_id))
+    abort(404)
+
+
+class SeriesPatient:
+    """A series' patient as the series pages name them: the patient's values under their
+    attribute names."""
+
+    full_name = Patient.full_name
+    skin_type = Patient.skin_type
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+class SeriesPage:
+    """A series as its pages show it (staff's series page, the patient's own): every value
+    of the series' row under its attribute name, its patient, its lead (a
+    :class:`Person`) and its areas, read as plain rows. The rules, the progress and the
+    audit row read it as they read a series; the series as an object, with its patient
+    and lead, cost the page more than the statement that found it."""
+
+    audit_object_type = AuditObject.SERIES
+
+    def __init__(self, values: dict[str, Any], patient: SeriesPatient, lead: Person,
+                 areas: list[PlannedArea]) -> None:
+        self.__dict__.update(values)
+        self.patient = patient
+        self.lead_practitioner = lead
+        self.areas = areas
+
+
+#: What the series pages show of a series' patient.
+_PAGE_PATIENT_COLUMNS = ("id", "first_name", "last_name", "chart_number", "fitzpatrick_type",
+                         "is_archived")
+
+
+@built_once
+def _series_page_statements(of_patient: bool) -> tuple[Select[Any], Select[Any]]:
+    """A series (``series_id``; with ``of_patient``, only ``patient_id``'s) with every
+    column of its row, its patient's and its lead's name, labelled; and its areas."""
+    series_columns = [attribute.expression.label(attribute.key)
+                      for attribute in inspect(TreatmentSeries).column_attrs]
+    patient_columns = [getattr(Patient, key).label(f"patient__{key}")
+                       for key in _PAGE_PATIENT_COLUMNS]
+    series = (select(*series_columns, *patient_columns, User.name.label("lead_name"))
+              .join(TreatmentSeries.patient).join(TreatmentSeries.lead_practitioner)
+              .where(TreatmentSeries.id == bindparam("series_id")))
+    if of_patient:
+        series = series.where(TreatmentSeries.patient_id == bindparam("patient_id"))
+    areas = (select(SeriesArea.area).where(SeriesArea.series_id == bindparam("series_id"))
+             .order_by(SeriesArea.area))
+    return series, areas
+
+
+def series_page_or_404(series_id: int, patient_id: int | None = None) -> SeriesPage:
+    """What a series' page shows of it (:class:`SeriesPage`), in two statements of plain
+    rows; with ``patient_id`` only that patient's series, as :func:`get_series_or_404`."""
+    series_statement, areas_statement = _series_page_statements(patient_id is not None)
+    params = {"series_id": series_id, "patient_id": patient_id}
+    row = read(series_statement, params).first()
+    if row is None:
+        _refuse_series(series_id, patient_id)
+    values = dict(row._mapping)
+    patient = SeriesPatient({key: values.pop(f"patient__{key}")
+                             for key in _PAGE_PATIENT_COLUMNS})
+    lead = Person(values.pop("lead_name"))
+    areas = [PlannedArea(area) for (area,) in read(areas_statement, params)]
+    return SeriesPage(values, patient, lead, areas)
 
 
 def _owner_of_series(series_id: int) -> int | None:

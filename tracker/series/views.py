@@ -71,7 +71,7 @@ def create(patient_id: int) -> Response | str:
 @bp.get("/series/<id:series_id>")
 @staff_required
 def show(series_id: int) -> str:
-    series = queries.get_series_or_404(series_id)
+    series = queries.series_page_or_404(series_id)
     audit.record(audit.AuditAction.VIEW_SERIES, series)
     sessions = queries.sessions_of_series(series.id)
     progress = queries.progress_of(series)
