@@ -80,13 +80,17 @@ def read(statement: Executable, params: Mapping[str, Any] | None = None) -> Curs
     return db.session.connection().execute(statement, params)
 
 
+def labelled_columns(model: type) -> list[Any]:
+    """Every column of ``model``'s row, labelled with its attribute's name: a row of them
+    holds the values an object of the model would, under the same names."""
+    return [attribute.expression.label(attribute.key)
+            for attribute in inspect(model).column_attrs]
+
+
 @built_once
 def _columns_by_id(model: type) -> Select[Any]:
-    mapper = inspect(model)
-    (primary_key,) = mapper.primary_key
-    return (select(*(attribute.expression.label(attribute.key)
-                     for attribute in mapper.column_attrs))
-            .where(primary_key == bindparam("object_id")))
+    (primary_key,) = inspect(model).primary_key
+    return select(*labelled_columns(model)).where(primary_key == bindparam("object_id"))
 
 
 def get_as_loaded(model: type[M], object_id: int) -> M | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple
 
 from flask import abort, current_app
 from sqlalchemy import (
@@ -40,7 +40,7 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.series.progress import DueState, Progress, stored_progress
-from tracker.statements import built_once, load_lists, read
+from tracker.statements import built_once, labelled_columns, load_lists, read
 
 
 def progress_of(series: TreatmentSeries | SeriesPage) -> Progress:
@@ -348,8 +348,8 @@ def series_needing_attention(
 
 
 @built_once
-def _series_with_patient(of_patient: bool) -> Select[Any]:
-    statement = (
+def _series_with_patient() -> Select[Any]:
+    return (
         select(TreatmentSeries)
         .where(TreatmentSeries.id == bindparam("series_id"))
         .options(
@@ -357,9 +357,6 @@ def _series_with_patient(of_patient: bool) -> Select[Any]:
             joinedload(TreatmentSeries.lead_practitioner),
         )
     )
-    if of_patient:
-        statement = statement.where(TreatmentSeries.patient_id == bindparam("patient_id"))
-    return statement
 
 
 @built_once
@@ -368,29 +365,17 @@ def _areas_of_series() -> Select[Any]:
             .order_by(SeriesArea.area))
 
 
-def get_series_or_404(series_id: int, patient_id: int | None = None) -> TreatmentSeries:
-    """Load a series with its patient, lead and areas; with ``patient_id`` only that
-    patient's series. The areas are read by a statement built once (load_lists), where
-    selectinload built its statement again on every request."""
-    series = db.session.scalar(_series_with_patient(patient_id is not None),
-                               {"series_id": series_id, "patient_id": patient_id})
+def get_series_or_404(series_id: int) -> TreatmentSeries:
+    """Load a series with its patient, lead and areas, for the staff pages that change it
+    (a page that only shows one reads :func:`series_page_or_404`). The areas are read by
+    a statement built once (load_lists), where selectinload built its statement again on
+    every request."""
+    series = db.session.scalar(_series_with_patient(), {"series_id": series_id})
     if series is None:
-        _refuse_series(series_id, patient_id)
+        abort(404)
     if "areas" in inspect(series).unloaded:
         load_lists(series, {"areas": _areas_of_series()}, {"series_id": series.id})
     return series
-
-
-def _refuse_series(series_id: int, patient_id: int | None) -> NoReturn:
-    """404, and when a patient asked for a series outside their record, the refusal
-    logged and audited in the record of the patient whose series it is."""
-    if patient_id is not None:
-        current_app.logger.warning(
-            "access denied: patient %s asked for series %s outside their record",
-            patient_id, series_id,
-        )
-        audit.denied(AuditObject.SERIES, series_id, _owner_of_series(series_id))
-    abort(404)
 
 
 class SeriesPatient:
@@ -430,11 +415,10 @@ _PAGE_PATIENT_COLUMNS = ("id", "first_name", "last_name", "chart_number", "fitzp
 def _series_page_statements(of_patient: bool) -> tuple[Select[Any], Select[Any]]:
     """A series (``series_id``; with ``of_patient``, only ``patient_id``'s) with every
     column of its row, its patient's and its lead's name, labelled; and its areas."""
-    series_columns = [attribute.expression.label(attribute.key)
-                      for attribute in inspect(TreatmentSeries).column_attrs]
     patient_columns = [getattr(Patient, key).label(f"patient__{key}")
                        for key in _PAGE_PATIENT_COLUMNS]
-    series = (select(*series_columns, *patient_columns, User.name.label("lead_name"))
+    series = (select(*labelled_columns(TreatmentSeries), *patient_columns,
+                     User.name.label("lead_name"))
               .join(TreatmentSeries.patient).join(TreatmentSeries.lead_practitioner)
               .where(TreatmentSeries.id == bindparam("series_id")))
     if of_patient:
@@ -446,12 +430,19 @@ def _series_page_statements(of_patient: bool) -> tuple[Select[Any], Select[Any]]
 
 def series_page_or_404(series_id: int, patient_id: int | None = None) -> SeriesPage:
     """What a series' page shows of it (:class:`SeriesPage`), in two statements of plain
-    rows; with ``patient_id`` only that patient's series, as :func:`get_series_or_404`."""
+    rows; with ``patient_id`` only that patient's series: a patient asking for another's
+    is refused, and the refusal logged and audited in the record whose series it is."""
     series_statement, areas_statement = _series_page_statements(patient_id is not None)
     params = {"series_id": series_id, "patient_id": patient_id}
     row = read(series_statement, params).first()
     if row is None:
-        _refuse_series(series_id, patient_id)
+        if patient_id is not None:
+            current_app.logger.warning(
+                "access denied: patient %s asked for series %s outside their record",
+                patient_id, series_id,
+            )
+            audit.denied(AuditObject.SERIES, series_id, _owner_of_series(series_id))
+        abort(404)
     values = dict(row._mapping)
     patient = SeriesPatient({key: values.pop(f"patient__{key}")
                              for key in _PAGE_PATIENT_COLUMNS})
