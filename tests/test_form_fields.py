@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired
 from wtforms.widgets import core as wtforms_core
 
 from tests.factories import make_note, make_patient, make_series, make_session
-from tracker import widgets
+from tracker import clock, widgets
 from tracker.forms import choices
 from tracker.patients.forms import PatientForm
 from tracker.portal.forms import DiaryForm
@@ -99,6 +99,9 @@ def without_tokens(page: str) -> str:
 
 def test_form_pages_are_the_same_with_either_attribute_writer(client, monkeypatch,
                                                               form_pages):
+    # The log-session form offers the current minute: both renderings must see the same one.
+    opened_at = clock.now_utc()
+    monkeypatch.setattr(clock, "now_utc", lambda: opened_at)
     ours = {url: client.get(url) for url in form_pages}
     assert wtforms_core.Input.html_params is widgets.html_params  # the app installed it
     monkeypatch.setattr(wtforms_core, "html_params", widgets.WTFORMS_HTML_PARAMS)
