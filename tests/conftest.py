@@ -173,8 +173,8 @@ def app(database: Database, tmp_path: Path, app_config: dict[str, object]) -> It
 
 def empty_postgres_tables(engine, *, counts: bool = True) -> None:
     """Every table emptied and every id counter back at 1, for the next test; with
-    ``counts``, the patient counts row back at zero, as the migration leaves an empty
-    clinic (a snapshot restore brings its own).
+    ``counts``, the patient counts row back at zero and the schedule stamp's row back, as
+    the migrations leave an empty clinic (a snapshot restore brings its own).
 
     DELETE on a few rows takes about 10 ms where TRUNCATE … CASCADE takes 100 (it makes new
     files for each table); with over a thousand PostgreSQL tests that is a minute of the run.
@@ -191,6 +191,7 @@ def empty_postgres_tables(engine, *, counts: bool = True) -> None:
         if counts:
             connection.execute(text(
                 "INSERT INTO patient_counts (id, listed, archived) VALUES (1, 0, 0)"))
+            connection.execute(text("INSERT INTO schedule_stamp (id, token) VALUES (1, 0)"))
 
 
 @pytest.fixture

@@ -533,3 +533,26 @@ def test_patient_counts_migration_fills_them_and_its_triggers_keep_them(empty_da
             connection.execute(text(
                 "INSERT INTO patient_counts (id, listed, archived) VALUES (2, 0, 0)"))
         assert differences() == []
+
+
+def test_schedule_stamp_migration_makes_its_row_and_its_triggers_renew_it(empty_database,
+                                                                          tmp_path):
+    """a19 makes the stamp's one row, and its triggers give it a new token when a series'
+    schedule changes (the demo clinic's series, moved a day); downgrading removes both."""
+    with demo_clinic_at_head(empty_database, tmp_path):
+        downgrade(revision="z18_patient_counts")
+        assert "schedule_stamp" not in table_names()
+        upgrade()
+        with db.engine.begin() as connection:
+            before = connection.execute(text("SELECT token FROM schedule_stamp")).scalar_one()
+            later = ("next_closes_on + 1" if connection.dialect.name == "postgresql"
+                     else "date(next_closes_on, '+1 day')")
+            statement = f"UPDATE treatment_series SET next_closes_on = {later} "  # noqa: S608
+            moved = connection.execute(text(
+                statement + "WHERE next_closes_on IS NOT NULL")).rowcount
+            assert moved > 0
+            assert connection.execute(text("SELECT token FROM schedule_stamp")).scalar_one() \
+                != before
+        with db.engine.begin() as connection, pytest.raises(DBAPIError):
+            connection.execute(text("INSERT INTO schedule_stamp (id, token) VALUES (2, 0)"))
+        assert differences() == []

@@ -19,7 +19,7 @@ from tracker.models.screening import (
     SessionConfirmation,
     SessionScreeningAnswer,
 )
-from tracker.models.series import SeriesArea, TreatmentSeries
+from tracker.models.series import ScheduleStamp, SeriesArea, TreatmentSeries
 from tracker.models.sessions import (
     SessionArea,
     SessionProduct,
@@ -46,6 +46,7 @@ __all__ = [
     "ReviewCalmDays",
     "ReviewPractice",
     "ReviewSeriesOutcome",
+    "ScheduleStamp",
     "SeriesArea",
     "SessionArea",
     "SessionConfirmation",

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import enum_column, utcnow
@@ -173,3 +181,22 @@ class SeriesArea(db.Model):
     area: Mapped[Area] = mapped_column(enum_column(Area, "area"))
 
     series: Mapped[TreatmentSeries] = relationship(back_populates="areas")
+
+
+class ScheduleStamp(db.Model):
+    """A token that changes whenever anything Today counts of the series may change: one
+    row, given a new random value by triggers on ``treatment_series`` (migration
+    a19_schedule_stamp) when a series is added or removed, or its status, stored schedule
+    or lead practitioner changes, in the same transaction as the change.
+
+    Today's counts of due, overdue and lapsed series walk an index range per state, a
+    cost that follows the number of open series. Counted once, they are kept per token
+    and day (``series.queries``): a page that finds the token unchanged reads one row
+    instead. A random value rather than a counter, so that a database restored from a
+    backup never shows a token that once meant other rows."""
+
+    __tablename__ = "schedule_stamp"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[int] = mapped_column(BigInteger)

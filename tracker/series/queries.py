@@ -32,6 +32,7 @@ from tracker.models import (
     NoteSymptom,
     Patient,
     PostSessionNote,
+    ScheduleStamp,
     SeriesArea,
     SessionArea,
     TreatmentSeries,
@@ -260,18 +261,66 @@ def _in_state_key(series: AttentionSeries, state: DueState) -> tuple[Any, ...]:
     return tuple(getattr(series, column.key) for column in _in_state_order(state))
 
 
+def _stamp_token() -> Any:
+    """The schedule stamp's token (:class:`ScheduleStamp`), NULL if its row is missing."""
+    return (select(ScheduleStamp.token).where(ScheduleStamp.id == 1).scalar_subquery()
+            .label("stamp_token"))
+
+
 @built_once
 def _attention_counts(today: date, due_soon: int, practitioner_id: int | None,
                       also: tuple[tuple[str, Any], ...] = ()) -> Select[Any]:
     """How many open series are in each of Today's states (one row, a column per state),
-    and the ``also`` counts (name, scalar subquery) in columns of their names."""
+    the schedule stamp's token they were counted at, and the ``also`` counts (name,
+    scalar subquery) in columns of their names."""
     conditions = due_conditions(today, due_soon)
     scope = _lead_scope(practitioner_id)
     return select(*[
         select(func.count()).select_from(TreatmentSeries)
         .where(conditions[s], *scope).scalar_subquery().label(s.value)
         for s in ATTENTION_STATES
-    ], *[count.label(name) for name, count in also])
+    ], _stamp_token(), *[count.label(name) for name, count in also])
+
+
+@built_once
+def _stamp_and_also(also: tuple[tuple[str, Any], ...] = ()) -> Select[Any]:
+    """The schedule stamp's token and the ``also`` counts: what Today reads when it holds
+    its states' counts for a token (:func:`_counted_states`)."""
+    return select(_stamp_token(), *[count.label(name) for name, count in also])
+
+
+#: How many (day, due-soon days, practitioner) counts an app keeps; past it, all are
+#: dropped (a clinic has a few dozen practitioners, and yesterday's keys are never asked
+#: for again).
+KEPT_COUNTS_LIMIT = 512
+
+
+def _counted_states(today: date, due_soon: int, practitioner_id: int | None,
+                    also: tuple[tuple[str, Any], ...], also_params: dict[str, Any] | None
+                    ) -> tuple[dict[DueState, int], Any]:
+    """Today's count of open series per state, and the row that holds the ``also`` counts.
+
+    The counts are kept per app for the schedule stamp's token they were counted at
+    (:class:`ScheduleStamp`): while the token stands, the series they count are the same,
+    and one row is read instead of a range of the index per state. The token and the
+    counts are read in one statement, so they belong to the same moment of the database;
+    a change committed after it renews the token, and the next page counts again."""
+    kept: dict[tuple[Any, ...], tuple[int, dict[DueState, int]]] = (
+        current_app.extensions.setdefault("today_counts", {}))
+    key = (today, due_soon, practitioner_id)
+    held = kept.get(key)
+    if held is not None:
+        checked = read(_stamp_and_also(also), also_params).one()
+        if checked.stamp_token == held[0]:
+            return held[1], checked
+    counted = read(_attention_counts(today, due_soon, practitioner_id, also),
+                   also_params).one()
+    by_state = {s: getattr(counted, s.value) for s in ATTENTION_STATES}
+    if counted.stamp_token is not None:
+        if len(kept) >= KEPT_COUNTS_LIMIT:
+            kept.clear()
+        kept[key] = (counted.stamp_token, by_state)
+    return by_state, counted
 
 
 @built_once
@@ -313,13 +362,12 @@ def series_needing_attention(
     a statement of their own (:attr:`AttentionPage.also`).
 
     Two statements, each bounded by what it reads: one counts each state (an index range
-    per state over the stored schedule, :func:`due_conditions`); the other loads the
+    per state over the stored schedule, :func:`due_conditions`), or reads the schedule
+    stamp when the counts are held for it (:func:`_counted_states`); the other loads the
     page's series, picked per state with ``LIMIT``/``OFFSET`` in index order."""
     today = clock.today()
     due_soon = current_app.config["DUE_SOON_DAYS"]
-    counted = read(_attention_counts(today, due_soon, practitioner_id, also),
-                   also_params).one()
-    by_state = {s: getattr(counted, s.value) for s in ATTENTION_STATES}
+    by_state, counted = _counted_states(today, due_soon, practitioner_id, also, also_params)
     wanted = [state] if state in ATTENTION_STATES else list(ATTENTION_STATES)
     total = sum(by_state[s] for s in wanted)
     pages = max(1, -(-total // per_page))
