@@ -263,8 +263,10 @@ def _in_state_key(series: AttentionSeries, state: DueState) -> tuple[Any, ...]:
 
 def _stamp_token() -> Any:
     """The schedule stamp's token (:class:`ScheduleStamp`), NULL if its row is missing."""
-    return (select(ScheduleStamp.token).where(ScheduleStamp.id == 1).scalar_subquery()
-            .label("stamp_token"))
+    # The row's id in the text, as the day is: a statement without parameters is
+    # planned once on PostgreSQL (tracker.db.in_sql).
+    return (select(ScheduleStamp.token).where(ScheduleStamp.id == in_sql(1, Integer()))
+            .scalar_subquery().label("stamp_token"))
 
 
 @built_once
