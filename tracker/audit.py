@@ -22,10 +22,10 @@ from sqlalchemy import event, insert
 
 from tracker.db import (
     AUDIT_WRITE_DURABLE,
-    AUDIT_WRITE_LAZY,
     READ_ONLY_METHODS,
     commit_without_waiting_on_postgresql,
     utcnow,
+    write_after_read_on_sqlite,
 )
 from tracker.extensions import db
 from tracker.models import (
@@ -170,20 +170,26 @@ def _store_now(entries: list[AuditEvent], *, wait_for_disk: bool = True) -> None
     transaction of their own (on SQLite it begins IMMEDIATE, see tracker.db); on
     PostgreSQL, whose reads take no lock, in the read transaction as it ends.
 
-    Without ``wait_for_disk`` the commit does not wait for the disk to confirm it
-    (tracker.db: ``_begin_immediate_on_sqlite``): the rows are stored, and reach the disk
-    with the next write that does wait, or within moments.
+    Without ``wait_for_disk`` the commit does not wait for the disk to confirm it: the
+    rows are stored, and reach the disk with the next write that does wait, or within
+    moments. On SQLite those rows are then written past the session
+    (:func:`tracker.db.write_after_read_on_sqlite`), unless it holds changes of its own.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
         # No lock to give back first: the read transaction stores the rows itself, which
         # spares a commit and a begin (two round trips) per page view.
         if not wait_for_disk:
-            commit_without_waiting_on_postgresql(db.session.connection())
+            commit_without_waiting_on_postgresql(connection)
         _insert(entries)
         db.session.commit()
         return
+    if not wait_for_disk and not (db.session.new or db.session.dirty or db.session.deleted):
+        write_after_read_on_sqlite(connection, insert(AuditEvent.__table__),
+                                   [_values_of(entry) for entry in entries])
+        return
     db.session.commit()
-    g.audit_writing = AUDIT_WRITE_DURABLE if wait_for_disk else AUDIT_WRITE_LAZY
+    g.audit_writing = AUDIT_WRITE_DURABLE
     try:
         _insert(entries)
         db.session.commit()
