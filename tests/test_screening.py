@@ -187,6 +187,29 @@ def test_first_session_needs_a_treatment_consent(client, app, records, practitio
     assert post(client, new_url(series), session_form(app, practitioner)).status_code == 302
 
 
+def test_the_consent_form_of_each_patient_page_records_for_that_patient(
+        client, app, records, practitioner):
+    """The blank consent form is written once and kept (tracker.forms.kept_blank_form):
+    each patient's page posts to its own patient, with the page's own CSRF token, and
+    opens the form only where no treatment consent is on file."""
+    with records():
+        without = make_patient(consent_on=None)
+        consented = make_patient()
+    pages = {patient.id: client.get(f"/patients/{patient.id}") for patient in (without,
+                                                                            consented)}
+    assert '<details class="consent-record" open>' in pages[without.id].get_data(as_text=True)
+    assert '<details class="consent-record">' in pages[consented.id].get_data(as_text=True)
+    shown = form_data(pages[without.id], action=f"/patients/{without.id}/consents")
+    assert (shown["kind"], shown["version"], shown["signed_on"]) == ("treatment", "", "")
+    shown.update(version="MN-TX v4", signed_on=(date.today() - timedelta(days=2)).isoformat())
+    response = client.post(f"/patients/{without.id}/consents", data=shown)
+    assert response.status_code == 302
+    with app.app_context():
+        [consent] = db.session.scalars(db.select(PatientConsent).where(
+            PatientConsent.patient_id == without.id))
+        assert (consent.kind, consent.version) == (ConsentKind.TREATMENT, "MN-TX v4")
+
+
 def test_photo_consent_does_not_count_as_treatment_consent(client, app, records, practitioner):
     with records():
         patient = make_patient(consent_on=None)

@@ -588,6 +588,28 @@ def test_note_form_defaults_to_days_since_the_session(client, treated):
     assert shown["day_after"] == "3"
 
 
+def test_each_session_page_offers_its_own_day_and_its_form_saves_as_shown(
+        client, app, records, series, treated, practitioner):
+    """The blank note form is written once per day and kept (tracker.forms.kept_blank_form):
+    pages of sessions of other ages still offer their own day, and what a page's form
+    sends, its CSRF token included, is accepted."""
+    with records():
+        yesterday = make_session(series, performed_at=noon_days_ago(app, 1))
+    for session, day in ((treated, "3"), (yesterday, "1"), (treated, "3")):
+        shown = form_data(client.get(f"/sessions/{session.id}"), action="/notes")
+        assert shown["day_after"] == day
+        assert (shown["redness"], shown["swelling"], shown["text"]) == ("", "", "")
+        assert "symptoms" not in shown
+    shown.update(reported_by="clinician", redness="1", swelling="0", symptoms="itching")
+    response = client.post(f"/sessions/{treated.id}/notes", data=shown)
+    assert response.status_code == 302
+    with app.app_context():
+        note = db.session.scalar(db.select(PostSessionNote))
+        assert (note.session_id, note.day_after, note.redness, note.swelling) == (
+            treated.id, 3, 1, 0)
+        assert note.symptom_codes == [Symptom.ITCHING]
+
+
 def test_add_a_note(client, app, treated, practitioner):
     url = f"/sessions/{treated.id}/notes"
     response = post(client, url, valid_note())

@@ -9,10 +9,13 @@ a clinic means to type, and some of which crash later comparisons.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
+from markupsafe import Markup
 from wtforms import DateField, DecimalField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
@@ -196,3 +199,25 @@ def query_day(args: Any, name: str, errors: dict[str, str]) -> date | None:
             pass
     errors[name] = "Give a date as YYYY-MM-DD; this one was left out."
     return None
+
+
+#: Blank forms kept per app (:func:`kept_blank_form`); past this many, all are dropped.
+KEPT_BLANK_FORMS_LIMIT = 64
+
+
+def kept_blank_form(key: Hashable, render: Callable[[], str]) -> Markup:
+    """The fields of a form shown blank, written by ``render`` once per app and ``key``
+    and kept.
+
+    Only for a form whose blank HTML depends on nothing but ``key``: fixed choices, no
+    attribute from the clock, the user or the database. The CSRF token is not part of
+    it: the page writes its own. Building a WTForms form and writing its fields cost the
+    session page's note form a quarter of the page, on every visit, for the same HTML.
+    """
+    kept: dict[Hashable, Markup] = current_app.extensions.setdefault("blank_forms", {})
+    html = kept.get(key)
+    if html is None:
+        if len(kept) >= KEPT_BLANK_FORMS_LIMIT:
+            kept.clear()
+        html = kept[key] = Markup(render())  # noqa: S704 - written by our own template
+    return html

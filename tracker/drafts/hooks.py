@@ -8,19 +8,22 @@ in the transaction that saves it (:func:`_forget_used_draft`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, g, get_template_attribute, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from tracker.drafts import operations, queries
 from tracker.extensions import db
-from tracker.models import User
+from tracker.forms import kept_blank_form
+from tracker.models import FormDraft, User
 from tracker.models.drafts import MAX_URL_LENGTH
 from tracker.security import is_safe_next
 
@@ -83,21 +86,51 @@ def keep_timed_out_post(user: User) -> str | None:
     return page
 
 
-def restore(form: FlaskForm, action: str | None = None) -> bool:
-    """On a GET, fill ``form`` with what its user posted after their session ended.
-
-    ``action`` is the URL the form posts to, when that is not the page's own URL. The
-    draft stays until the form is saved or discarded; the page shows a notice
-    (``_partials/form_draft_notice.html``) saying so. True when a draft was used.
-    """
+def pending_draft(action: str | None = None) -> FormDraft | None:
+    """On a GET, the draft of the form posted to ``action`` (by default the page's own
+    URL) that its user posted after their session ended, if one is waiting."""
     if request.method != "GET" or not current_user.is_authenticated:
-        return False
-    draft = queries.draft_for(current_user.id, action or _action())
-    if draft is None:
-        return False
+        return None
+    return queries.draft_for(current_user.id, action or _action())
+
+
+def use_draft(form: FlaskForm, draft: FormDraft) -> None:
+    """Fill ``form`` with ``draft``; the page shows a notice saying so
+    (``_partials/form_draft_notice.html``). The draft stays until the form is saved or
+    discarded."""
     form.process(formdata=MultiDict(draft.fields))
     g.form_draft = draft
+
+
+def restore(form: FlaskForm, action: str | None = None) -> bool:
+    """On a GET, fill ``form`` with what its user posted after their session ended
+    (:func:`pending_draft`, :func:`use_draft`). True when a draft was used."""
+    draft = pending_draft(action)
+    if draft is None:
+        return False
+    use_draft(form, draft)
     return True
+
+
+def form_or_kept_blank(action: str, key: Hashable, build: Callable[..., FlaskForm],
+                       fields: tuple[str, str]) -> FlaskForm | Markup:
+    """A form shown on a record page beside the record, and posted to ``action``: built by
+    ``build`` and filled with the draft waiting for it, if there is one; else its blank
+    fields as the macro ``fields`` (template, macro name) writes them, kept per ``key``
+    (:func:`tracker.forms.kept_blank_form`).
+
+    ``build`` takes WTForms' ``meta`` and fills in the blank form's defaults on a GET."""
+    draft = pending_draft(action)
+    if draft is not None:
+        form = build()
+        use_draft(form, draft)
+        return form
+
+    def render() -> str:
+        form = build(meta={"csrf": False})  # the page writes its own token
+        return str(get_template_attribute(*fields)(form))
+
+    return kept_blank_form(key, render)
 
 
 def _forget_used_draft() -> None:

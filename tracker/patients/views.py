@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
@@ -55,13 +58,26 @@ def create() -> Response | str:
 def show(patient_id: int) -> str:
     patient = queries.patient_record_or_404(patient_id)
     audit.record(audit.AuditAction.VIEW_PATIENT, patient)
-    return _render_patient(patient, ConsentForm(patient=patient))
+    return _render_patient(patient, _consent_form_shown(patient))
 
 
-def _render_patient(patient: Patient, consent_form: ConsentForm) -> str:
-    drafts.restore(consent_form, action=url_for("patients.record_consent",
-                                                patient_id=patient.id))
-    return render_template("patients/show.html", patient=patient, consent_form=consent_form,
+def _consent_form_shown(patient: Patient) -> ConsentForm | Markup:
+    """The consent form: filled with a draft waiting for it, or else its blank fields as
+    kept (the same for every patient)."""
+    def build(**kwargs: Any) -> ConsentForm:
+        return ConsentForm(patient=patient, **kwargs)
+
+    return drafts.form_or_kept_blank(
+        url_for("patients.record_consent", patient_id=patient.id), ("consent",), build,
+        ("patients/_consent_fields.html", "consent_fields"))
+
+
+def _render_patient(patient: Patient, consent_form: ConsentForm | Markup) -> str:
+    """The patient page; ``consent_form`` is a form (a draft, or one sent back with its
+    errors) or the blank form's fields."""
+    form = consent_form if isinstance(consent_form, ConsentForm) else None
+    return render_template("patients/show.html", patient=patient, consent_form=form,
+                           blank_consent_fields=None if form else consent_form,
                            series_rows=series_of_patient(patient.id),
                            access_history=audit_log.recent_for_patient(patient.id)
                            if can_view_audit_log(current_user) else None)

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from tracker import audit, clock, domain, drafts
@@ -151,25 +162,39 @@ def _prefill_from_latest(form: SessionForm, series: TreatmentSeries) -> None:
         form[name].data = getattr(latest, name)
 
 
-def _note_form(session: TreatmentSession) -> NoteForm:
+def _latest_note_day(session: TreatmentSession) -> int:
+    """The latest day after the session a note can be about: today's, within the range."""
     days_since = (clock.today() - clock.local_date(session.performed_at)).days
-    latest_day = max(0, min(days_since, domain.NOTE_DAY_MAX))
-    form = NoteForm(latest_day=latest_day)
-    if request.method == "GET":
+    return max(0, min(days_since, domain.NOTE_DAY_MAX))
+
+
+def _note_form_shown(session: TreatmentSession) -> NoteForm | Markup:
+    """The session page's note form: filled with a draft waiting for it, or else its
+    blank fields as kept, for the day a new note starts at."""
+    latest_day = _latest_note_day(session)
+
+    def build(**kwargs: Any) -> NoteForm:
+        form = NoteForm(latest_day=latest_day, **kwargs)
         form.day_after.data = latest_day
-    drafts.restore(form, action=url_for("sessions.add_note", session_id=session.id))
-    return form
+        return form
+
+    return drafts.form_or_kept_blank(
+        url_for("sessions.add_note", session_id=session.id), ("note", latest_day), build,
+        ("sessions/_note_fields.html", "note_fields"))
 
 
-def _render_session(session: TreatmentSession, note_form: NoteForm | None,
+def _render_session(session: TreatmentSession, note_form: NoteForm | Markup | None,
                     shown: queries.SessionPage | None = None) -> str:
     """The session page; ``shown`` is what it shows of the session, when read for the page
-    alone (``queries.session_page_or_404``)."""
+    alone (``queries.session_page_or_404``). ``note_form`` is a form (a draft, or one
+    sent back with its errors) or the blank form's fields."""
     page = shown or session
+    form = note_form if isinstance(note_form, NoteForm) else None
     return render_template(
         "sessions/show.html", session=page, series=session.series,
         patient=session.series.patient, number=queries.session_number(session),
-        note_form=note_form, expected_downtime=domain.expected_downtime(page.max_depth_mm),
+        note_form=form, blank_note_fields=None if form else note_form,
+        expected_downtime=domain.expected_downtime(page.max_depth_mm),
         recovery_flags=session_recovery_flags(page),
         isotretinoin_months=current_app.config["ISOTRETINOIN_LOOKBACK_MONTHS"],
         adverse_events=queries.adverse_events_of(session),
@@ -184,7 +209,7 @@ def show(session_id: int) -> str:
     shown = queries.session_page_or_404(session_id)
     session = shown.record
     audit.record(audit.AuditAction.VIEW_SESSION, session)
-    note_form = _note_form(session) if can_add_note(current_user, session) else None
+    note_form = _note_form_shown(session) if can_add_note(current_user, session) else None
     return _render_session(session, note_form, shown)
 
 
@@ -193,7 +218,7 @@ def show(session_id: int) -> str:
 def add_note(session_id: int) -> Response | tuple[str, int]:
     session = queries.get_session_or_404(session_id)
     ensure_can_add_note(session)
-    form = _note_form(session)
+    form = NoteForm(latest_day=_latest_note_day(session))
     if form.validate_on_submit():
         note = operations.add_note(session, form.data, current_user)
         audit.record(audit.AuditAction.ADD_NOTE, note)
