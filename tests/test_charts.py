@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.factories import make_note, make_series, make_session, make_user
-from tracker.charts import Line, line_chart
+from tracker.charts import Line, chart_marks, line_chart
 from tracker.domain import Concern
 
 pytestmark = pytest.mark.usefixtures("fast_password_check", "shared_template_cache")
@@ -60,3 +60,20 @@ def test_no_chart_without_enough_data(client, records, login_as):
     login_as(practitioner)
     page = client.get(f"/series/{series.id}").get_data(as_text=True)
     assert polylines(page) == []
+
+
+def test_marks_draw_every_tick_line_and_dot_with_their_text_escaped():
+    chart = line_chart("t", [Line("a", [(0, 0), (7, 3)], "chart-line-1"),
+                             Line("b", [(0, 1), (3, 2), (7, 2)], "chart-line-2")],
+                       x_ticks=[(0, "day 0"), (3, "day 3"), (7, "day <7>")], y_range=(0, 3),
+                       y_labels={0: "none", 3: "R&D"}, x_label="x", y_label="y")
+    marks = str(chart_marks(chart, dot_radius=4))
+    assert marks.count('<line class="chart-grid"') == 4
+    assert marks.count('text-anchor="end"') == 4 and marks.count('text-anchor="middle"') == 3
+    assert marks.count("<polyline") == 2
+    assert marks.count('<circle class="chart-dot chart-line-2"') == 3
+    assert marks.count('r="4"') == 5
+    assert "day &lt;7&gt;" in marks and "R&amp;D" in marks and "<7>" not in marks
+    first_dot = re.search(r'<circle class="chart-dot chart-line-1" cx="([^"]+)" cy="([^"]+)"',
+                          marks)
+    assert (float(first_dot[1]), float(first_dot[2])) == chart.lines[0].dots[0]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 WIDTH, HEIGHT = 480, 200
 LEFT, RIGHT, TOP, BOTTOM = 60, 24, 12, 28
 
@@ -76,3 +78,24 @@ def line_chart(title: str, lines: Sequence[Line], x_ticks: Sequence[tuple[float,
         plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP, plot_bottom=HEIGHT - BOTTOM,
         x_label=x_label, y_label=y_label,
     )
+
+
+def chart_marks(chart: Chart, dot_radius: int = 3) -> Markup:
+    """The chart's grid, ticks, lines and dots as SVG elements, written at once: a Jinja
+    loop escaping every coordinate cost a series page of 32 sessions a sixth of its time.
+    Coordinates are numbers; every text is escaped."""
+    left, right, bottom = chart.plot_left, chart.plot_right, chart.plot_bottom
+    marks = []
+    for y, text in chart.y_ticks:
+        marks.append(f'<line class="chart-grid" x1="{left}" x2="{right}" y1="{y}" y2="{y}">'
+                     f'</line><text class="chart-tick" x="{left - 4}" y="{y + 4}" '
+                     f'text-anchor="end">{escape(text)}</text>')
+    marks.extend(f'<text class="chart-tick" x="{x}" y="{bottom + 16}" text-anchor="middle">'
+                 f'{escape(text)}</text>' for x, text in chart.x_ticks)
+    for line in chart.lines:
+        css_class = escape(line.css_class)
+        marks.append(f'<polyline class="chart-line {css_class}" points="{escape(line.points)}">'
+                     f'</polyline>')
+        marks.extend(f'<circle class="chart-dot {css_class}" cx="{x}" cy="{y}" '
+                     f'r="{dot_radius}"></circle>' for x, y in line.dots)
+    return Markup("\n".join(marks))  # noqa: S704 - numbers, and text escaped above

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from tracker import clock, domain, rules
 from tracker.authz import TEMPLATE_CHECKS
+from tracker.charts import chart_marks
 from tracker.sessions import revisions
 from tracker.urls import template_url_for
 
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
         **TEMPLATE_CHECKS,
         **rules.TEMPLATE_CHECKS,
         "domain": domain,
+        "chart_marks": chart_marks,
         "today": clock.today,
         "field_attrs": field_attrs,
         "form_error_list": form_error_list,
