@@ -80,10 +80,11 @@ def read(statement: Executable, params: Mapping[str, Any] | None = None) -> Curs
     return db.session.connection().execute(statement, params)
 
 
-def labelled_columns(model: type) -> list[Any]:
-    """Every column of ``model``'s row, labelled with its attribute's name: a row of them
-    holds the values an object of the model would, under the same names."""
-    return [attribute.expression.label(attribute.key)
+def labelled_columns(model: type, prefix: str = "") -> list[Any]:
+    """Every column of ``model``'s row, labelled with its attribute's name (after
+    ``prefix``): a row of them holds the values an object of the model would, under the
+    same names."""
+    return [attribute.expression.label(prefix + attribute.key)
             for attribute in inspect(model).column_attrs]
 
 

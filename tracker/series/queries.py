@@ -456,8 +456,8 @@ class SeriesPage:
         self.areas = areas
 
 
-#: What the series pages show of a series' patient.
-_PAGE_PATIENT_COLUMNS = ("id", "first_name", "last_name", "chart_number", "fitzpatrick_type",
+#: What the series and session pages show of a series' patient.
+PAGE_PATIENT_COLUMNS = ("id", "first_name", "last_name", "chart_number", "fitzpatrick_type",
                          "is_archived")
 
 
@@ -466,7 +466,7 @@ def _series_page_statements(of_patient: bool) -> tuple[Select[Any], Select[Any]]
     """A series (``series_id``; with ``of_patient``, only ``patient_id``'s) with every
     column of its row, its patient's and its lead's name, labelled; and its areas."""
     patient_columns = [getattr(Patient, key).label(f"patient__{key}")
-                       for key in _PAGE_PATIENT_COLUMNS]
+                       for key in PAGE_PATIENT_COLUMNS]
     series = (select(*labelled_columns(TreatmentSeries), *patient_columns,
                      User.name.label("lead_name"))
               .join(TreatmentSeries.patient).join(TreatmentSeries.lead_practitioner)
@@ -495,7 +495,7 @@ def series_page_or_404(series_id: int, patient_id: int | None = None) -> SeriesP
         abort(404)
     values = dict(row._mapping)
     patient = SeriesPatient({key: values.pop(f"patient__{key}")
-                             for key in _PAGE_PATIENT_COLUMNS})
+                             for key in PAGE_PATIENT_COLUMNS})
     lead = Person(values.pop("lead_name"))
     areas = [PlannedArea(area) for (area,) in read(areas_statement, params)]
     return SeriesPage(values, patient, lead, areas)

@@ -32,9 +32,23 @@ from tracker.models import (
     User,
 )
 from tracker.models.audit import AuditObject
-from tracker.series.queries import Person, TimelineArea, TimelineNote, TimelineSymptom
+from tracker.series.queries import (
+    PAGE_PATIENT_COLUMNS,
+    Person,
+    SeriesPatient,
+    TimelineArea,
+    TimelineNote,
+    TimelineSymptom,
+)
 from tracker.sessions.recovery import GradedDay, recovery_flags
-from tracker.statements import built_once, has_rows, load_children, load_lists, read
+from tracker.statements import (
+    built_once,
+    has_rows,
+    labelled_columns,
+    load_children,
+    load_lists,
+    read,
+)
 
 
 @built_once
@@ -156,11 +170,6 @@ class ListedAnswer(NamedTuple):
     present: bool
 
 
-#: The lists the session page reads as plain rows; the others (confirmations, revisions:
-#: seldom any) it reads as the session's own, as :func:`get_session_or_404` does.
-SHOWN_AS_ROWS = ("areas", "products", "post_notes", "screening_answers")
-
-
 @built_once
 def _shown_lists() -> dict[str, Select[Any]]:
     """What the session page shows of each list of a session (``session_id``), in its
@@ -187,44 +196,118 @@ def _shown_lists() -> dict[str, Select[Any]]:
     }
 
 
-class SessionPage:
-    """A session as its page shows it: the session itself (``record``: the object the
-    rules, forms and audit take), with its areas, products, notes and screening answers
-    as plain rows under the session's attribute names, which the page and the shared
-    macros read. Building those lists as objects cost the page a quarter of its time,
-    more than reading them. Any other attribute is the session's."""
+class PageSeries:
+    """A session's series as the session page names it: the series' values under their
+    attribute names, and its patient."""
 
+    audit_object_type = AuditObject.SERIES
+
+    def __init__(self, values: dict[str, Any], patient: SeriesPatient) -> None:
+        self.__dict__.update(values)
+        self.patient = patient
+
+
+class SessionPage:
+    """A session as its page shows it, read as plain rows: every value of the session's
+    row under its attribute name; its series and patient, practitioner and signer (a
+    :class:`Person`); its areas, products, notes and screening answers under the
+    session's list names, which the page and the shared macros read; and its seldom
+    filled lists (confirmations, revisions) as objects. The rules and the audit row read
+    it as they read a session. The session as an object, with its series, patient and
+    people, cost the page more than the statement that found it; pages that change a
+    session load the object (:func:`get_session_or_404`)."""
+
+    audit_object_type = AuditObject.SESSION
+    is_signed = TreatmentSession.is_signed
     present_screening_items = TreatmentSession.present_screening_items
     max_depth_mm = TreatmentSession.max_depth_mm
 
-    def __init__(self, record: TreatmentSession, lists: dict[str, list[Any]]) -> None:
-        self.record = record
+    def __init__(self, values: dict[str, Any], series: PageSeries, people: dict[str, Any],
+                 lists: dict[str, list[Any]], facts: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+        self.series = series
+        self.practitioner: Person = people["practitioner"]
+        self.signed_by: Person | None = people["signed_by"]
         self.areas: list[TimelineArea] = lists["areas"]
         self.products: list[ListedProduct] = lists["products"]
         self.post_notes: list[TimelineNote] = lists["post_notes"]
         self.screening_answers: list[ListedAnswer] = lists["screening_answers"]
+        self.confirmations: list[SessionConfirmation] = lists["confirmations"]
+        self.revisions: list[SessionRevision] = lists["revisions"]
+        #: What the statement that found it said (:func:`session_number`,
+        #: :func:`adverse_events_of`), as a session object keeps it in its ``info``.
+        self.facts = facts
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.record, name)
+
+@dataclass(frozen=True)
+class _SessionPageStatement:
+    statement: Select[Any]
+    session_keys: tuple[str, ...]
+    series_keys: tuple[str, ...]
+
+
+@built_once
+def _session_page_statement() -> _SessionPageStatement:
+    """A session (``session_id``) with every column of its row and of its series',
+    labelled; what its page shows of its patient, the names of its practitioner and
+    signer; its number in its series, and which of its lists hold anything."""
+    session = TreatmentSession
+    practitioner, signer = aliased(User, name="practitioner"), aliased(User, name="signer")
+    session_columns = labelled_columns(TreatmentSession)
+    series_columns = labelled_columns(TreatmentSeries, prefix="series__")
+    number = _number_in_series(session.series_id, session.performed_at,
+                               session.id).scalar_subquery()
+    has = has_rows({
+        "products": SessionProduct.session_id,
+        "screening_answers": SessionScreeningAnswer.session_id,
+        "confirmations": SessionConfirmation.session_id,
+        "revisions": SessionRevision.session_id,
+        "adverse_events": AdverseEvent.session_id,
+    }, session.id)
+    symptoms = (exists().where(NoteSymptom.note_id == PostSessionNote.id,
+                               PostSessionNote.session_id == session.id).label("symptoms"))
+    statement = (
+        select(*session_columns, *series_columns,
+               *[getattr(Patient, key).label(f"patient__{key}")
+                 for key in PAGE_PATIENT_COLUMNS],
+               practitioner.name.label("practitioner__name"),
+               signer.name.label("signer__name"),
+               number.label("number"), *has, symptoms)
+        .join(TreatmentSeries, TreatmentSeries.id == session.series_id)
+        .join(Patient, Patient.id == TreatmentSeries.patient_id)
+        .join(practitioner, practitioner.id == session.practitioner_id)
+        .outerjoin(signer, signer.id == session.signed_by_id)
+        .where(session.id == bindparam("session_id")))
+    return _SessionPageStatement(
+        statement, tuple(column.name for column in session_columns),
+        tuple(column.name for column in series_columns))
 
 
 def session_page_or_404(session_id: int) -> SessionPage:
-    """A session with what its page shows (:class:`SessionPage`): its areas and notes
-    read as plain rows, one statement each, and its products, screening answers and
-    notes' symptoms too when the session's row says it has any."""
-    row = _session_row_or_404(session_id, None)
-    session = row[0]
+    """A session with what its page shows (:class:`SessionPage`): the session, its
+    series, patient and people in one statement of plain values; its areas and notes one
+    statement each; its products, screening answers, notes' symptoms, confirmations and
+    revisions too when the session's row says it has any."""
+    found = _session_page_statement()
     params = {"session_id": session_id}
-    load_lists(session, {name: statement for name, statement in _session_collections().items()
-                         if name not in SHOWN_AS_ROWS}, params, holding=row._mapping)
-    statements = _shown_lists()
+    row = read(found.statement, params).first()
+    if row is None:
+        abort(404)
     has = row._mapping
+    series = PageSeries(
+        {key.removeprefix("series__"): has[key] for key in found.series_keys},
+        SeriesPatient({key: has[f"patient__{key}"] for key in PAGE_PATIENT_COLUMNS}))
+    signer = has["signer__name"]
+    people = {"practitioner": Person(has["practitioner__name"]),
+              "signed_by": None if signer is None else Person(signer)}
+    values = {key: has[key] for key in found.session_keys}
+    statements, collections = _shown_lists(), _session_collections()
     notes = {note.id: TimelineNote(note.id, *note[1:-1], recorded_by=Person(note.name))
              for note in read(statements["post_notes"], params)}
-    if notes and row.symptoms:
+    if notes and has["symptoms"]:
         for note_id, symptom in read(statements["symptoms"], params):
             notes[note_id].symptoms.append(TimelineSymptom(symptom))
-    return SessionPage(session, {
+    lists = {
         "areas": [TimelineArea(*area) for area in read(statements["areas"], params)],
         "products": [ListedProduct(*product) for product in read(statements["products"], params)]
         if has["products"] else [],
@@ -232,13 +315,25 @@ def session_page_or_404(session_id: int) -> SessionPage:
         "screening_answers": [ListedAnswer(*answer)
                               for answer in read(statements["screening_answers"], params)]
         if has["screening_answers"] else [],
-    })
+        "confirmations": db.session.scalars(collections["confirmations"], params).all()
+        if has["confirmations"] else [],
+        "revisions": db.session.scalars(collections["revisions"], params).all()
+        if has["revisions"] else [],
+    }
+    facts = {"number": (values["performed_at"], has["number"]),
+             "adverse_events": has["adverse_events"]}
+    return SessionPage(values, series, people, lists, facts)
+
+
+def _facts(session: TreatmentSession | SessionPage) -> dict[str, Any]:
+    """What the statement that found the session said of it."""
+    return session.facts if isinstance(session, SessionPage) else inspect(session).info
 
 
 def adverse_events_of(session: TreatmentSession) -> list[AdverseEvent]:
     """The session's adverse events; none read when :func:`get_session_or_404` found it
     had none."""
-    if inspect(session).info.get("adverse_events") is False:
+    if _facts(session).get("adverse_events") is False:
         return []
     return adverse_events.events_of_session(session.id)
 
@@ -265,7 +360,7 @@ def _sessions_up_to() -> Select[Any]:
 def session_number(session: TreatmentSession) -> int:
     """The session's place in its series, by date (ties broken by id): as
     :func:`get_session_or_404` found it, unless the session's time changed since."""
-    known = inspect(session).info.get("number")
+    known = _facts(session).get("number")
     if known is not None and known[0] == session.performed_at:
         return known[1]
     return read(_sessions_up_to(), {

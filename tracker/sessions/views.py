@@ -162,13 +162,13 @@ def _prefill_from_latest(form: SessionForm, series: TreatmentSeries) -> None:
         form[name].data = getattr(latest, name)
 
 
-def _latest_note_day(session: TreatmentSession) -> int:
+def _latest_note_day(session: TreatmentSession | queries.SessionPage) -> int:
     """The latest day after the session a note can be about: today's, within the range."""
     days_since = (clock.today() - clock.local_date(session.performed_at)).days
     return max(0, min(days_since, domain.NOTE_DAY_MAX))
 
 
-def _note_form_shown(session: TreatmentSession) -> NoteForm | Markup:
+def _note_form_shown(session: queries.SessionPage) -> NoteForm | Markup:
     """The session page's note form: filled with a draft waiting for it, or else its
     blank fields as kept, for the day a new note starts at."""
     latest_day = _latest_note_day(session)
@@ -183,19 +183,18 @@ def _note_form_shown(session: TreatmentSession) -> NoteForm | Markup:
         ("sessions/_note_fields.html", "note_fields"))
 
 
-def _render_session(session: TreatmentSession, note_form: NoteForm | Markup | None,
-                    shown: queries.SessionPage | None = None) -> str:
-    """The session page; ``shown`` is what it shows of the session, when read for the page
-    alone (``queries.session_page_or_404``). ``note_form`` is a form (a draft, or one
-    sent back with its errors) or the blank form's fields."""
-    page = shown or session
+def _render_session(session: TreatmentSession | queries.SessionPage,
+                    note_form: NoteForm | Markup | None) -> str:
+    """The session page, of the session as its page reads it (``queries.SessionPage``)
+    or as an object (a note sent back with its errors). ``note_form`` is a form (a draft,
+    or one sent back with its errors) or the blank form's fields."""
     form = note_form if isinstance(note_form, NoteForm) else None
     return render_template(
-        "sessions/show.html", session=page, series=session.series,
+        "sessions/show.html", session=session, series=session.series,
         patient=session.series.patient, number=queries.session_number(session),
         note_form=form, blank_note_fields=None if form else note_form,
-        expected_downtime=domain.expected_downtime(page.max_depth_mm),
-        recovery_flags=session_recovery_flags(page),
+        expected_downtime=domain.expected_downtime(session.max_depth_mm),
+        recovery_flags=session_recovery_flags(session),
         isotretinoin_months=current_app.config["ISOTRETINOIN_LOOKBACK_MONTHS"],
         adverse_events=queries.adverse_events_of(session),
         missing_for_signing=missing_for_signing(session),
@@ -206,11 +205,10 @@ def _render_session(session: TreatmentSession, note_form: NoteForm | Markup | No
 @bp.get("/sessions/<id:session_id>")
 @staff_required
 def show(session_id: int) -> str:
-    shown = queries.session_page_or_404(session_id)
-    session = shown.record
+    session = queries.session_page_or_404(session_id)
     audit.record(audit.AuditAction.VIEW_SESSION, session)
     note_form = _note_form_shown(session) if can_add_note(current_user, session) else None
-    return _render_session(session, note_form, shown)
+    return _render_session(session, note_form)
 
 
 @bp.post("/sessions/<id:session_id>/notes")
