@@ -14,6 +14,7 @@ from flask import Flask
 from tracker.config import DefaultConfig
 from tracker.db import init_read_transactions
 from tracker.extensions import csrf, db, migrate
+from tracker.templating import TrackerFlask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +26,7 @@ class ConfigurationError(RuntimeError):
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``instance/config.py``, then the environment,
     then ``config`` (the test mapping)."""
-    app = Flask(
+    app = TrackerFlask(
         __name__,
         instance_path=os.environ.get("TRACKER_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
         instance_relative_config=True,
