@@ -81,6 +81,21 @@ class PlannedArea(NamedTuple):
     area: Area
 
 
+def _area_codes() -> Any:
+    """A series' planned areas as one column of its row: their stored codes joined by
+    commas (``group_concat`` on SQLite, ``string_agg`` on PostgreSQL), read back by
+    :func:`_planned_areas`. A statement of its own cost every series page a round trip."""
+    return (select(func.aggregate_strings(SeriesArea.area, ","))
+            .where(SeriesArea.series_id == TreatmentSeries.id)
+            .correlate(TreatmentSeries).scalar_subquery().label("area_codes"))
+
+
+def _planned_areas(codes: str | None) -> list[PlannedArea]:
+    """The areas of :func:`_area_codes`, in the order of their codes (as the series' area
+    list is ordered)."""
+    return [PlannedArea(Area(code)) for code in sorted(codes.split(","))] if codes else []
+
+
 @dataclass
 class PatientSeries:
     """A series as a patient's pages list it (staff's patient page, the patient's own
@@ -104,38 +119,31 @@ class PatientSeries:
 
 
 @built_once
-def _series_of_patient() -> tuple[Select[Any], Select[Any]]:
-    of_patient = bindparam("patient_id")
-    series = (select(TreatmentSeries.id, TreatmentSeries.concern,
-                     TreatmentSeries.concern_detail, TreatmentSeries.status,
-                     TreatmentSeries.start_on, TreatmentSeries.planned_sessions,
-                     TreatmentSeries.interval_target_days, TreatmentSeries.sessions_done,
-                     TreatmentSeries.last_session_on, TreatmentSeries.next_opens_on,
-                     TreatmentSeries.next_closes_on, TreatmentSeries.lapses_on, User.name)
-              .join(TreatmentSeries.lead_practitioner)
-              .where(TreatmentSeries.patient_id == of_patient)
-              .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc()))
-    areas = (select(SeriesArea.series_id, SeriesArea.area).join(SeriesArea.series)
-             .where(TreatmentSeries.patient_id == of_patient)
-             .order_by(SeriesArea.series_id, SeriesArea.area))
-    return series, areas
+def _series_of_patient() -> Select[Any]:
+    return (select(TreatmentSeries.id, TreatmentSeries.concern,
+                   TreatmentSeries.concern_detail, TreatmentSeries.status,
+                   TreatmentSeries.start_on, TreatmentSeries.planned_sessions,
+                   TreatmentSeries.interval_target_days, TreatmentSeries.sessions_done,
+                   TreatmentSeries.last_session_on, TreatmentSeries.next_opens_on,
+                   TreatmentSeries.next_closes_on, TreatmentSeries.lapses_on, User.name,
+                   _area_codes())
+            .join(TreatmentSeries.lead_practitioner)
+            .where(TreatmentSeries.patient_id == bindparam("patient_id"))
+            .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc()))
 
 
 def series_of_patient(patient_id: int) -> list[tuple[PatientSeries, Progress]]:
     """Every series of one patient with its progress (from the stored schedule), newest
-    first, and its areas, as plain rows (:class:`PatientSeries`) in two statements built
+    first, and its areas, as plain rows (:class:`PatientSeries`) in one statement built
     once: series objects with their lead and areas cost the patient page more than its
-    SQL. No areas are read for a patient without series."""
-    series_statement, areas_statement = _series_of_patient()
-    params = {"patient_id": patient_id}
-    series_rows = {row.id: PatientSeries(*row[:-1], lead_practitioner=Person(row.name))
-                   for row in read(series_statement, params)}
-    if series_rows:
-        for series_id, area in read(areas_statement, params):
-            series_rows[series_id].areas.append(PlannedArea(area))
+    SQL."""
     today, due_soon = clock.today(), current_app.config["DUE_SOON_DAYS"]
-    return [(series, stored_progress(series, today, due_soon))
-            for series in series_rows.values()]
+    shown = []
+    for row in read(_series_of_patient(), {"patient_id": patient_id}):
+        series = PatientSeries(*row[:-2], lead_practitioner=Person(row.name),
+                               areas=_planned_areas(row.area_codes))
+        shown.append((series, stored_progress(series, today, due_soon)))
+    return shown
 
 
 #: The statuses of a series still under way.
@@ -462,29 +470,26 @@ PAGE_PATIENT_COLUMNS = ("id", "first_name", "last_name", "chart_number", "fitzpa
 
 
 @built_once
-def _series_page_statements(of_patient: bool) -> tuple[Select[Any], Select[Any]]:
+def _series_page_statement(of_patient: bool) -> Select[Any]:
     """A series (``series_id``; with ``of_patient``, only ``patient_id``'s) with every
-    column of its row, its patient's and its lead's name, labelled; and its areas."""
+    column of its row, its patient's and its lead's name, labelled, and its areas."""
     patient_columns = [getattr(Patient, key).label(f"patient__{key}")
                        for key in PAGE_PATIENT_COLUMNS]
     series = (select(*labelled_columns(TreatmentSeries), *patient_columns,
-                     User.name.label("lead_name"))
+                     User.name.label("lead_name"), _area_codes())
               .join(TreatmentSeries.patient).join(TreatmentSeries.lead_practitioner)
               .where(TreatmentSeries.id == bindparam("series_id")))
     if of_patient:
         series = series.where(TreatmentSeries.patient_id == bindparam("patient_id"))
-    areas = (select(SeriesArea.area).where(SeriesArea.series_id == bindparam("series_id"))
-             .order_by(SeriesArea.area))
-    return series, areas
+    return series
 
 
 def series_page_or_404(series_id: int, patient_id: int | None = None) -> SeriesPage:
-    """What a series' page shows of it (:class:`SeriesPage`), in two statements of plain
-    rows; with ``patient_id`` only that patient's series: a patient asking for another's
+    """What a series' page shows of it (:class:`SeriesPage`), in one statement of plain
+    values; with ``patient_id`` only that patient's series: a patient asking for another's
     is refused, and the refusal logged and audited in the record whose series it is."""
-    series_statement, areas_statement = _series_page_statements(patient_id is not None)
     params = {"series_id": series_id, "patient_id": patient_id}
-    row = read(series_statement, params).first()
+    row = read(_series_page_statement(patient_id is not None), params).first()
     if row is None:
         if patient_id is not None:
             current_app.logger.warning(
@@ -497,7 +502,7 @@ def series_page_or_404(series_id: int, patient_id: int | None = None) -> SeriesP
     patient = SeriesPatient({key: values.pop(f"patient__{key}")
                              for key in PAGE_PATIENT_COLUMNS})
     lead = Person(values.pop("lead_name"))
-    areas = [PlannedArea(area) for (area,) in read(areas_statement, params)]
+    areas = _planned_areas(values.pop("area_codes"))
     return SeriesPage(values, patient, lead, areas)
 
 
