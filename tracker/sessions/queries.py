@@ -103,14 +103,13 @@ def _symptoms_of_session() -> Select[Any]:
             .order_by(NoteSymptom.note_id, NoteSymptom.symptom))
 
 
-@built_once
-def _session_record(of_patient: bool) -> Select[Any]:
-    """:func:`_session_with_people` with the session's number in its series and, for the
-    lists a session most often has nothing in (it is seldom amended, confirmed against a
-    warning or followed by an adverse event), whether it has any."""
+def _session_facts() -> list[Any]:
+    """Columns to read with a session: its number in its series and, for the lists a
+    session most often has nothing in (it is seldom amended, confirmed against a warning
+    or followed by an adverse event), whether it has any."""
     session = TreatmentSession
     number = _number_in_series(session.series_id, session.performed_at,
-                            session.id).scalar_subquery()
+                               session.id).scalar_subquery()
     has = has_rows({
         "products": SessionProduct.session_id,
         "screening_answers": SessionScreeningAnswer.session_id,
@@ -120,8 +119,13 @@ def _session_record(of_patient: bool) -> Select[Any]:
     }, session.id)
     symptoms = (exists().where(NoteSymptom.note_id == PostSessionNote.id,
                                PostSessionNote.session_id == session.id).label("symptoms"))
-    return _session_with_people(of_patient).add_columns(number.label("number"), *has,
-                                                        symptoms)
+    return [number.label("number"), *has, symptoms]
+
+
+@built_once
+def _session_record(of_patient: bool) -> Select[Any]:
+    """:func:`_session_with_people` with :func:`_session_facts`."""
+    return _session_with_people(of_patient).add_columns(*_session_facts())
 
 
 def _session_row_or_404(session_id: int, patient_id: int | None) -> Any:
@@ -250,29 +254,17 @@ class _SessionPageStatement:
 def _session_page_statement() -> _SessionPageStatement:
     """A session (``session_id``) with every column of its row and of its series',
     labelled; what its page shows of its patient, the names of its practitioner and
-    signer; its number in its series, and which of its lists hold anything."""
+    signer; and :func:`_session_facts`."""
     session = TreatmentSession
     practitioner, signer = aliased(User, name="practitioner"), aliased(User, name="signer")
     session_columns = labelled_columns(TreatmentSession)
     series_columns = labelled_columns(TreatmentSeries, prefix="series__")
-    number = _number_in_series(session.series_id, session.performed_at,
-                               session.id).scalar_subquery()
-    has = has_rows({
-        "products": SessionProduct.session_id,
-        "screening_answers": SessionScreeningAnswer.session_id,
-        "confirmations": SessionConfirmation.session_id,
-        "revisions": SessionRevision.session_id,
-        "adverse_events": AdverseEvent.session_id,
-    }, session.id)
-    symptoms = (exists().where(NoteSymptom.note_id == PostSessionNote.id,
-                               PostSessionNote.session_id == session.id).label("symptoms"))
     statement = (
         select(*session_columns, *series_columns,
                *[getattr(Patient, key).label(f"patient__{key}")
                  for key in PAGE_PATIENT_COLUMNS],
                practitioner.name.label("practitioner__name"),
-               signer.name.label("signer__name"),
-               number.label("number"), *has, symptoms)
+               signer.name.label("signer__name"), *_session_facts())
         .join(TreatmentSeries, TreatmentSeries.id == session.series_id)
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
         .join(practitioner, practitioner.id == session.practitioner_id)
