@@ -371,3 +371,28 @@ def test_signed_in_pages_load_the_keepalive_script_with_the_idle_period(client, 
     script = client.get("/static/js/keepalive.js")
     script.close()
     assert script.status_code == 200
+
+
+def test_a_form_page_asks_for_its_draft_only_when_the_user_has_one(
+        app, client, records, practitioner):
+    """Whether any draft is kept for the user is read with the user, on every signed-in
+    request: a form page of a user without drafts reads none, and one with a draft reads
+    it and offers it back."""
+    from tests.conftest import count_queries
+
+    with records():
+        series = make_series(lead=practitioner)
+        session = make_session(series, performed_at=hours_ago(30))
+    page_url, note_url = f"/sessions/{session.id}", f"/sessions/{session.id}/notes"
+    with count_queries(app) as statements:
+        assert client.get(page_url).status_code == 200
+    assert not [sql for sql in statements if sql.lstrip().startswith("SELECT form_drafts.")]
+    typed = {"day_after": "1", "reported_by": "clinician", "redness": "1", "swelling": "0",
+             "text": "Kept"}
+    response = save_after_timeout(client, note_url, typed, referrer=page_url)
+    sign_in_again(client, practitioner, response.headers["Location"])
+    with count_queries(app) as statements:
+        page = client.get(page_url)
+    assert [sql for sql in statements if sql.lstrip().startswith("SELECT form_drafts.")]
+    assert NOTICE in text(page)
+    assert form_data(page, action=note_url)["text"] == "Kept"

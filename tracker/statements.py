@@ -89,12 +89,13 @@ def labelled_columns(model: type, prefix: str = "") -> list[Any]:
 
 
 @built_once
-def _columns_by_id(model: type) -> Select[Any]:
+def _columns_by_id(model: type, also: tuple[Any, ...]) -> Select[Any]:
     (primary_key,) = inspect(model).primary_key
-    return select(*labelled_columns(model)).where(primary_key == bindparam("object_id"))
+    return (select(*labelled_columns(model), *also)
+            .where(primary_key == bindparam("object_id")))
 
 
-def get_as_loaded(model: type[M], object_id: int) -> M | None:
+def get_as_loaded(model: type[M], object_id: int, also: tuple[Any, ...] = ()) -> M | None:
     """``db.session.get(model, object_id)``, with the row read past the ORM's loading path
     and handed to the session as if it had loaded it (``make_transient_to_detached``):
     attributes, relationships, expiry and changes behave as for any loaded object.
@@ -102,16 +103,24 @@ def get_as_loaded(model: type[M], object_id: int) -> M | None:
     For the one object a request looks up first (its user, a patient's own record): the
     ORM's whole loading path for one row cost a tenth of a short page. An object the
     session already holds is returned as it is.
+
+    ``also``: labelled columns (built once, correlated to the model's row) read in the
+    same statement; their values go in the object's ``inspect(...).info`` by label, where
+    an object the session already held has none.
     """
     held = db.session.identity_map.get(identity_key(model, object_id))
     if held is not None:
         return held  # type: ignore[no-any-return]
-    row = read(_columns_by_id(model), {"object_id": object_id}).first()
+    row = read(_columns_by_id(model, also), {"object_id": object_id}).first()
     if row is None:
         return None
-    instance = model(**row._mapping)
+    values = dict(row._mapping)
+    facts = {column.name: values.pop(column.name) for column in also}
+    instance = model(**values)
     make_transient_to_detached(instance)
     db.session.add(instance)
+    if facts:
+        inspect(instance).info.update(facts)
     return instance
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from tracker import drafts
+from tracker.drafts import queries as drafts_queries
 from tracker.extensions import login_manager
 from tracker.models import User
 from tracker.observability import note_user
@@ -21,8 +22,9 @@ def load_user(user_id: str) -> User | None:
     user_part, _, token = user_id.partition(":")
     if not (user_part.isascii() and user_part.isdigit()) or not token or len(user_part) > 9:
         return None
-    # Read as a row (statements.get_as_loaded): every signed-in request loads its user.
-    user = get_as_loaded(User, int(user_part))
+    # Read as a row (statements.get_as_loaded): every signed-in request loads its user,
+    # and with it whether any form draft is kept for them (drafts.pending_draft).
+    user = get_as_loaded(User, int(user_part), also=drafts_queries.user_has_drafts_column())
     if user is None or not user.is_active or not user.token_matches(token):
         return None
     note_user(user)

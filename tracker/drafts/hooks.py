@@ -91,7 +91,10 @@ def pending_draft(action: str | None = None) -> FormDraft | None:
     URL) that its user posted after their session ended, if one is waiting."""
     if request.method != "GET" or not current_user.is_authenticated:
         return None
-    return queries.draft_for(current_user.id, action or _action())
+    user = current_user._get_current_object()
+    if not queries.may_have_drafts(user):
+        return None
+    return queries.draft_for(user.id, action or _action())
 
 
 def use_draft(form: FlaskForm, draft: FormDraft) -> None:

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, bindparam
+from typing import Any
+
+from sqlalchemy import Select, bindparam, exists, inspect
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import FormDraft
+from tracker.models import FormDraft, User
 from tracker.statements import built_once, read
+
+#: Where a user read with :func:`user_has_drafts_column` holds its answer.
+HAS_DRAFTS = "has_drafts"
+
+
+@built_once
+def user_has_drafts_column() -> tuple[Any, ...]:
+    """Read with the signed-in user (tracker.auth.setup): whether any form draft is kept
+    for them, expired or not. Almost never: a form page then skips asking for its draft
+    (:func:`may_have_drafts`), a statement on every form page."""
+    return (exists().where(FormDraft.user_id == User.id).label(HAS_DRAFTS),)
+
+
+def may_have_drafts(user: Any) -> bool:
+    """False only when the user was read with :func:`user_has_drafts_column` and has no
+    draft. A draft is kept only as a session ends, never during a request that shows a
+    form, so the answer read with the user holds for the request."""
+    return inspect(user).info.get(HAS_DRAFTS, True) is not False
 
 
 @built_once
