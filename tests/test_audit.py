@@ -3,6 +3,8 @@ refusals included; written in the same transaction as the change; never rewritte
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -361,14 +363,21 @@ def _commit_durability(connection) -> str:
     return {"off": "lazy", "on": "durable"}[setting]
 
 
+@pytest.mark.parametrize("pipelines", [True, False], ids=["pipelined", "without-pipeline"])
 def test_a_page_view_row_commits_without_waiting_for_the_disk_and_a_change_waits(
-        app, client, records, practitioner):
+        app, client, records, practitioner, database, monkeypatch, pipelines):
     """An fsync per page view halved the rate of the record pages; a crash of the machine
     may lose the last moments' page views, but never a change or its audit row.
 
     The durability is read as each audit row is inserted: on SQLite a page view's row is
     written and committed on the driver's connection (tracker.db:
-    write_after_read_on_sqlite), which no engine event sees commit."""
+    write_after_read_on_sqlite), which no engine event sees commit. On PostgreSQL it is
+    sent in one pipeline with its transaction (write_after_read_on_postgresql), or, with
+    a libpq too old for pipelines, in a transaction begun for it."""
+    if not pipelines:
+        if database.backend != "postgresql":
+            pytest.skip("psycopg's pipelines")
+        monkeypatch.setattr(importlib.import_module("tracker.db"), "_PIPELINES", False)
     with records():
         series = make_series(lead=make_user("practitioner"), status=SeriesStatus.ACTIVE)
     audit_writes: list[str] = []

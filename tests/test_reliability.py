@@ -4,12 +4,14 @@ down answers 503 and the app recovers, and concurrent writers lose nothing."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from tests.conftest import csrf_token, login, make_test_config, post
 from tests.factories import PASSWORD, make_series, make_user
@@ -174,8 +176,9 @@ def _add_route_that_writes_without_committing(app, orm: bool) -> None:
 
 @pytest.mark.parametrize("orm", [True, False], ids=["flushed", "core-update"])
 def test_a_read_request_that_wrote_is_rolled_back_not_committed(app, client, records, orm):
-    """On PostgreSQL a GET ends with COMMIT when it only read (see the next test): one that
-    wrote, by the ORM or a statement of its own, must still lose what it wrote."""
+    """On PostgreSQL a GET reads in autocommit (tracker.db:
+    _read_without_transaction_on_postgresql): one that writes all the same, by the ORM or
+    a statement of its own, is put in a transaction first and loses what it wrote."""
     with records():
         series = make_series(lead=make_user("practitioner"), planned_sessions=4)
     _add_route_that_writes_without_committing(app, orm)
@@ -184,13 +187,93 @@ def test_a_read_request_that_wrote_is_rolled_back_not_committed(app, client, rec
         assert db.session.get(TreatmentSeries, series.id).planned_sessions == 4
 
 
+def test_a_read_request_that_locks_a_row_holds_the_lock_until_it_ends(app, client,
+                                                                     records, database):
+    """Reads in autocommit would let go of a row lock as soon as they took it: a GET that
+    locks (SELECT ... FOR UPDATE) runs in a transaction, and another writer waits."""
+    if database.backend != "postgresql":
+        pytest.skip("SQLite has no row locks")
+    with records():
+        series = make_series(lead=make_user("practitioner"))
+
+    def view_that_locks() -> str:
+        db.session.execute(select(TreatmentSeries.id)
+                           .where(TreatmentSeries.id == series.id).with_for_update())
+        other = create_engine(database.url)
+        try:
+            with other.connect() as connection:
+                connection.execute(select(TreatmentSeries.id)
+                                   .where(TreatmentSeries.id == series.id)
+                                   .with_for_update(nowait=True))
+            return "not locked"
+        except DBAPIError:
+            return "locked"
+        finally:
+            other.dispose()
+
+    app.add_url_rule("/lock-a-series", "lock_a_series", view_that_locks)
+    assert client.get("/lock-a-series").get_data(as_text=True) == "locked"
+
+
+def _add_route_that_shows_its_connection(app) -> None:
+    """A page that answers with the PostgreSQL backend serving its connection."""
+
+    def backend() -> str:
+        return str(db.session.scalar(select(func.pg_backend_pid())))
+
+    app.add_url_rule("/backend", "backend", backend)
+
+
+def _other_connection(database):
+    return create_engine(database.url, poolclass=NullPool).connect()
+
+
+def test_a_connection_the_server_closed_is_replaced_before_a_page_uses_it(app, client,
+                                                                          database):
+    """The pool checks a connection before it hands it out, without a round trip
+    (tracker.db: _check_postgresql_connection): one the server ended between two requests
+    (a restart, an idle timeout, an administrator) is replaced, and the page is served."""
+    if database.backend != "postgresql":
+        pytest.skip("SQLite has no server to lose")
+    _add_route_that_shows_its_connection(app)
+    first = client.get("/backend").get_data(as_text=True)
+    assert client.get("/backend").get_data(as_text=True) == first  # the pool reuses it
+    with _other_connection(database) as other:
+        assert other.scalar(text(f"SELECT pg_terminate_backend({int(first)}, 5000)"))
+    response = client.get("/backend")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) != first
+
+
+def test_a_connection_with_a_message_waiting_is_pinged_and_kept(app, client, database):
+    """Something to read on an idle connection is not always the end: a notification
+    waits there too. The connection answers a ping and stays in the pool."""
+    if database.backend != "postgresql":
+        pytest.skip("SQLite has no server to hear from")
+    _add_route_that_shows_its_connection(app)
+    first = client.get("/backend").get_data(as_text=True)
+    with app.app_context():
+        driver = db.session.connection().connection.driver_connection
+        assert db.session.scalar(select(func.pg_backend_pid())) == int(first)
+        driver.execute("LISTEN tracker_reliability")
+        driver.commit()
+        db.session.rollback()
+    with _other_connection(database) as other:
+        other.execute(text("NOTIFY tracker_reliability"))
+        other.commit()
+    time.sleep(0.2)
+    response = client.get("/backend")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == first
+
+
 def test_pages_that_only_read_keep_their_prepared_statements_on_postgresql(app, client,
                                                                           records, login_as,
                                                                           database):
     """psycopg forgets the statements it prepared on a connection at every ROLLBACK; a page
-    that only read ends with COMMIT, so its statements stay prepared and PostgreSQL need
-    not plan them again on every request (tracker.db._end_read_with_commit), Today's as
-    every other page's."""
+    that only reads runs in autocommit and rolls nothing back, so its statements stay
+    prepared and PostgreSQL need not plan them again on every request, Today's as every
+    other page's."""
     if database.backend != "postgresql":
         pytest.skip("psycopg's prepared statements")
     with records():

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from tracker.config import DefaultConfig
-from tracker.db import init_read_transactions
 from tracker.extensions import csrf, db, migrate
 from tracker.templating import TrackerFlask
 
@@ -41,7 +40,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _finish_config(app)
 
     db.init_app(app)
-    init_read_transactions(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
 

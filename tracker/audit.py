@@ -25,6 +25,7 @@ from tracker.db import (
     READ_ONLY_METHODS,
     commit_without_waiting_on_postgresql,
     utcnow,
+    write_after_read_on_postgresql,
     write_after_read_on_sqlite,
 )
 from tracker.extensions import db
@@ -145,6 +146,10 @@ _STORED_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns
                         if column.key != "id")
 
 
+#: ``inline()``: the rows' ids are never read back, so PostgreSQL need not return them.
+_INSERT = insert(AuditEvent.__table__).inline()
+
+
 def _values_of(entry: AuditEvent) -> dict[str, Any]:
     return {key: getattr(entry, key) for key in _STORED_COLUMNS}
 
@@ -161,8 +166,7 @@ def _insert(entries: list[AuditEvent]) -> None:
     # connection, in its transaction, past the ORM's execute, after what the session
     # holds is flushed (as tracker.statements.read does).
     db.session.flush()
-    db.session.connection().execute(insert(AuditEvent.__table__),
-                                    [_values_of(entry) for entry in entries])
+    db.session.connection().execute(_INSERT, [_values_of(entry) for entry in entries])
 
 
 def _store_now(entries: list[AuditEvent], *, wait_for_disk: bool = True) -> None:
@@ -176,17 +180,19 @@ def _store_now(entries: list[AuditEvent], *, wait_for_disk: bool = True) -> None
     (:func:`tracker.db.write_after_read_on_sqlite`), unless it holds changes of its own.
     """
     connection = db.session.connection()
+    untouched = not (db.session.new or db.session.dirty or db.session.deleted)
     if connection.dialect.name == "postgresql":
-        # No lock to give back first: the read transaction stores the rows itself, which
-        # spares a commit and a begin (two round trips) per page view.
+        if (not wait_for_disk and untouched and write_after_read_on_postgresql(
+                connection, _INSERT, [_values_of(entry) for entry in entries])):
+            return
+        # No lock to give back first: the transaction in progress stores the rows.
         if not wait_for_disk:
             commit_without_waiting_on_postgresql(connection)
         _insert(entries)
         db.session.commit()
         return
-    if not wait_for_disk and not (db.session.new or db.session.dirty or db.session.deleted):
-        write_after_read_on_sqlite(connection, insert(AuditEvent.__table__),
-                                   [_values_of(entry) for entry in entries])
+    if not wait_for_disk and untouched:
+        write_after_read_on_sqlite(connection, _INSERT, [_values_of(entry) for entry in entries])
         return
     db.session.commit()
     g.audit_writing = AUDIT_WRITE_DURABLE

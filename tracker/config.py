@@ -7,8 +7,10 @@ class DefaultConfig:
     #: SECRET_KEY and DATABASE_URL, sets secure cookies and refuses demo data.
     ENV_NAME = "development"
     #: ``hide_parameters`` keeps patients' data out of SQL error messages and logs; it is
-    #: enforced by :func:`tracker.create_app` even if this setting is overridden.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}  # noqa: RUF012
+    #: enforced by :func:`tracker.create_app` even if this setting is overridden. No
+    #: ``pool_pre_ping``: PostgreSQL connections are checked at checkout without a round
+    #: trip (tracker.db: _check_postgresql_connection), and SQLite has no server to lose.
+    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}  # noqa: RUF012
     CLINIC_NAME = "Demo Skin Clinic"
     CLINIC_TIMEZONE = "Europe/London"
     #: Shown to patients on the portal when a session is due: there is no booking system,

@@ -5,9 +5,12 @@ from __future__ import annotations
 import enum
 import sqlite3
 from datetime import UTC, date, datetime
+from select import select as wait_until_readable
 from typing import Any
 
-from flask import current_app, g, has_request_context, request
+import psycopg
+from flask import g, has_request_context, request
+from psycopg import pq
 from sqlalchemy import (
     Date,
     DateTime,
@@ -19,13 +22,15 @@ from sqlalchemy import (
     bindparam,
     event,
 )
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine, ExecutionContext
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.pool import Pool
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.selectable import _OffsetLimitParam
+from sqlalchemy.sql.selectable import GenerativeSelect, _OffsetLimitParam
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -140,6 +145,10 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     connection_record.info["sqlite_synchronous"] = "FULL"
 
 
+def _is_psycopg(dbapi_connection: Any) -> bool:
+    return type(dbapi_connection).__module__.startswith("psycopg")
+
+
 @event.listens_for(Engine, "connect")
 def _configure_postgresql(dbapi_connection: Any, connection_record: Any) -> None:
     """No parallel workers for the app's queries on PostgreSQL.
@@ -149,11 +158,42 @@ def _configure_postgresql(dbapi_connection: Any, connection_record: Any) -> None
     a parallel plan: starting two workers then costs several times the query (9 ms for a
     1.5 ms read at 10,000 patients) and takes cores the other requests need.
     """
-    if not type(dbapi_connection).__module__.startswith("psycopg"):
+    if not _is_psycopg(dbapi_connection):
         return
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET max_parallel_workers_per_gather = 0")
     dbapi_connection.commit()
+
+
+@event.listens_for(Pool, "checkout")
+def _check_postgresql_connection(dbapi_connection: Any, connection_record: Any,
+                                 connection_proxy: Any) -> None:
+    """Hand out a PostgreSQL connection only if it is still open, without a round trip.
+
+    SQLAlchemy's ``pool_pre_ping`` sent an empty query on every checkout: a round trip
+    per request, to find the rare connection that the server closed (a restart, an idle
+    timeout, ``pg_terminate_backend``). A server that closes a connection says so on its
+    socket: an error message, then the end of the stream. An idle connection has nothing
+    to read, so one with something to read is pinged for real, and a connection that
+    fails the ping, or that psycopg already knows is closed, is replaced by the pool
+    (``DisconnectionError``), as pre-ping did. SQLite has no server to lose.
+    """
+    if not _is_psycopg(dbapi_connection):
+        return
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection to PostgreSQL is closed")
+    readable, _, _ = wait_until_readable([dbapi_connection.fileno()], [], [], 0)
+    if not readable:
+        return
+    # Something waits: a notice or a changed server setting, or the server's farewell.
+    pgconn = dbapi_connection.pgconn
+    try:
+        answer = pgconn.exec_(b"").status
+    except psycopg.Error as error:
+        raise DisconnectionError("the connection to PostgreSQL is closed") from error
+    if pgconn.status != pq.ConnStatus.OK or answer != pq.ExecStatus.EMPTY_QUERY:
+        raise DisconnectionError("the connection to PostgreSQL did not answer a ping")
+
 
 
 @compiles(_OffsetLimitParam, "postgresql")
@@ -231,6 +271,49 @@ def _begin_immediate_on_sqlite(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@event.listens_for(Engine, "begin")
+def _read_without_transaction_on_postgresql(connection: Any) -> None:
+    """On PostgreSQL, a request that only reads runs its statements in autocommit: no
+    ``BEGIN`` before them and no ``COMMIT`` after, two round trips of the four to seven a
+    page made. PostgreSQL's READ COMMITTED takes a new snapshot for every statement of a
+    transaction anyway, so the page reads what it read in one.
+
+    Should such a request write all the same (a refusal's audit row, or a careless view),
+    :func:`_write_in_a_transaction_on_postgresql` opens a transaction before the first
+    write, which the request then commits or rolls back as any other."""
+    if connection.dialect.name != "postgresql":
+        return
+    driver = connection.connection.driver_connection
+    reading = _read_only_request()
+    if driver.autocommit != reading:
+        driver.autocommit = reading
+
+
+def _only_reads(context: ExecutionContext | None) -> bool:
+    """Whether the statement is a SELECT that neither locks rows nor writes in a CTE."""
+    compiled = getattr(context, "compiled", None)
+    statement = getattr(compiled, "statement", None)
+    if not isinstance(statement, GenerativeSelect) or statement._for_update_arg is not None:
+        return False
+    return not any(isinstance(cte.element, UpdateBase) for cte in compiled.ctes or ())
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _write_in_a_transaction_on_postgresql(connection: Any, cursor: Any, statement: str,
+                                          parameters: Any, context: Any,
+                                          executemany: bool) -> None:
+    """Begin a transaction before a statement that may write or lock, or that streams
+    its rows (a server-side cursor, as the CSV exports read), if the request's reads run
+    in autocommit (:func:`_read_without_transaction_on_postgresql`): its writes then
+    stand or fall together, its row locks and its cursor last until the end."""
+    if connection.dialect.name != "postgresql":
+        return
+    driver = connection.connection.driver_connection
+    if (driver.autocommit and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE
+            and (isinstance(cursor, psycopg.ServerCursor) or not _only_reads(context))):
+        driver.execute("BEGIN")
+
+
 def write_after_read_on_sqlite(connection: Connection, statement: Executable,
                                rows: list[dict[str, Any]]) -> None:
     """End the read transaction in progress on ``connection``, then run ``statement`` for
@@ -257,11 +340,47 @@ def write_after_read_on_sqlite(connection: Connection, statement: Executable,
         raise
 
 
+def write_after_read_on_postgresql(connection: Connection, statement: Executable,
+                                   rows: list[dict[str, Any]]) -> bool:
+    """Run ``statement`` for ``rows`` after a request's reads, in one round trip: a
+    transaction that commits without waiting for the WAL to reach the disk (SQLite's
+    ``NORMAL``, see :func:`commit_without_waiting_on_postgresql`), sent in one psycopg
+    pipeline with its ``BEGIN``, its setting and its ``COMMIT``. The statement still runs
+    through SQLAlchemy, its events included; it must not return rows (an INSERT made
+    ``inline()``: its results are read only as the pipeline ends).
+
+    Only if the request's reads ran in autocommit and nothing is open on the connection
+    (:func:`_read_without_transaction_on_postgresql`); otherwise it returns False and
+    does nothing, and the caller writes in the transaction in progress."""
+    driver = connection.connection.driver_connection
+    if not (_PIPELINES and driver.autocommit
+            and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE):
+        return False
+    try:
+        with driver.pipeline():
+            driver.execute("BEGIN")
+            driver.execute("SET LOCAL synchronous_commit TO OFF")
+            connection.execute(statement, rows)
+            driver.execute("COMMIT")
+    except BaseException:
+        driver.rollback()
+        raise
+    return True
+
+
+#: psycopg's pipeline mode needs libpq 14 or later (the binary package brings its own).
+_PIPELINES = psycopg.Pipeline.is_supported()
+
+
 def commit_without_waiting_on_postgresql(connection: Connection) -> None:
-    """Let the PostgreSQL transaction in progress on ``connection`` commit before its WAL
-    is flushed, which the WAL writer does within moments (wal_writer_delay): SQLite's
-    ``NORMAL`` above."""
-    connection.connection.driver_connection.execute("SET LOCAL synchronous_commit TO OFF")
+    """Let the PostgreSQL transaction on ``connection`` commit before its WAL is flushed,
+    which the WAL writer does within moments (wal_writer_delay): SQLite's ``NORMAL``
+    above. The transaction begins here if the request's reads ran in autocommit: the
+    setting holds only inside one."""
+    driver = connection.connection.driver_connection
+    if driver.autocommit and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+        driver.execute("BEGIN")
+    driver.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 class add_days(FunctionElement[Any]):  # noqa: N801 - reads as the SQL function it renders
@@ -308,61 +427,3 @@ def _days_between_default(element: days_between, compiler: SQLCompiler, **kw: An
 def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
     earlier, later = (compiler.process(clause, **kw) for clause in element.clauses)
     return f"CAST(round(julianday({later}) - julianday({earlier})) AS INTEGER)"
-
-
-def _note_write(state: Any) -> None:
-    """``do_orm_execute``: the session ran an INSERT, UPDATE or DELETE statement."""
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info["wrote"] = True
-
-
-def _note_flush(session: Any, *args: Any) -> None:
-    session.info["wrote"] = True
-
-
-def _forget_writes(session: Any, *args: Any) -> None:
-    session.info.pop("wrote", None)
-
-
-def _end_read_with_commit(error: BaseException | None) -> None:
-    """On PostgreSQL, a request that only read ends its transaction with COMMIT instead of
-    the ROLLBACK that closing the session sends.
-
-    For a transaction that wrote nothing the two are the same to the database, but not to
-    psycopg: it forgets every statement it has prepared on the connection at each
-    ROLLBACK (a rollback may undo the objects they name). The pages' statements were thus
-    never prepared, and PostgreSQL planned each of them on every request: 0.2-1.4 ms per
-    statement, the planning often dearer than the reading. A request that wrote, or
-    failed, still rolls back.
-    """
-    from tracker.extensions import db
-
-    if error is not None or request.method not in READ_ONLY_METHODS:
-        return
-    if not db.session.registry.has():
-        return
-    session = db.session()
-    transaction = session.get_transaction()
-    if (transaction is None or not transaction.is_active or session.info.get("wrote")
-            or session.new or session.dirty or session.deleted):
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    try:
-        session.commit()
-    except SQLAlchemyError:
-        # Nothing was written: the response stands, and closing the session rolls back.
-        current_app.logger.warning("a read-only request could not end with COMMIT",
-                                   exc_info=True)
-
-
-def init_read_transactions(app: Any) -> None:
-    """Requests that only read end with COMMIT on PostgreSQL (:func:`_end_read_with_commit`)."""
-    from tracker.extensions import db
-
-    if not event.contains(db.session, "do_orm_execute", _note_write):
-        event.listen(db.session, "do_orm_execute", _note_write)
-        event.listen(db.session, "after_flush", _note_flush)
-        event.listen(db.session, "after_commit", _forget_writes)
-        event.listen(db.session, "after_rollback", _forget_writes)
-    app.teardown_request(_end_read_with_commit)
