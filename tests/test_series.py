@@ -486,7 +486,7 @@ def test_series_page_shows_each_session_with_its_areas_and_notes(client, records
         series = make_series(lead=practitioner, concern=Concern.ACNE_SCARS)
         now = clock.now_utc()
         first = make_session(series, performed_at=now - timedelta(days=40),
-                             areas=((Area.CHEEKS, "1.50", 3), (Area.FOREHEAD, "0.75", 2)))
+                             areas=((Area.FOREHEAD, "0.70", 2), (Area.CHEEKS, "1.50", 3)))
         second = make_session(series, practitioner=colleague,
                               performed_at=now - timedelta(days=10),
                               areas=((Area.CHIN, "1.00", 4),), device="Second pen")
@@ -506,7 +506,8 @@ def test_series_page_shows_each_session_with_its_areas_and_notes(client, records
     session_one = page[page.index("Session 1 ·"):page.index("Session 2 ·")]
     session_two = page[page.index("Session 2 ·"):]
     assert "Dr Lead · Test pen" in session_one and "Dr Second · Second pen" in session_two
-    assert "Cheeks 1.50 3" in session_one and "Forehead 0.75 2" in session_one
+    # In the session's own order, each depth to the hundredth of a millimetre as stored.
+    assert session_one.index("Forehead 0.70 2") < session_one.index("Cheeks 1.50 3")
     assert "Chin 1.00 4" in session_two and "Neck" not in page
     assert "Dryness, Itching, Other (tightness)" in session_one
     assert "Clinician-graded Dr Lead" in session_one and "Settling well" in session_one

@@ -12,10 +12,12 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     Subquery,
     and_,
     bindparam,
     case,
+    cast,
     false,
     func,
     inspect,
@@ -566,59 +568,93 @@ class TimelineSession:
         return max((row.depth_mm for row in self.areas), default=None)
 
 
+def _joined(*columns: Any) -> Any:
+    """``columns`` as text, joined by colons (one entry of a list read as one column)."""
+    entry = cast(columns[0], String)
+    for column in columns[1:]:
+        entry = entry.op("||")(":").op("||")(cast(column, String))
+    return entry
+
+
+def _session_area_entries() -> Any:
+    """A session's areas as one column of its row: "position:id:area:depth:passes" for
+    each, joined by commas, read back by :func:`_timeline_areas`. A statement of their
+    own cost each series page a round trip."""
+    return (select(func.aggregate_strings(
+                _joined(SessionArea.position, SessionArea.id, SessionArea.area,
+                        SessionArea.depth_mm, SessionArea.passes), ","))
+            .where(SessionArea.session_id == TreatmentSession.id)
+            .correlate(TreatmentSession).scalar_subquery().label("area_entries"))
+
+
+#: The steps of a stored depth (Numeric(3, 2)): read back as text, a depth is given the
+#: scale a Decimal column reads with (SQLite keeps 1.50 as 1.5, PostgreSQL as 1.50).
+_DEPTH_STEP = Decimal(1).scaleb(-SessionArea.__table__.c.depth_mm.type.scale)
+
+
+def _timeline_areas(entries: str | None) -> list[TimelineArea]:
+    """The areas of :func:`_session_area_entries`, in the session's order of them."""
+    if not entries:
+        return []
+    rows = [entry.split(":") for entry in entries.split(",")]
+    rows.sort(key=lambda row: (int(row[0]), int(row[1])))
+    return [TimelineArea(Area(area), Decimal(depth).quantize(_DEPTH_STEP), int(passes))
+            for _, _, area, depth, passes in rows]
+
+
+def _note_symptom_codes() -> Any:
+    """A note's symptoms as one column of its row, their codes joined by commas."""
+    return (select(func.aggregate_strings(NoteSymptom.symptom, ","))
+            .where(NoteSymptom.note_id == PostSessionNote.id)
+            .correlate(PostSessionNote).scalar_subquery().label("symptom_codes"))
+
+
+def _timeline_symptoms(codes: str | None) -> list[TimelineSymptom]:
+    """The symptoms of :func:`_note_symptom_codes`, in the order of their codes."""
+    return [TimelineSymptom(Symptom(code)) for code in sorted(codes.split(","))] if codes else []
+
+
 @built_once
 def _timeline_statements() -> tuple[Select[Any], ...]:
-    """A series' sessions, their areas, their notes and the notes' symptoms, each in the
-    order the page lists them (sessions by time; within a session, as its own lists)."""
+    """A series' sessions with their areas, and their notes with their symptoms, each in
+    the order the page lists them (sessions by time; within a session, as its own
+    lists)."""
     in_series = TreatmentSession.series_id == bindparam("series_id")
     sessions = (
         select(TreatmentSession.id, TreatmentSession.performed_at, TreatmentSession.device,
                TreatmentSession.cartridge, TreatmentSession.immediate_redness,
                TreatmentSession.immediate_swelling, TreatmentSession.pain_score,
                TreatmentSession.gais_clinician, TreatmentSession.gais_patient,
-               TreatmentSession.goodman_baron_grade, TreatmentSession.satisfaction, User.name)
+               TreatmentSession.goodman_baron_grade, TreatmentSession.satisfaction, User.name,
+               _session_area_entries())
         .join(TreatmentSession.practitioner).where(in_series)
         .order_by(TreatmentSession.performed_at, TreatmentSession.id))
-    areas = (
-        select(SessionArea.session_id, SessionArea.area, SessionArea.depth_mm,
-               SessionArea.passes)
-        .join(SessionArea.session).where(in_series)
-        .order_by(SessionArea.session_id, SessionArea.position))
     notes = (
         select(PostSessionNote.id, PostSessionNote.session_id, PostSessionNote.day_after,
                PostSessionNote.redness, PostSessionNote.swelling,
                PostSessionNote.other_symptom, PostSessionNote.reported_by,
                PostSessionNote.recorded_at, PostSessionNote.text,
-               PostSessionNote.recorded_by_id, User.name)
+               PostSessionNote.recorded_by_id, User.name, _note_symptom_codes())
         .join(PostSessionNote.session).join(PostSessionNote.recorded_by).where(in_series)
         .order_by(PostSessionNote.session_id, PostSessionNote.day_after,
                   PostSessionNote.recorded_at))
-    symptoms = (
-        select(NoteSymptom.note_id, NoteSymptom.symptom)
-        .join(NoteSymptom.note).join(PostSessionNote.session).where(in_series)
-        .order_by(NoteSymptom.note_id, NoteSymptom.symptom))
-    return sessions, areas, notes, symptoms
+    return sessions, notes
 
 
 def sessions_of_series(series_id: int) -> list[TimelineSession]:
-    """Every session of a series with its areas and notes, oldest first, in at most four
+    """Every session of a series with its areas and notes, oldest first, in two
     statements of plain rows however many sessions: session objects with their areas,
     notes and people cost the series page more than its SQL."""
-    sessions_statement, areas_statement, notes_statement, symptoms_statement = (
-        _timeline_statements())
+    sessions_statement, notes_statement = _timeline_statements()
     params = {"series_id": series_id}
-    sessions = {row.id: TimelineSession(*row[:-1], practitioner=Person(row.name))
+    sessions = {row.id: TimelineSession(*row[:-2], practitioner=Person(row.name),
+                                        areas=_timeline_areas(row.area_entries))
                 for row in read(sessions_statement, params)}
     if not sessions:
         return []
-    for session_id, area, depth_mm, passes in read(areas_statement, params):
-        sessions[session_id].areas.append(TimelineArea(area, depth_mm, passes))
-    notes: dict[int, TimelineNote] = {}
     for row in read(notes_statement, params):
-        note = notes[row.id] = TimelineNote(row.id, *row[2:-1], recorded_by=Person(row.name))
-        sessions[row.session_id].post_notes.append(note)
-    if notes:
-        for note_id, symptom in read(symptoms_statement, params):
-            notes[note_id].symptoms.append(TimelineSymptom(symptom))
+        sessions[row.session_id].post_notes.append(TimelineNote(
+            row.id, *row[2:-2], recorded_by=Person(row.name),
+            symptoms=_timeline_symptoms(row.symptom_codes)))
     return list(sessions.values())
 
