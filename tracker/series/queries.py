@@ -12,12 +12,10 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    String,
     Subquery,
     and_,
     bindparam,
     case,
-    cast,
     false,
     func,
     inspect,
@@ -43,7 +41,14 @@ from tracker.models import (
 )
 from tracker.models.audit import AuditObject
 from tracker.series.progress import DueState, Progress, stored_progress
-from tracker.statements import built_once, labelled_columns, load_lists, read
+from tracker.statements import (
+    built_once,
+    joined_entries,
+    labelled_columns,
+    load_lists,
+    read,
+    split_entries,
+)
 
 
 def progress_of(series: TreatmentSeries | SeriesPage) -> Progress:
@@ -87,9 +92,8 @@ def _area_codes() -> Any:
     """A series' planned areas as one column of its row: their stored codes joined by
     commas (``group_concat`` on SQLite, ``string_agg`` on PostgreSQL), read back by
     :func:`_planned_areas`. A statement of its own cost every series page a round trip."""
-    return (select(func.aggregate_strings(SeriesArea.area, ","))
-            .where(SeriesArea.series_id == TreatmentSeries.id)
-            .correlate(TreatmentSeries).scalar_subquery().label("area_codes"))
+    return joined_entries((SeriesArea.area,), where=SeriesArea.series_id == TreatmentSeries.id,
+                          parent=TreatmentSeries, label="area_codes")
 
 
 def _planned_areas(codes: str | None) -> list[PlannedArea]:
@@ -568,23 +572,14 @@ class TimelineSession:
         return max((row.depth_mm for row in self.areas), default=None)
 
 
-def _joined(*columns: Any) -> Any:
-    """``columns`` as text, joined by colons (one entry of a list read as one column)."""
-    entry = cast(columns[0], String)
-    for column in columns[1:]:
-        entry = entry.op("||")(":").op("||")(cast(column, String))
-    return entry
-
-
-def _session_area_entries() -> Any:
-    """A session's areas as one column of its row: "position:id:area:depth:passes" for
-    each, joined by commas, read back by :func:`_timeline_areas`. A statement of their
-    own cost each series page a round trip."""
-    return (select(func.aggregate_strings(
-                _joined(SessionArea.position, SessionArea.id, SessionArea.area,
-                        SessionArea.depth_mm, SessionArea.passes), ","))
-            .where(SessionArea.session_id == TreatmentSession.id)
-            .correlate(TreatmentSession).scalar_subquery().label("area_entries"))
+def session_area_entries() -> Any:
+    """A session's areas as one column of its row (``area_entries``), read back by
+    :func:`timeline_areas`."""
+    return joined_entries(
+        (SessionArea.position, SessionArea.id, SessionArea.area, SessionArea.depth_mm,
+         SessionArea.passes),
+        where=SessionArea.session_id == TreatmentSession.id, parent=TreatmentSession,
+        label="area_entries")
 
 
 #: The steps of a stored depth (Numeric(3, 2)): read back as text, a depth is given the
@@ -592,25 +587,24 @@ def _session_area_entries() -> Any:
 _DEPTH_STEP = Decimal(1).scaleb(-SessionArea.__table__.c.depth_mm.type.scale)
 
 
-def _timeline_areas(entries: str | None) -> list[TimelineArea]:
-    """The areas of :func:`_session_area_entries`, in the session's order of them."""
-    if not entries:
-        return []
-    rows = [entry.split(":") for entry in entries.split(",")]
+def timeline_areas(entries: str | None) -> list[TimelineArea]:
+    """The areas of :func:`session_area_entries`, in the session's order of them."""
+    rows = split_entries(entries)
     rows.sort(key=lambda row: (int(row[0]), int(row[1])))
     return [TimelineArea(Area(area), Decimal(depth).quantize(_DEPTH_STEP), int(passes))
             for _, _, area, depth, passes in rows]
 
 
-def _note_symptom_codes() -> Any:
-    """A note's symptoms as one column of its row, their codes joined by commas."""
-    return (select(func.aggregate_strings(NoteSymptom.symptom, ","))
-            .where(NoteSymptom.note_id == PostSessionNote.id)
-            .correlate(PostSessionNote).scalar_subquery().label("symptom_codes"))
+def note_symptom_codes() -> Any:
+    """A note's symptoms as one column of its row (``symptom_codes``), read back by
+    :func:`timeline_symptoms`."""
+    return joined_entries((NoteSymptom.symptom,),
+                          where=NoteSymptom.note_id == PostSessionNote.id,
+                          parent=PostSessionNote, label="symptom_codes")
 
 
-def _timeline_symptoms(codes: str | None) -> list[TimelineSymptom]:
-    """The symptoms of :func:`_note_symptom_codes`, in the order of their codes."""
+def timeline_symptoms(codes: str | None) -> list[TimelineSymptom]:
+    """The symptoms of :func:`note_symptom_codes`, in the order of their codes."""
     return [TimelineSymptom(Symptom(code)) for code in sorted(codes.split(","))] if codes else []
 
 
@@ -626,7 +620,7 @@ def _timeline_statements() -> tuple[Select[Any], ...]:
                TreatmentSession.immediate_swelling, TreatmentSession.pain_score,
                TreatmentSession.gais_clinician, TreatmentSession.gais_patient,
                TreatmentSession.goodman_baron_grade, TreatmentSession.satisfaction, User.name,
-               _session_area_entries())
+               session_area_entries())
         .join(TreatmentSession.practitioner).where(in_series)
         .order_by(TreatmentSession.performed_at, TreatmentSession.id))
     notes = (
@@ -634,7 +628,7 @@ def _timeline_statements() -> tuple[Select[Any], ...]:
                PostSessionNote.redness, PostSessionNote.swelling,
                PostSessionNote.other_symptom, PostSessionNote.reported_by,
                PostSessionNote.recorded_at, PostSessionNote.text,
-               PostSessionNote.recorded_by_id, User.name, _note_symptom_codes())
+               PostSessionNote.recorded_by_id, User.name, note_symptom_codes())
         .join(PostSessionNote.session).join(PostSessionNote.recorded_by).where(in_series)
         .order_by(PostSessionNote.session_id, PostSessionNote.day_after,
                   PostSessionNote.recorded_at))
@@ -648,13 +642,13 @@ def sessions_of_series(series_id: int) -> list[TimelineSession]:
     sessions_statement, notes_statement = _timeline_statements()
     params = {"series_id": series_id}
     sessions = {row.id: TimelineSession(*row[:-2], practitioner=Person(row.name),
-                                        areas=_timeline_areas(row.area_entries))
+                                        areas=timeline_areas(row.area_entries))
                 for row in read(sessions_statement, params)}
     if not sessions:
         return []
     for row in read(notes_statement, params):
         sessions[row.session_id].post_notes.append(TimelineNote(
             row.id, *row[2:-2], recorded_by=Person(row.name),
-            symptoms=_timeline_symptoms(row.symptom_codes)))
+            symptoms=timeline_symptoms(row.symptom_codes)))
     return list(sessions.values())
 

@@ -38,16 +38,21 @@ from tracker.series.queries import (
     SeriesPatient,
     TimelineArea,
     TimelineNote,
-    TimelineSymptom,
+    note_symptom_codes,
+    session_area_entries,
+    timeline_areas,
+    timeline_symptoms,
 )
 from tracker.sessions.recovery import GradedDay, recovery_flags
 from tracker.statements import (
     built_once,
     has_rows,
+    joined_entries,
     labelled_columns,
     load_children,
     load_lists,
     read,
+    split_entries,
 )
 
 
@@ -176,27 +181,20 @@ class ListedAnswer(NamedTuple):
 
 @built_once
 def _shown_lists() -> dict[str, Select[Any]]:
-    """What the session page shows of each list of a session (``session_id``), in its
-    order, and the symptoms of its notes."""
+    """What the session page reads of a session's (``session_id``) products and notes
+    (with their symptoms), each in its order; its areas and screening answers come with
+    the session's row (:func:`_session_page_statement`)."""
     of_session = bindparam("session_id")
     return {
-        "areas": select(SessionArea.area, SessionArea.depth_mm, SessionArea.passes)
-        .where(SessionArea.session_id == of_session).order_by(SessionArea.position),
         "products": select(SessionProduct.name, SessionProduct.lot)
         .where(SessionProduct.session_id == of_session).order_by(SessionProduct.position),
         "post_notes": select(
             PostSessionNote.id, PostSessionNote.day_after, PostSessionNote.redness,
             PostSessionNote.swelling, PostSessionNote.other_symptom,
             PostSessionNote.reported_by, PostSessionNote.recorded_at, PostSessionNote.text,
-            PostSessionNote.recorded_by_id, User.name)
+            PostSessionNote.recorded_by_id, User.name, note_symptom_codes())
         .join(PostSessionNote.recorded_by).where(PostSessionNote.session_id == of_session)
         .order_by(PostSessionNote.day_after, PostSessionNote.recorded_at),
-        "symptoms": select(NoteSymptom.note_id, NoteSymptom.symptom)
-        .join(NoteSymptom.note).where(PostSessionNote.session_id == of_session)
-        .order_by(NoteSymptom.note_id, NoteSymptom.symptom),
-        "screening_answers": select(SessionScreeningAnswer.item, SessionScreeningAnswer.present)
-        .where(SessionScreeningAnswer.session_id == of_session)
-        .order_by(SessionScreeningAnswer.id),
     }
 
 
@@ -243,6 +241,24 @@ class SessionPage:
         self.facts = facts
 
 
+def _screening_entries() -> Any:
+    """A session's screening answers as one column of its row, read back by
+    :func:`_listed_answers`."""
+    answer = SessionScreeningAnswer
+    return joined_entries((answer.id, answer.item, answer.present),
+                          where=answer.session_id == TreatmentSession.id,
+                          parent=TreatmentSession, label="screening_entries")
+
+
+def _listed_answers(entries: str | None) -> list[ListedAnswer]:
+    """The answers of :func:`_screening_entries`, in the order they were given (a true
+    ``present`` reads as 1 on SQLite, as true on PostgreSQL)."""
+    rows = split_entries(entries)
+    rows.sort(key=lambda row: int(row[0]))
+    return [ListedAnswer(ScreeningItem(item), present in ("1", "true"))
+            for _, item, present in rows]
+
+
 @dataclass(frozen=True)
 class _SessionPageStatement:
     statement: Select[Any]
@@ -254,7 +270,8 @@ class _SessionPageStatement:
 def _session_page_statement() -> _SessionPageStatement:
     """A session (``session_id``) with every column of its row and of its series',
     labelled; what its page shows of its patient, the names of its practitioner and
-    signer; and :func:`_session_facts`."""
+    signer; :func:`_session_facts`; and its areas and screening answers (codes and
+    numbers, one column each)."""
     session = TreatmentSession
     practitioner, signer = aliased(User, name="practitioner"), aliased(User, name="signer")
     session_columns = labelled_columns(TreatmentSession)
@@ -264,7 +281,8 @@ def _session_page_statement() -> _SessionPageStatement:
                *[getattr(Patient, key).label(f"patient__{key}")
                  for key in PAGE_PATIENT_COLUMNS],
                practitioner.name.label("practitioner__name"),
-               signer.name.label("signer__name"), *_session_facts())
+               signer.name.label("signer__name"), *_session_facts(), session_area_entries(),
+               _screening_entries())
         .join(TreatmentSeries, TreatmentSeries.id == session.series_id)
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
         .join(practitioner, practitioner.id == session.practitioner_id)
@@ -277,8 +295,8 @@ def _session_page_statement() -> _SessionPageStatement:
 
 def session_page_or_404(session_id: int) -> SessionPage:
     """A session with what its page shows (:class:`SessionPage`): the session, its
-    series, patient and people in one statement of plain values; its areas and notes one
-    statement each; its products, screening answers, notes' symptoms, confirmations and
+    series, patient, people, areas and screening answers in one statement of plain
+    values; its notes with their symptoms in another; its products, confirmations and
     revisions too when the session's row says it has any."""
     found = _session_page_statement()
     params = {"session_id": session_id}
@@ -294,19 +312,14 @@ def session_page_or_404(session_id: int) -> SessionPage:
               "signed_by": None if signer is None else Person(signer)}
     values = {key: has[key] for key in found.session_keys}
     statements, collections = _shown_lists(), _session_collections()
-    notes = {note.id: TimelineNote(note.id, *note[1:-1], recorded_by=Person(note.name))
-             for note in read(statements["post_notes"], params)}
-    if notes and has["symptoms"]:
-        for note_id, symptom in read(statements["symptoms"], params):
-            notes[note_id].symptoms.append(TimelineSymptom(symptom))
     lists = {
-        "areas": [TimelineArea(*area) for area in read(statements["areas"], params)],
+        "areas": timeline_areas(has["area_entries"]),
         "products": [ListedProduct(*product) for product in read(statements["products"], params)]
         if has["products"] else [],
-        "post_notes": list(notes.values()),
-        "screening_answers": [ListedAnswer(*answer)
-                              for answer in read(statements["screening_answers"], params)]
-        if has["screening_answers"] else [],
+        "post_notes": [TimelineNote(note.id, *note[1:-2], recorded_by=Person(note.name),
+                                    symptoms=timeline_symptoms(note.symptom_codes))
+                       for note in read(statements["post_notes"], params)],
+        "screening_answers": _listed_answers(has["screening_entries"]),
         "confirmations": db.session.scalars(collections["confirmations"], params).all()
         if has["confirmations"] else [],
         "revisions": db.session.scalars(collections["revisions"], params).all()
