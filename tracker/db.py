@@ -195,7 +195,6 @@ def _check_postgresql_connection(dbapi_connection: Any, connection_record: Any,
         raise DisconnectionError("the connection to PostgreSQL did not answer a ping")
 
 
-
 @compiles(_OffsetLimitParam, "postgresql")
 def _limit_in_the_sql(element: _OffsetLimitParam, compiler: SQLCompiler, **kw: Any) -> str:
     """On PostgreSQL every ``.limit(n)`` and ``.offset(n)`` is written into the statement's
@@ -340,6 +339,10 @@ def write_after_read_on_sqlite(connection: Connection, statement: Executable,
         raise
 
 
+#: psycopg's pipeline mode needs libpq 14 or later (the binary package brings its own).
+_PIPELINES = psycopg.Pipeline.is_supported()
+
+
 def write_after_read_on_postgresql(connection: Connection, statement: Executable,
                                    rows: list[dict[str, Any]]) -> bool:
     """Run ``statement`` for ``rows`` after a request's reads, in one round trip: a
@@ -366,10 +369,6 @@ def write_after_read_on_postgresql(connection: Connection, statement: Executable
         driver.rollback()
         raise
     return True
-
-
-#: psycopg's pipeline mode needs libpq 14 or later (the binary package brings its own).
-_PIPELINES = psycopg.Pipeline.is_supported()
 
 
 def commit_without_waiting_on_postgresql(connection: Connection) -> None:
