@@ -259,6 +259,11 @@ def _listed_answers(entries: str | None) -> list[ListedAnswer]:
             for _, item, present in rows]
 
 
+#: Lists the session page reads with the session's row or its notes' rows, whose
+#: ``EXISTS`` in :func:`_session_facts` the page therefore does not need.
+_READ_WITH_THE_ROW = frozenset({"screening_answers", "symptoms"})
+
+
 @dataclass(frozen=True)
 class _SessionPageStatement:
     statement: Select[Any]
@@ -281,8 +286,9 @@ def _session_page_statement() -> _SessionPageStatement:
                *[getattr(Patient, key).label(f"patient__{key}")
                  for key in PAGE_PATIENT_COLUMNS],
                practitioner.name.label("practitioner__name"),
-               signer.name.label("signer__name"), *_session_facts(), session_area_entries(),
-               _screening_entries())
+               signer.name.label("signer__name"),
+               *[fact for fact in _session_facts() if fact.name not in _READ_WITH_THE_ROW],
+               session_area_entries(), _screening_entries())
         .join(TreatmentSeries, TreatmentSeries.id == session.series_id)
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
         .join(practitioner, practitioner.id == session.practitioner_id)
