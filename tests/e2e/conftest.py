@@ -36,27 +36,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
-def free_port() -> int:
-    """A port of the range this project's test servers may use that nothing listens on."""
+def free_ports() -> Iterator[int]:
+    """Ports of the range this project's test servers may use that nothing listens on now,
+    each xdist worker starting at its own place in the range so that they rarely meet."""
     candidates = [int(TRACKER_TEST_PORT)] if TRACKER_TEST_PORT else list(PORTS)
-    for port in candidates:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = (int(worker) * 7 if worker.isdigit() else 0) % len(candidates)
+    for port in candidates[start:] + candidates[:start]:
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
-    raise RuntimeError(f"no free port in {candidates[0]}-{candidates[-1]}")
+        yield port
 
 
-def wait_until_serving(port: int, server: subprocess.Popen, log: Path) -> None:
+def serving(port: int, server: subprocess.Popen, log: Path) -> bool:
+    """Whether ``server`` answers on ``port``; False if another process took the port first.
+
+    A port found free may be taken by another test session's server before this one binds
+    it, and then a probe would reach the other server: so the server's own word that it
+    runs on the port counts, not a probe."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
+            if "Address already in use" in log.read_text():
+                return False
             raise RuntimeError(f"the app stopped while starting:\n{log.read_text()}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        if f"Running on http://127.0.0.1:{port}" in log.read_text():
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return True
         time.sleep(0.1)
     raise RuntimeError(f"the app did not answer on port {port}:\n{log.read_text()}")
 
@@ -76,14 +86,22 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for command in (["db", "upgrade"], ["seed-demo", "--if-empty"]):
         subprocess.run(flask + command, cwd=PROJECT_ROOT, env=env, check=True,
                        capture_output=True)
-    port = free_port()
-    log = folder / "server.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    for port in free_ports():
+        log = folder / f"server-{port}.log"
+        with log.open("w") as output:
+            server = subprocess.Popen(
+                [*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
+                cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            if serving(port, server, log):
+                break
+        except BaseException:
+            server.terminate()
+            server.wait(timeout=10)
+            raise
+    else:
+        raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
     try:
-        wait_until_serving(port, server, log)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
