@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func
@@ -591,6 +592,61 @@ def test_a_short_series_shows_every_session_in_full_without_a_switch(client, rec
     html = client.get(f"/series/{series.id}").get_data(as_text=True)
     assert html.count('caption class="sr-only">Areas treated') == SESSIONS_IN_FULL
     assert "Show every session in full" not in html
+
+
+def test_the_series_page_writes_its_sessions_again_whenever_anything_shown_changes(
+        client, app, records, practitioner):
+    """The sessions' part of the page is kept per what it is written from (the sessions'
+    rows, the series' fields it shows, the clinic's zone): an unchanged series is not
+    written again, and any change, however it is made, shows on the next view."""
+    from flask import template_rendered
+
+    from tests.factories import make_note
+    from tracker.models import PostSessionNote, SessionArea, User
+
+    with records():
+        series = make_series(lead=practitioner, concern=Concern.STRETCH_MARKS)
+        performed = clock.now_utc().replace(hour=9, minute=30) - timedelta(days=20)
+        session = make_session(series, performed_at=performed,
+                               areas=((Area.CHEEKS, "1.50", 3),))
+        make_note(session, day_after=1, redness=2, text="First evening")
+    written = []
+
+    def sessions_written(sender, template, context, **extra):
+        if template.name == "series/_sessions.html":
+            written.append(template.name)
+
+    def view(**query) -> str:
+        written.clear()
+        with template_rendered.connected_to(sessions_written, app):
+            page = words(client.get(f"/series/{series.id}", query_string=query))
+        return page
+
+    first = view()
+    assert "First evening" in first and written
+    assert view() == first and not written
+
+    changes = [
+        (lambda: make_note(session, day_after=3, redness=1, text="Third day"), "Third day"),
+        (lambda: db.session.execute(db.update(PostSessionNote).values(text="Edited")),
+         "Edited"),
+        (lambda: db.session.execute(db.update(SessionArea).values(depth_mm="0.75")),
+         "Cheeks 0.75"),
+        (lambda: db.session.execute(db.update(User).where(User.id == practitioner.id)
+                                    .values(name="Dr Renamed")), "Dr Renamed ·"),
+        (lambda: db.session.execute(db.update(TreatmentSeries).values(
+            concern=Concern.ACNE_SCARS)), "G&B grade"),
+    ]
+    for change, shown in changes:
+        assert shown not in view()
+        with records():
+            change()
+        assert shown in view() and written, shown
+    # The clinic's zone moves each time shown.
+    london = view()
+    app.config["CLINIC_ZONE"] = ZoneInfo("Etc/GMT+12")  # UTC-12: neither zone the suite runs in
+    assert view() != london and written
+    assert view(sessions="full") and written
 
 
 def test_the_series_page_reads_every_value_of_the_series_as_the_object_has_it(app, records):

@@ -14,11 +14,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from markupsafe import Markup
 from wtforms import DateField, DecimalField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
+
+from tracker.fragments import kept_html
 
 #: Longest number text worth parsing; longer input is refused before any conversion.
 MAX_NUMBER_TEXT = 12
@@ -214,10 +215,4 @@ def kept_blank_form(key: Hashable, render: Callable[[], str]) -> Markup:
     it: the page writes its own. Building a WTForms form and writing its fields cost the
     session page's note form a quarter of the page, on every visit, for the same HTML.
     """
-    kept: dict[Hashable, Markup] = current_app.extensions.setdefault("blank_forms", {})
-    html = kept.get(key)
-    if html is None:
-        if len(kept) >= KEPT_BLANK_FORMS_LIMIT:
-            kept.clear()
-        html = kept[key] = Markup(render())  # noqa: S704 - written by our own template
-    return html
+    return kept_html("blank_forms", KEPT_BLANK_FORMS_LIMIT, key, render)

@@ -11,6 +11,7 @@ from flask import abort, current_app
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Row,
     Select,
     Subquery,
     and_,
@@ -635,20 +636,39 @@ def _timeline_statements() -> tuple[Select[Any], ...]:
     return sessions, notes
 
 
-def sessions_of_series(series_id: int) -> list[TimelineSession]:
-    """Every session of a series with its areas and notes, oldest first, in two
-    statements of plain rows however many sessions: session objects with their areas,
-    notes and people cost the series page more than its SQL."""
+class TimelineRows(NamedTuple):
+    """A series' session rows and note rows (:func:`_timeline_statements`), as read:
+    equal, and hashing alike, exactly when the values read are the same."""
+
+    sessions: tuple[Row[Any], ...]
+    notes: tuple[Row[Any], ...]
+
+
+def timeline_rows(series_id: int) -> TimelineRows:
+    """Every session of a series with its areas, and every note of them with its
+    symptoms, in two statements of plain rows however many sessions."""
     sessions_statement, notes_statement = _timeline_statements()
     params = {"series_id": series_id}
+    sessions = tuple(read(sessions_statement, params))
+    notes = tuple(read(notes_statement, params)) if sessions else ()
+    return TimelineRows(sessions, notes)
+
+
+def timeline_sessions(rows: TimelineRows) -> list[TimelineSession]:
+    """The sessions of :func:`timeline_rows`, oldest first, each with its areas and notes:
+    session objects with their areas, notes and people cost the series page more than
+    its SQL."""
     sessions = {row.id: TimelineSession(*row[:-2], practitioner=Person(row.name),
                                         areas=timeline_areas(row.area_entries))
-                for row in read(sessions_statement, params)}
-    if not sessions:
-        return []
-    for row in read(notes_statement, params):
+                for row in rows.sessions}
+    for row in rows.notes:
         sessions[row.session_id].post_notes.append(TimelineNote(
             row.id, *row[2:-2], recorded_by=Person(row.name),
             symptoms=timeline_symptoms(row.symptom_codes)))
     return list(sessions.values())
+
+
+def sessions_of_series(series_id: int) -> list[TimelineSession]:
+    """Every session of a series with its areas and notes, oldest first."""
+    return timeline_sessions(timeline_rows(series_id))
 

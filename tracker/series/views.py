@@ -14,6 +14,7 @@ from tracker.adverse_events.operations import link_to_discontinuation
 from tracker.authz import practitioner_required, staff_required
 from tracker.domain import SERIES_DEFAULTS, Concern, SeriesStatus
 from tracker.extensions import db
+from tracker.fragments import kept_html
 from tracker.models import TreatmentSeries
 from tracker.patients.queries import get_patient_or_404
 from tracker.recall.queries import follow_ups_of_series
@@ -33,6 +34,9 @@ bp = Blueprint("series", __name__)
 #: before in a line each: the last sessions are what the next one is planned from, and a
 #: long series stays a page to read, and to render. ``?sessions=full`` shows them all.
 SESSIONS_IN_FULL = 3
+#: How many series' sessions parts an app keeps (tracker.fragments); past it, all are
+#: dropped. Each holds its rows and HTML: some 20 kB for a series of 8 sessions.
+KEPT_SESSIONS_LIMIT = 256
 
 
 def _defaults_for(concern: Concern) -> dict[str, Any]:
@@ -73,18 +77,34 @@ def create(patient_id: int) -> Response | str:
 def show(series_id: int) -> str:
     series = queries.series_page_or_404(series_id)
     audit.record(audit.AuditAction.VIEW_SERIES, series)
-    sessions = queries.sessions_of_series(series.id)
-    progress = queries.progress_of(series)
+    rows = queries.timeline_rows(series.id)
     all_in_full = request.args.get("sessions") == "full"
+    sessions_html = None
+    if rows.sessions:
+        # Everything the part is written from, the rows read just now included.
+        key = (series.id, series.concern, series.baseline_goodman_baron, series.start_on,
+               all_in_full, clock.clinic_zone(), request.script_root, rows)
+        sessions_html = kept_html("series_sessions", KEPT_SESSIONS_LIMIT, key,
+                                  lambda: _sessions_html(series, rows, all_in_full))
     return render_template(
-        "series/show.html", series=series, patient=series.patient, sessions=sessions,
-        progress=progress, all_in_full=all_in_full, sessions_in_full=SESSIONS_IN_FULL,
+        "series/show.html", series=series, patient=series.patient,
+        progress=queries.progress_of(series), sessions_html=sessions_html,
+        follow_ups=(follow_ups_of_series(series.id)
+                    if series.status is SeriesStatus.COMPLETED else []),
+    )
+
+
+def _sessions_html(series: TreatmentSeries, rows: queries.TimelineRows,
+                   all_in_full: bool) -> str:
+    """The series page's scores and timeline of its sessions (series/_sessions.html)."""
+    sessions = queries.timeline_sessions(rows)
+    return render_template(
+        "series/_sessions.html", series=series, sessions=sessions, all_in_full=all_in_full,
+        sessions_in_full=SESSIONS_IN_FULL,
         in_full_from=0 if all_in_full else max(0, len(sessions) - SESSIONS_IN_FULL),
         scores_chart=charts.scores_chart(sessions, series.concern),
         recovery_chart=charts.recovery_chart(sessions),
         recovery_flags={session.id: session_recovery_flags(session) for session in sessions},
-        follow_ups=(follow_ups_of_series(series.id)
-                    if series.status is SeriesStatus.COMPLETED else []),
     )
 
 

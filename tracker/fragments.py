@@ -1,0 +1,26 @@
+"""HTML kept per app under a key that names everything it was written from.
+
+A part of a page that depends on nothing but its key (no clock, no signed-in user, no
+CSRF token) is written once and kept, so that asking again with the same key costs a
+dictionary lookup instead of a template's work. A key holds the very values the HTML
+is written from, never a stand-in for them: a changed value is a new key, so kept HTML
+can never be out of date; it is only dropped, all at once, when the store is full."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+from flask import current_app
+from markupsafe import Markup
+
+
+def kept_html(store: str, limit: int, key: Hashable, render: Callable[[], str]) -> Markup:
+    """What ``render`` writes for ``key``, written once per app and kept in ``store``
+    (an app extension); past ``limit`` keys, the store starts again empty."""
+    kept: dict[Hashable, Markup] = current_app.extensions.setdefault(store, {})
+    html = kept.get(key)
+    if html is None:
+        if len(kept) >= limit:
+            kept.clear()
+        html = kept[key] = Markup(render())  # noqa: S704 - written by our own templates
+    return html
