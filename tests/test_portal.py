@@ -140,6 +140,51 @@ def test_scores_are_shared_only_when_the_clinic_says_so(app, client, login_as,
     assert "You rated your satisfaction 8 out of 10." in body
 
 
+def test_the_sessions_part_is_written_again_when_the_day_the_entries_or_the_hour_change(
+        app, client, login_as, patient_record, records, monkeypatch):
+    """The patient's sessions, diary and charts are kept per what they are written from
+    (tracker.portal.views.series): an unchanged page is not written again; a new entry,
+    the end of an entry's hours for changes and the next day each show at once."""
+    from flask import template_rendered
+
+    from tracker.portal import rules
+
+    user, series, session, _ = patient_record
+    written = []
+
+    def sessions_written(sender, template, context, **extra):
+        if template.name == "portal/_sessions.html":
+            written.append(template.name)
+
+    def view() -> str:
+        written.clear()
+        with template_rendered.connected_to(sessions_written, app):
+            return client.get(f"/me/series/{series.id}").get_data(as_text=True)
+
+    login_as(user)
+    first = view()
+    assert "Aftercare applies now (day 2–4)" in first and written
+    assert view() == first and not written
+
+    with records():
+        make_note(session, day_after=2, redness=1, swelling=0, text="Calmer today",
+                  reported_by=Reporter.PATIENT, recorded_by=user,
+                  recorded_at=utcnow())
+    entered = view()
+    assert "Calmer today" in entered and "Change this entry" in entered and written
+
+    later = utcnow() + timedelta(hours=rules.EDIT_HOURS, minutes=1)
+    monkeypatch.setattr(rules, "utcnow", lambda: later)
+    closed = view()
+    assert "Calmer today" in closed and "Change this entry" not in closed and written
+
+    with app.app_context():
+        in_three_days = clock.today() + timedelta(days=3)
+    monkeypatch.setattr(clock, "today", lambda: in_three_days)
+    turned = view()
+    assert "Aftercare applies now (day 5–7)" in turned and written
+
+
 def test_another_patients_series_is_404_with_none_of_their_text(client, login_as,
                                                                 patient_record, records):
     user, series, _, _ = patient_record

@@ -16,24 +16,32 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from tracker import audit, drafts
+from tracker import audit, clock, drafts
 from tracker.authz import patient_required
 from tracker.domain import Reporter
 from tracker.extensions import db
+from tracker.fragments import kept_html
 from tracker.models import Patient, PostSessionNote, TreatmentSeries, TreatmentSession
 from tracker.portal import operations, queries, rules, wording
 from tracker.portal.forms import DiaryForm
 from tracker.series.charts import recovery_chart, scores_chart
 from tracker.series.queries import (
+    SeriesPage,
+    TimelineRows,
     progress_of,
     series_of_patient,
     series_page_or_404,
-    sessions_of_series,
+    timeline_rows,
+    timeline_sessions,
 )
 from tracker.sessions.queries import get_session_or_404, session_number
 from tracker.statements import get_as_loaded
 
 bp = Blueprint("portal", __name__, url_prefix="/me")
+
+#: How many patients' sessions parts an app keeps (tracker.fragments); past it, all are
+#: dropped.
+KEPT_SESSIONS_LIMIT = 256
 
 
 def _clinic() -> dict[str, str]:
@@ -67,15 +75,33 @@ def series(series_id: int) -> str:
     series = series_page_or_404(series_id, patient_id=current_user.patient_id)
     audit.record(audit.AuditAction.VIEW_OWN_SERIES, series)
     progress = progress_of(series)
-    sessions = sessions_of_series(series.id)  # the series is the patient's (above)
-    summaries = queries.summarise(sessions, current_user.id)
+    rows = timeline_rows(series.id)  # the series is the patient's (above)
+    user_id = current_user.id
+    # Everything the part is written from: the rows read just now, the day and the
+    # patient, and which entries they may still change (that ends by the hour).
+    key = (series.id, series.concern, current_app.config["PORTAL_SHARE_SCORES"],
+           clock.today(), user_id,
+           frozenset(note.id for note in rows.notes if rules.can_edit_entry(note, user_id)),
+           clock.clinic_zone(), request.script_root, rows)
+    sessions_html = kept_html("portal_sessions", KEPT_SESSIONS_LIMIT, key,
+                              lambda: _sessions_html(series, rows, user_id))
+    return render_template(
+        "portal/series.html", series=series, progress=progress,
+        words=wording.series_words(series.status, progress), clinic=_clinic(),
+        sessions_html=sessions_html,
+    )
+
+
+def _sessions_html(series: SeriesPage, rows: TimelineRows, user_id: int) -> str:
+    """The patient's sessions with their diary, and their charts (portal/_sessions.html)."""
+    sessions = timeline_sessions(rows)
+    summaries = queries.summarise(sessions, user_id)
     charts = [recovery_chart(sessions)]
     if current_app.config["PORTAL_SHARE_SCORES"]:
         charts.append(scores_chart(sessions, series.concern))
     return render_template(
-        "portal/series.html", series=series, progress=progress,
-        words=wording.series_words(series.status, progress), sessions=summaries,
-        charts=[chart for chart in charts if chart is not None], clinic=_clinic(),
+        "portal/_sessions.html", sessions=summaries,
+        charts=[chart for chart in charts if chart is not None],
         chart_text=queries.recovery_sentences(summaries),
     )
 

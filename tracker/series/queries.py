@@ -666,9 +666,3 @@ def timeline_sessions(rows: TimelineRows) -> list[TimelineSession]:
             row.id, *row[2:-2], recorded_by=Person(row.name),
             symptoms=timeline_symptoms(row.symptom_codes)))
     return list(sessions.values())
-
-
-def sessions_of_series(series_id: int) -> list[TimelineSession]:
-    """Every session of a series with its areas and notes, oldest first."""
-    return timeline_sessions(timeline_rows(series_id))
-
