@@ -27,6 +27,7 @@ from sqlalchemy import (
     exists,
     func,
     inspect,
+    literal_column,
     select,
 )
 from sqlalchemy.orm import make_transient_to_detached
@@ -178,6 +179,11 @@ def load_children(parents: Sequence[Any], attribute: str, statement: Select[Any]
         set_committed_value(parent, attribute, children.get(parent.id, []))
 
 
+#: Between the entries of a :func:`joined_entries` column: written into the SQL, since a
+#: separator given as text is a parameter SQLAlchemy writes into the SQL on every run.
+_ENTRY_SEPARATOR = literal_column("','")
+
+
 def joined_entries(columns: Sequence[Any], *, where: Any, parent: Any, label: str) -> Any:
     """A short list as one column of its parent's row: each of its rows' ``columns`` as
     text joined by colons, the rows joined by commas (``group_concat`` on SQLite,
@@ -188,7 +194,7 @@ def joined_entries(columns: Sequence[Any], *, where: Any, parent: Any, label: st
     entry = cast(columns[0], String)
     for column in columns[1:]:
         entry = entry.op("||")(":").op("||")(cast(column, String))
-    return (select(func.aggregate_strings(entry, ",")).where(where)
+    return (select(func.aggregate_strings(entry, _ENTRY_SEPARATOR)).where(where)
             .correlate(parent).scalar_subquery().label(label))
 
 
