@@ -82,7 +82,7 @@ def series(series_id: int) -> str:
     key = (series.id, series.concern, current_app.config["PORTAL_SHARE_SCORES"],
            clock.today(), user_id,
            frozenset(note.id for note in rows.notes if rules.can_edit_entry(note, user_id)),
-           clock.clinic_zone(), request.script_root, rows)
+           clock.clinic_zone(), request.script_root, rows.values())
     sessions_html = kept_html("portal_sessions", KEPT_SESSIONS_LIMIT, key,
                               lambda: _sessions_html(series, rows, user_id))
     return render_template(

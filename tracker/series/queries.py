@@ -637,11 +637,16 @@ def _timeline_statements() -> tuple[Select[Any], ...]:
 
 
 class TimelineRows(NamedTuple):
-    """A series' session rows and note rows (:func:`_timeline_statements`), as read:
-    equal, and hashing alike, exactly when the values read are the same."""
+    """A series' session rows and note rows (:func:`_timeline_statements`), as read."""
 
     sessions: tuple[Row[Any], ...]
     notes: tuple[Row[Any], ...]
+
+    def values(self) -> tuple[tuple[tuple[Any, ...], ...], ...]:
+        """Every value read, as plain tuples: equal, and hashing alike, exactly when the
+        values are the same. A key of a kept part (a Row compares and hashes in Python,
+        a tuple in C: a tenth of a kept series page of 32 sessions)."""
+        return tuple(map(tuple, self.sessions)), tuple(map(tuple, self.notes))
 
 
 def timeline_rows(series_id: int) -> TimelineRows:

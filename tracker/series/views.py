@@ -83,7 +83,7 @@ def show(series_id: int) -> str:
     if rows.sessions:
         # Everything the part is written from, the rows read just now included.
         key = (series.id, series.concern, series.baseline_goodman_baron, series.start_on,
-               all_in_full, clock.clinic_zone(), request.script_root, rows)
+               all_in_full, clock.clinic_zone(), request.script_root, rows.values())
         sessions_html = kept_html("series_sessions", KEPT_SESSIONS_LIMIT, key,
                                   lambda: _sessions_html(series, rows, all_in_full))
     return render_template(
