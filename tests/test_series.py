@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +14,7 @@ from tests.pages import field_error, form_data, text, words
 from tracker import clock
 from tracker.domain import SERIES_DEFAULTS, Area, Concern, SeriesStatus, Symptom
 from tracker.extensions import db
+from tracker.filters import format_datetime
 from tracker.models import SeriesArea, TreatmentSeries, TreatmentSession
 from tracker.rules import StateConflict
 
@@ -475,7 +476,7 @@ def test_closed_series_cannot_be_closed_again(client, app, practitioner, closed_
         assert stored.ended_on == clock.today() - timedelta(days=3)
 
 
-def test_series_page_shows_each_session_with_its_areas_and_notes(client, records,
+def test_series_page_shows_each_session_with_its_areas_and_notes(app, client, records,
                                                                   practitioner):
     """The timeline, its table and its flags, read as plain rows: each session in time
     order with who gave it, its areas, and its notes with their symptoms and grader."""
@@ -497,7 +498,11 @@ def test_series_page_shows_each_session_with_its_areas_and_notes(client, records
                               NoteSymptom(symptom=Symptom.DRYNESS),
                               NoteSymptom(symptom=Symptom.OTHER)])
         make_note(first, day_after=5, redness=1, swelling=0)
-        make_note(second, day_after=1, redness=3, swelling=2)
+        # Free text goes through JSON in SQL (statements.json_rows): quotes, separators,
+        # a line break and accents come back as typed, and the time as recorded.
+        make_note(second, day_after=1, redness=3, swelling=2,
+                  other_symptom='heat, "tingling"', text="Said: \"hot\", then\nfine; ça va",
+                  recorded_at=datetime(2026, 7, 14, 16, 5, 9, 120000, tzinfo=UTC))
         other = make_session(make_series(), areas=((Area.NECK, "0.50", 1),))
         make_note(other, day_after=4, redness=0, swelling=0, text="Not this series")
 
@@ -516,6 +521,12 @@ def test_series_page_shows_each_session_with_its_areas_and_notes(client, records
     # The scores table: each session's deepest area and its last note.
     assert "1.50" in page and "day 5: redness 1, swelling 0" in page
     assert "day 1: redness 3, swelling 2" in page
+    html = client.get(f"/series/{series.id}").get_data(as_text=True)
+    assert "(heat, &#34;tingling&#34;)" in html
+    assert "Said: &#34;hot&#34;, then\nfine; ça va" in html
+    with app.app_context():
+        recorded = format_datetime(datetime(2026, 7, 14, 16, 5, 9, tzinfo=UTC))
+    assert f"Dr Second, {recorded}" in session_two
 
 
 def test_a_series_is_loaded_with_its_areas_and_keeps_unsaved_ones(app, records):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from sqlalchemy import inspect, literal, select
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.dialects.sqlite import pysqlite
@@ -13,7 +17,14 @@ from tracker.domain import Role
 from tracker.extensions import db
 from tracker.models import Patient, User
 from tracker.pagination import paginate
-from tracker.statements import built_once, get_as_loaded, read, reads_objects
+from tracker.statements import (
+    built_once,
+    get_as_loaded,
+    json_rows,
+    read,
+    reads_objects,
+    utc_from_json,
+)
 
 
 @built_once
@@ -103,3 +114,37 @@ def test_get_as_loaded_hands_the_session_an_object_as_if_it_had_loaded_it(app, r
         db.session.commit()
     with app.test_request_context():
         assert get_as_loaded(Patient, patient_id).account.name == "Rowena Renamed"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # SQLite keeps UTC without an offset.
+    ("2026-07-14 16:05:09.120000", datetime(2026, 7, 14, 16, 5, 9, 120000, tzinfo=UTC)),
+    # PostgreSQL writes its session's offset: the same moment, in UTC.
+    ("2026-07-14T18:05:09.12+02:00", datetime(2026, 7, 14, 16, 5, 9, 120000, tzinfo=UTC)),
+    ("2026-07-14T16:05:09+00:00", datetime(2026, 7, 14, 16, 5, 9, tzinfo=UTC)),
+])
+def test_a_json_timestamp_is_read_as_the_moment_in_utc(text, expected):
+    value = utc_from_json(text)
+    assert value == expected and value.utcoffset() == timedelta(0)
+
+
+def test_json_rows_carry_free_text_as_typed_on_either_database(app, records):
+    """json_rows: a list of rows in one column, free text included, in the parent's row."""
+    from tests.factories import make_note, make_series, make_session
+    from tracker.models import PostSessionNote, TreatmentSession
+
+    typed = ['quote " comma , colon : bracket ] brace }', "line\nbreak", "ça, 日本", None]
+    with records():
+        session = make_session(make_series())
+        for day, text in enumerate(typed):
+            make_note(session, day_after=day, text=text)
+        empty = make_session(make_series())
+    statement = select(TreatmentSession.id, json_rows(
+        (PostSessionNote.day_after, PostSessionNote.text),
+        select_from=PostSessionNote.__table__,
+        where=PostSessionNote.session_id == TreatmentSession.id, parent=TreatmentSession,
+        label="notes")).order_by(TreatmentSession.id)
+    with app.app_context():
+        rows = {row.id: row.notes for row in read(statement)}
+    assert sorted(json.loads(rows[session.id])) == [[day, text] for day, text in enumerate(typed)]
+    assert json.loads(rows[empty.id] or "[]") == []  # SQLite: [], PostgreSQL: NULL

@@ -14,12 +14,14 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app
 from sqlalchemy import (
     CursorResult,
     Executable,
+    FunctionElement,
     Select,
     String,
     bindparam,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -201,3 +204,43 @@ def joined_entries(columns: Sequence[Any], *, where: Any, parent: Any, label: st
 def split_entries(text: str | None) -> list[list[str]]:
     """The rows of a :func:`joined_entries` column, each as its columns' text."""
     return [entry.split(":") for entry in text.split(",")] if text else []
+
+
+class _JsonRows(FunctionElement[str]):
+    """The rows of ``clauses`` as a JSON array of arrays, as text (:func:`json_rows`)."""
+
+    type = String()
+    inherit_cache = True
+    name = "json_rows"
+
+
+@compiles(_JsonRows, "postgresql")
+def _json_rows_on_postgresql(element: _JsonRows, compiler: Any, **kw: Any) -> str:
+    # As text: psycopg would read json into Python lists, which a kept part's key can't hold.
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))::text"
+
+
+@compiles(_JsonRows, "sqlite")
+def _json_rows_on_sqlite(element: _JsonRows, compiler: Any, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+def json_rows(columns: Sequence[Any], *, select_from: Any, where: Any, parent: Any,
+              label: str) -> Any:
+    """A list, free text included, as one column of its parent's row: its rows'
+    ``columns`` as a JSON array of arrays (``json_group_array`` on SQLite, ``json_agg``
+    on PostgreSQL), in no set order; none is `[]` on SQLite and NULL on PostgreSQL.
+
+    The values come back as JSON has them: numbers and text. A timestamp is text in the
+    database's own form (:func:`utc_from_json`), a decimal a number; an enum its value."""
+    return (select(_JsonRows(*columns)).select_from(select_from).where(where)
+            .correlate(parent).scalar_subquery().label(label))
+
+
+def utc_from_json(text: str) -> datetime:
+    """A timestamp of a :func:`json_rows` column as the aware UTC datetime its column
+    reads as: SQLite keeps UTC without an offset, PostgreSQL writes its own offset."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -81,7 +81,7 @@ def series(series_id: int) -> str:
     # patient, and which entries they may still change (that ends by the hour).
     key = (series.id, series.concern, current_app.config["PORTAL_SHARE_SCORES"],
            clock.today(), user_id,
-           frozenset(note.id for note in rows.notes if rules.can_edit_entry(note, user_id)),
+           frozenset(note.id for note in rows.notes() if rules.can_edit_entry(note, user_id)),
            clock.clinic_zone(), request.script_root, rows.values())
     sessions_html = kept_html("portal_sessions", KEPT_SESSIONS_LIMIT, key,
                               lambda: _sessions_html(series, rows, user_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -45,10 +46,12 @@ from tracker.series.progress import DueState, Progress, stored_progress
 from tracker.statements import (
     built_once,
     joined_entries,
+    json_rows,
     labelled_columns,
     load_lists,
     read,
     split_entries,
+    utc_from_json,
 )
 
 
@@ -609,65 +612,75 @@ def timeline_symptoms(codes: str | None) -> list[TimelineSymptom]:
     return [TimelineSymptom(Symptom(code)) for code in sorted(codes.split(","))] if codes else []
 
 
+def note_entries() -> Any:
+    """A session's notes as one column of its row (``note_entries``), each with its
+    grader's name and its symptoms, read back by :func:`timeline_notes`."""
+    return json_rows(
+        (PostSessionNote.id, PostSessionNote.day_after, PostSessionNote.redness,
+         PostSessionNote.swelling, PostSessionNote.other_symptom, PostSessionNote.reported_by,
+         PostSessionNote.recorded_at, PostSessionNote.text, PostSessionNote.recorded_by_id,
+         User.name, note_symptom_codes()),
+        select_from=PostSessionNote.__table__.join(
+            User.__table__, User.id == PostSessionNote.recorded_by_id),
+        where=PostSessionNote.session_id == TreatmentSession.id, parent=TreatmentSession,
+        label="note_entries")
+
+
+def timeline_notes(entries: str | None) -> list[TimelineNote]:
+    """The notes of :func:`note_entries`, by day and then as recorded."""
+    notes = [TimelineNote(note_id, day_after, redness, swelling, other_symptom,
+                          Reporter(reported_by), utc_from_json(recorded_at), text,
+                          recorded_by_id, Person(name), timeline_symptoms(symptom_codes))
+             for (note_id, day_after, redness, swelling, other_symptom, reported_by,
+                  recorded_at, text, recorded_by_id, name, symptom_codes)
+             in json.loads(entries or "[]")]
+    notes.sort(key=lambda note: (note.day_after, note.recorded_at, note.id))
+    return notes
+
+
 @built_once
-def _timeline_statements() -> tuple[Select[Any], ...]:
-    """A series' sessions with their areas, and their notes with their symptoms, each in
-    the order the page lists them (sessions by time; within a session, as its own
-    lists)."""
-    in_series = TreatmentSession.series_id == bindparam("series_id")
-    sessions = (
+def _timeline_statement() -> Select[Any]:
+    """A series' sessions in time order, each with its areas and its notes with their
+    symptoms, as one row per session."""
+    return (
         select(TreatmentSession.id, TreatmentSession.performed_at, TreatmentSession.device,
                TreatmentSession.cartridge, TreatmentSession.immediate_redness,
                TreatmentSession.immediate_swelling, TreatmentSession.pain_score,
                TreatmentSession.gais_clinician, TreatmentSession.gais_patient,
                TreatmentSession.goodman_baron_grade, TreatmentSession.satisfaction, User.name,
-               session_area_entries())
-        .join(TreatmentSession.practitioner).where(in_series)
+               session_area_entries(), note_entries())
+        .join(TreatmentSession.practitioner)
+        .where(TreatmentSession.series_id == bindparam("series_id"))
         .order_by(TreatmentSession.performed_at, TreatmentSession.id))
-    notes = (
-        select(PostSessionNote.id, PostSessionNote.session_id, PostSessionNote.day_after,
-               PostSessionNote.redness, PostSessionNote.swelling,
-               PostSessionNote.other_symptom, PostSessionNote.reported_by,
-               PostSessionNote.recorded_at, PostSessionNote.text,
-               PostSessionNote.recorded_by_id, User.name, note_symptom_codes())
-        .join(PostSessionNote.session).join(PostSessionNote.recorded_by).where(in_series)
-        .order_by(PostSessionNote.session_id, PostSessionNote.day_after,
-                  PostSessionNote.recorded_at))
-    return sessions, notes
 
 
 class TimelineRows(NamedTuple):
-    """A series' session rows and note rows (:func:`_timeline_statements`), as read."""
+    """A series' session rows (:func:`_timeline_statement`), as read."""
 
     sessions: tuple[Row[Any], ...]
-    notes: tuple[Row[Any], ...]
 
-    def values(self) -> tuple[tuple[tuple[Any, ...], ...], ...]:
+    def values(self) -> tuple[tuple[Any, ...], ...]:
         """Every value read, as plain tuples: equal, and hashing alike, exactly when the
         values are the same. A key of a kept part (a Row compares and hashes in Python,
         a tuple in C: a tenth of a kept series page of 32 sessions)."""
-        return tuple(map(tuple, self.sessions)), tuple(map(tuple, self.notes))
+        return tuple(map(tuple, self.sessions))
+
+    def notes(self) -> list[TimelineNote]:
+        """Every note of the sessions."""
+        return [note for row in self.sessions for note in timeline_notes(row.note_entries)]
 
 
 def timeline_rows(series_id: int) -> TimelineRows:
-    """Every session of a series with its areas, and every note of them with its
-    symptoms, in two statements of plain rows however many sessions."""
-    sessions_statement, notes_statement = _timeline_statements()
-    params = {"series_id": series_id}
-    sessions = tuple(read(sessions_statement, params))
-    notes = tuple(read(notes_statement, params)) if sessions else ()
-    return TimelineRows(sessions, notes)
+    """Every session of a series with its areas and notes, in one statement of plain rows
+    however many sessions and notes."""
+    return TimelineRows(tuple(read(_timeline_statement(), {"series_id": series_id})))
 
 
 def timeline_sessions(rows: TimelineRows) -> list[TimelineSession]:
     """The sessions of :func:`timeline_rows`, oldest first, each with its areas and notes:
     session objects with their areas, notes and people cost the series page more than
     its SQL."""
-    sessions = {row.id: TimelineSession(*row[:-2], practitioner=Person(row.name),
-                                        areas=timeline_areas(row.area_entries))
-                for row in rows.sessions}
-    for row in rows.notes:
-        sessions[row.session_id].post_notes.append(TimelineNote(
-            row.id, *row[2:-2], recorded_by=Person(row.name),
-            symptoms=timeline_symptoms(row.symptom_codes)))
-    return list(sessions.values())
+    return [TimelineSession(*row[:-3], practitioner=Person(row.name),
+                            areas=timeline_areas(row.area_entries),
+                            post_notes=timeline_notes(row.note_entries))
+            for row in rows.sessions]
