@@ -535,6 +535,22 @@ def test_session_page_shows_areas_depths_and_scores(client, records, series):
         assert expected in page, expected
 
 
+def test_session_page_lists_products_in_their_order_as_typed(client, records, series):
+    """Products come with the session's row as JSON (tracker.statements.json_rows): in the
+    order they were entered, free text as typed."""
+    from tracker.models import SessionProduct
+
+    with records():
+        session = make_session(series)
+        # Stored second-first, so the rows' own order is not the session's.
+        session.products = [SessionProduct(position=1, name="Acide hyaluronique – sérum",
+                                           lot=None),
+                            SessionProduct(position=0, name='Zinc "calming" gel, 5%', lot="Z:1")]
+    html = client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    zinc, acid = html.index("Zinc &#34;calming&#34; gel, 5%"), html.index("Acide hyaluronique")
+    assert zinc < acid and "Z:1" in html and "sérum" in html
+
+
 def test_session_numbers_follow_the_dates_not_the_order_of_logging(client, app, records, series,
                                                                    practitioner):
     with records():

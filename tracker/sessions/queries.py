@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,16 +39,17 @@ from tracker.series.queries import (
     SeriesPatient,
     TimelineArea,
     TimelineNote,
-    note_symptom_codes,
+    note_entries,
     session_area_entries,
     timeline_areas,
-    timeline_symptoms,
+    timeline_notes,
 )
 from tracker.sessions.recovery import GradedDay, recovery_flags
 from tracker.statements import (
     built_once,
     has_rows,
     joined_entries,
+    json_rows,
     labelled_columns,
     load_children,
     load_lists,
@@ -179,23 +181,20 @@ class ListedAnswer(NamedTuple):
     present: bool
 
 
-@built_once
-def _shown_lists() -> dict[str, Select[Any]]:
-    """What the session page reads of a session's (``session_id``) products and notes
-    (with their symptoms), each in its order; its areas and screening answers come with
-    the session's row (:func:`_session_page_statement`)."""
-    of_session = bindparam("session_id")
-    return {
-        "products": select(SessionProduct.name, SessionProduct.lot)
-        .where(SessionProduct.session_id == of_session).order_by(SessionProduct.position),
-        "post_notes": select(
-            PostSessionNote.id, PostSessionNote.day_after, PostSessionNote.redness,
-            PostSessionNote.swelling, PostSessionNote.other_symptom,
-            PostSessionNote.reported_by, PostSessionNote.recorded_at, PostSessionNote.text,
-            PostSessionNote.recorded_by_id, User.name, note_symptom_codes())
-        .join(PostSessionNote.recorded_by).where(PostSessionNote.session_id == of_session)
-        .order_by(PostSessionNote.day_after, PostSessionNote.recorded_at),
-    }
+def _product_entries() -> Any:
+    """A session's products as one column of its row (free text: JSON), read back by
+    :func:`_listed_products`."""
+    return json_rows((SessionProduct.position, SessionProduct.name, SessionProduct.lot),
+                     select_from=SessionProduct.__table__,
+                     where=SessionProduct.session_id == TreatmentSession.id,
+                     parent=TreatmentSession, label="product_entries")
+
+
+def _listed_products(entries: str | None) -> list[ListedProduct]:
+    """The products of :func:`_product_entries`, in the session's order of them."""
+    rows = json.loads(entries or "[]")
+    rows.sort(key=lambda row: row[0])
+    return [ListedProduct(name, lot) for _, name, lot in rows]
 
 
 class PageSeries:
@@ -259,9 +258,9 @@ def _listed_answers(entries: str | None) -> list[ListedAnswer]:
             for _, item, present in rows]
 
 
-#: Lists the session page reads with the session's row or its notes' rows, whose
-#: ``EXISTS`` in :func:`_session_facts` the page therefore does not need.
-_READ_WITH_THE_ROW = frozenset({"screening_answers", "symptoms"})
+#: Lists the session page reads with the session's row, whose ``EXISTS`` in
+#: :func:`_session_facts` the page therefore does not need.
+_READ_WITH_THE_ROW = frozenset({"products", "screening_answers", "symptoms"})
 
 
 @dataclass(frozen=True)
@@ -275,8 +274,8 @@ class _SessionPageStatement:
 def _session_page_statement() -> _SessionPageStatement:
     """A session (``session_id``) with every column of its row and of its series',
     labelled; what its page shows of its patient, the names of its practitioner and
-    signer; :func:`_session_facts`; and its areas and screening answers (codes and
-    numbers, one column each)."""
+    signer; :func:`_session_facts`; and its areas, screening answers, products and notes
+    with their symptoms, one column each."""
     session = TreatmentSession
     practitioner, signer = aliased(User, name="practitioner"), aliased(User, name="signer")
     session_columns = labelled_columns(TreatmentSession)
@@ -288,7 +287,8 @@ def _session_page_statement() -> _SessionPageStatement:
                practitioner.name.label("practitioner__name"),
                signer.name.label("signer__name"),
                *[fact for fact in _session_facts() if fact.name not in _READ_WITH_THE_ROW],
-               session_area_entries(), _screening_entries())
+               session_area_entries(), _screening_entries(), _product_entries(),
+               note_entries())
         .join(TreatmentSeries, TreatmentSeries.id == session.series_id)
         .join(Patient, Patient.id == TreatmentSeries.patient_id)
         .join(practitioner, practitioner.id == session.practitioner_id)
@@ -301,9 +301,9 @@ def _session_page_statement() -> _SessionPageStatement:
 
 def session_page_or_404(session_id: int) -> SessionPage:
     """A session with what its page shows (:class:`SessionPage`): the session, its
-    series, patient, people, areas and screening answers in one statement of plain
-    values; its notes with their symptoms in another; its products, confirmations and
-    revisions too when the session's row says it has any."""
+    series, patient, people, areas, screening answers, products and notes with their
+    symptoms in one statement of plain values; its confirmations and revisions too when
+    the session's row says it has any."""
     found = _session_page_statement()
     params = {"session_id": session_id}
     row = read(found.statement, params).first()
@@ -317,14 +317,11 @@ def session_page_or_404(session_id: int) -> SessionPage:
     people = {"practitioner": Person(has["practitioner__name"]),
               "signed_by": None if signer is None else Person(signer)}
     values = {key: has[key] for key in found.session_keys}
-    statements, collections = _shown_lists(), _session_collections()
+    collections = _session_collections()
     lists = {
         "areas": timeline_areas(has["area_entries"]),
-        "products": [ListedProduct(*product) for product in read(statements["products"], params)]
-        if has["products"] else [],
-        "post_notes": [TimelineNote(note.id, *note[1:-2], recorded_by=Person(note.name),
-                                    symptoms=timeline_symptoms(note.symptom_codes))
-                       for note in read(statements["post_notes"], params)],
+        "products": _listed_products(has["product_entries"]),
+        "post_notes": timeline_notes(has["note_entries"]),
         "screening_answers": _listed_answers(has["screening_entries"]),
         "confirmations": db.session.scalars(collections["confirmations"], params).all()
         if has["confirmations"] else [],
