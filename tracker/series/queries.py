@@ -662,7 +662,7 @@ class TimelineRows(NamedTuple):
     def values(self) -> tuple[tuple[Any, ...], ...]:
         """Every value read, as plain tuples: equal, and hashing alike, exactly when the
         values are the same. A key of a kept part (a Row compares and hashes in Python,
-        a tuple in C: a tenth of a kept series page of 32 sessions)."""
+        a tuple in C)."""
         return tuple(map(tuple, self.sessions))
 
     def notes(self) -> list[TimelineNote]:

@@ -94,7 +94,7 @@ def show(series_id: int) -> str:
     )
 
 
-def _sessions_html(series: TreatmentSeries, rows: queries.TimelineRows,
+def _sessions_html(series: queries.SeriesPage, rows: queries.TimelineRows,
                    all_in_full: bool) -> str:
     """The series page's scores and timeline of its sessions (series/_sessions.html)."""
     sessions = queries.timeline_sessions(rows)
