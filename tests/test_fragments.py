@@ -15,12 +15,12 @@ def test_html_is_written_once_per_key_and_the_store_starts_again_when_full(app):
         return write
 
     with app.app_context():
-        assert kept_html("test_parts", 2, "a", render("a")) == "<p>a</p>"
-        assert kept_html("test_parts", 2, "a", render("a again")) == "<p>a</p>"
-        assert kept_html("test_parts", 2, "b", render("b")) == "<p>b</p>"
+        assert kept_html("test_parts", "a", render("a"), limit=2) == "<p>a</p>"
+        assert kept_html("test_parts", "a", render("a again"), limit=2) == "<p>a</p>"
+        assert kept_html("test_parts", "b", render("b"), limit=2) == "<p>b</p>"
         assert written == ["a", "b"]
         # A third key finds the store full: it starts again, and "a" is written anew.
-        kept_html("test_parts", 2, "c", render("c"))
-        assert kept_html("test_parts", 2, "a", render("a anew")) == "<p>a anew</p>"
+        kept_html("test_parts", "c", render("c"), limit=2)
+        assert kept_html("test_parts", "a", render("a anew"), limit=2) == "<p>a anew</p>"
         assert written == ["a", "b", "c", "a anew"]
         assert len(app.extensions["test_parts"]) == 2

@@ -215,4 +215,4 @@ def kept_blank_form(key: Hashable, render: Callable[[], str]) -> Markup:
     it: the page writes its own. Building a WTForms form and writing its fields cost the
     session page's note form a quarter of the page, on every visit, for the same HTML.
     """
-    return kept_html("blank_forms", KEPT_BLANK_FORMS_LIMIT, key, render)
+    return kept_html("blank_forms", key, render, limit=KEPT_BLANK_FORMS_LIMIT)

@@ -13,8 +13,13 @@ from collections.abc import Callable, Hashable
 from flask import current_app
 from markupsafe import Markup
 
+#: How many parts a store keeps unless told otherwise; past it, all are dropped. A
+#: series of 8 sessions' part is some 20 kB with its key.
+KEPT_PARTS_LIMIT = 256
 
-def kept_html(store: str, limit: int, key: Hashable, render: Callable[[], str]) -> Markup:
+
+def kept_html(store: str, key: Hashable, render: Callable[[], str],
+              limit: int = KEPT_PARTS_LIMIT) -> Markup:
     """What ``render`` writes for ``key``, written once per app and kept in ``store``
     (an app extension); past ``limit`` keys, the store starts again empty."""
     kept: dict[Hashable, Markup] = current_app.extensions.setdefault(store, {})

@@ -14,7 +14,7 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app
@@ -37,6 +37,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from tracker.db import as_utc
 from tracker.extensions import db
 
 P = ParamSpec("P")
@@ -240,7 +241,4 @@ def json_rows(columns: Sequence[Any], *, select_from: Any, where: Any, parent: A
 def utc_from_json(text: str) -> datetime:
     """A timestamp of a :func:`json_rows` column as the aware UTC datetime its column
     reads as: SQLite keeps UTC without an offset, PostgreSQL writes its own offset."""
-    value = datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    return as_utc(datetime.fromisoformat(text))

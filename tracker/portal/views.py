@@ -39,10 +39,6 @@ from tracker.statements import get_as_loaded
 
 bp = Blueprint("portal", __name__, url_prefix="/me")
 
-#: How many patients' sessions parts an app keeps (tracker.fragments); past it, all are
-#: dropped.
-KEPT_SESSIONS_LIMIT = 256
-
 
 def _clinic() -> dict[str, str]:
     config = current_app.config
@@ -83,7 +79,7 @@ def series(series_id: int) -> str:
            clock.today(), user_id,
            frozenset(note.id for note in rows.notes() if rules.can_edit_entry(note, user_id)),
            clock.clinic_zone(), request.script_root, rows.values())
-    sessions_html = kept_html("portal_sessions", KEPT_SESSIONS_LIMIT, key,
+    sessions_html = kept_html("portal_sessions", key,
                               lambda: _sessions_html(series, rows, user_id))
     return render_template(
         "portal/series.html", series=series, progress=progress,

@@ -34,9 +34,6 @@ bp = Blueprint("series", __name__)
 #: before in a line each: the last sessions are what the next one is planned from, and a
 #: long series stays a page to read, and to render. ``?sessions=full`` shows them all.
 SESSIONS_IN_FULL = 3
-#: How many series' sessions parts an app keeps (tracker.fragments); past it, all are
-#: dropped. Each holds its rows and HTML: some 20 kB for a series of 8 sessions.
-KEPT_SESSIONS_LIMIT = 256
 
 
 def _defaults_for(concern: Concern) -> dict[str, Any]:
@@ -84,7 +81,7 @@ def show(series_id: int) -> str:
         # Everything the part is written from, the rows read just now included.
         key = (series.id, series.concern, series.baseline_goodman_baron, series.start_on,
                all_in_full, clock.clinic_zone(), request.script_root, rows.values())
-        sessions_html = kept_html("series_sessions", KEPT_SESSIONS_LIMIT, key,
+        sessions_html = kept_html("series_sessions", key,
                                   lambda: _sessions_html(series, rows, all_in_full))
     return render_template(
         "series/show.html", series=series, patient=series.patient,
