@@ -3,8 +3,6 @@ refusals included; written in the same transaction as the change; never rewritte
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -353,57 +351,93 @@ def test_an_operation_run_outside_a_request_audits_its_actor(app, records):
             lead.id, "practitioner", series.id, None)
 
 
-def _commit_durability(connection) -> str:
-    """How the transaction about to commit on ``connection`` waits for the disk."""
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "sqlite":
-        level = driver.execute("PRAGMA synchronous").fetchone()[0]
-        return {1: "lazy", 2: "durable"}[level]
-    setting = driver.execute("SHOW synchronous_commit").fetchone()[0]
-    return {"off": "lazy", "on": "durable"}[setting]
+#: Reports, from inside the transaction that stores an audit row, whether its commit will
+#: wait for the disk: a page view's row sets that in its own statement on PostgreSQL, so
+#: only the transaction itself can tell.
+_REPORT_COMMIT_WAIT = """
+CREATE FUNCTION report_commit_wait() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'audit row commit: %%', current_setting('synchronous_commit');
+    RETURN NEW;
+END $$;
+CREATE TRIGGER report_commit_wait BEFORE INSERT ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION report_commit_wait();
+"""
 
 
-@pytest.mark.parametrize("pipelines", [True, False], ids=["pipelined", "without-pipeline"])
+@pytest.fixture
+def audit_commit_waits(app, database):
+    """How each audit row stored from now on commits: "lazy" when its commit does not
+    wait for the disk, "durable" when it does, in the order the rows are stored.
+
+    On SQLite, read as the row is inserted: a page view's row is written and committed on
+    the driver's connection (tracker.db: write_after_read_on_sqlite), which no engine event
+    sees commit. On PostgreSQL, reported by a trigger from inside the transaction that
+    stores the row."""
+    waits: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    if database.backend == "sqlite":
+        def note_sqlite(conn, cursor, statement, *args):
+            if statement.lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS"):
+                level = conn.connection.driver_connection.execute(
+                    "PRAGMA synchronous").fetchone()[0]
+                waits.append({1: "lazy", 2: "durable"}[level])
+
+        event.listen(engine, "before_cursor_execute", note_sqlite)
+        yield waits
+        event.remove(engine, "before_cursor_execute", note_sqlite)
+        return
+
+    def on_notice(diagnostic):
+        setting = diagnostic.message_primary.removeprefix("audit row commit: ")
+        waits.append({"off": "lazy", "on": "durable"}[setting])
+
+    listening: list[object] = []
+
+    def listen_to_notices(conn, *args):
+        driver = conn.connection.driver_connection
+        if not any(driver is known for known in listening):
+            driver.add_notice_handler(on_notice)
+            listening.append(driver)
+
+    with engine.begin() as connection:
+        connection.exec_driver_sql(_REPORT_COMMIT_WAIT)
+    event.listen(engine, "before_cursor_execute", listen_to_notices)
+    try:
+        yield waits
+    finally:
+        event.remove(engine, "before_cursor_execute", listen_to_notices)
+        for driver in listening:
+            driver.remove_notice_handler(on_notice)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "DROP TRIGGER report_commit_wait ON audit_events;"
+                "DROP FUNCTION report_commit_wait()")
+
+
 def test_a_page_view_row_commits_without_waiting_for_the_disk_and_a_change_waits(
-        app, client, records, practitioner, database, monkeypatch, pipelines):
+        app, client, records, practitioner, audit_commit_waits):
     """An fsync per page view halved the rate of the record pages; a crash of the machine
     may lose the last moments' page views, but never a change or its audit row.
 
-    The durability is read as each audit row is inserted: on SQLite a page view's row is
-    written and committed on the driver's connection (tracker.db:
-    write_after_read_on_sqlite), which no engine event sees commit. On PostgreSQL it is
-    sent in one pipeline with its transaction (write_after_read_on_postgresql), or, with
-    a libpq too old for pipelines, in a transaction begun for it."""
-    if not pipelines:
-        if database.backend != "postgresql":
-            pytest.skip("psycopg's pipelines")
-        monkeypatch.setattr(importlib.import_module("tracker.db"), "_PIPELINES", False)
+    On PostgreSQL a page view's row is one statement, a transaction of its own that sets
+    its commit not to wait (tracker.db.inserted_without_waiting): the change that follows
+    on the same connection still waits, since the setting ended with that transaction."""
     with records():
         series = make_series(lead=make_user("practitioner"), status=SeriesStatus.ACTIVE)
-    audit_writes: list[str] = []
-
-    def note_audit_write(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS"):
-            audit_writes.append(_commit_durability(conn))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note_audit_write)
-    try:
-        assert client.get(f"/series/{series.id}").status_code == 200
-        viewed = list(audit_writes)
-        audit_writes.clear()
-        # Stored and committed once the page is served: another connection reads it.
-        assert [row.action for row in events(app, patient_id=series.patient_id)] == [
-            AuditAction.VIEW_SERIES]
-        assert post(client, f"/series/{series.id}/discontinue",
-                    {"reason": "moved away", "confirm": "y"}).status_code == 302
-        changed = list(audit_writes)
-        audit_writes.clear()
-        assert client.get(f"/series/{series.id}").status_code == 200
-        viewed_again = list(audit_writes)
-    finally:
-        event.remove(engine, "before_cursor_execute", note_audit_write)
+    assert client.get(f"/series/{series.id}").status_code == 200
+    viewed = list(audit_commit_waits)
+    audit_commit_waits.clear()
+    # Stored and committed once the page is served: another connection reads it.
+    assert [row.action for row in events(app, patient_id=series.patient_id)] == [
+        AuditAction.VIEW_SERIES]
+    assert post(client, f"/series/{series.id}/discontinue",
+                {"reason": "moved away", "confirm": "y"}).status_code == 302
+    changed = list(audit_commit_waits)
+    audit_commit_waits.clear()
+    assert client.get(f"/series/{series.id}").status_code == 200
+    viewed_again = list(audit_commit_waits)
     assert viewed == ["lazy"]
     assert changed == ["durable"]
     assert viewed_again == ["lazy"]

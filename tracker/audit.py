@@ -24,6 +24,7 @@ from tracker.db import (
     AUDIT_WRITE_DURABLE,
     READ_ONLY_METHODS,
     commit_without_waiting_on_postgresql,
+    inserted_without_waiting,
     utcnow,
     write_after_read_on_postgresql,
     write_after_read_on_sqlite,
@@ -148,6 +149,8 @@ _STORED_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns
 
 #: ``inline()``: the rows' ids are never read back, so PostgreSQL need not return them.
 _INSERT = insert(AuditEvent.__table__).inline()
+#: A page view's one row on PostgreSQL, committed on its own without waiting for the disk.
+_INSERT_WITHOUT_WAITING = inserted_without_waiting(AuditEvent.__table__)
 
 
 def _values_of(entry: AuditEvent) -> dict[str, Any]:
@@ -182,8 +185,9 @@ def _store_now(entries: list[AuditEvent], *, wait_for_disk: bool = True) -> None
     connection = db.session.connection()
     untouched = not (db.session.new or db.session.dirty or db.session.deleted)
     if connection.dialect.name == "postgresql":
-        if (not wait_for_disk and untouched and write_after_read_on_postgresql(
-                connection, _INSERT, [_values_of(entry) for entry in entries])):
+        if (not wait_for_disk and untouched and len(entries) == 1
+                and write_after_read_on_postgresql(connection, _INSERT_WITHOUT_WAITING,
+                                                   _values_of(entries[0]))):
             return
         # No lock to give back first: the transaction in progress stores the rows.
         if not wait_for_disk:

@@ -19,8 +19,14 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Table,
     bindparam,
     event,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
 )
 from sqlalchemy.engine import Connection, Engine, ExecutionContext
 from sqlalchemy.exc import DisconnectionError
@@ -28,7 +34,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.pool import Pool
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import GenerativeSelect, _OffsetLimitParam
 from sqlalchemy.types import TypeDecorator
@@ -313,7 +319,9 @@ def _write_in_a_transaction_on_postgresql(connection: Any, cursor: Any, statemen
         return
     driver = connection.connection.driver_connection
     if (driver.autocommit and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE
-            and (isinstance(cursor, psycopg.ServerCursor) or not _only_reads(context))):
+            and (isinstance(cursor, psycopg.ServerCursor) or not _only_reads(context))
+            and not (context is not None
+                     and context.execution_options.get(ITS_OWN_TRANSACTION))):
         driver.execute("BEGIN")
 
 
@@ -343,35 +351,46 @@ def write_after_read_on_sqlite(connection: Connection, statement: Executable,
         raise
 
 
-#: psycopg's pipeline mode needs libpq 14 or later (the binary package brings its own).
-_PIPELINES = psycopg.Pipeline.is_supported()
+#: An execution option: the statement is a transaction of its own when the request's
+#: reads run in autocommit, so :func:`_write_in_a_transaction_on_postgresql` begins none
+#: for it (see :func:`inserted_without_waiting`).
+ITS_OWN_TRANSACTION = "its_own_transaction"
+
+
+def inserted_without_waiting(table: Table) -> Insert:
+    """An INSERT of one row into ``table`` (its columns but the key, as parameters of
+    the same names) that, run on its own in autocommit on PostgreSQL, is a transaction
+    that commits without waiting for the WAL to reach the disk: SQLite's ``NORMAL``.
+
+    ``set_config('synchronous_commit', 'off', true)`` in its ``FROM`` sets the setting
+    for its own transaction only, and PostgreSQL reads it when that transaction commits.
+    One statement and one round trip: no ``BEGIN``, no ``SET LOCAL``, no ``COMMIT`` and
+    no pipeline, each of which cost the worker psycopg's Python and the server a turn on
+    the two cores. PostgreSQL only."""
+    columns = [column for column in table.columns if not column.primary_key]
+    lazy_commit = select(
+        func.set_config(literal_column("'synchronous_commit'"), literal_column("'off'"),
+                        true()).label("synchronous_commit")
+    ).subquery("lazy_commit")
+    row = select(*[bindparam(column.key, type_=column.type) for column in columns]
+                 ).select_from(lazy_commit)
+    return (insert(table).from_select([column.key for column in columns], row)
+            .execution_options(**{ITS_OWN_TRANSACTION: True}))
 
 
 def write_after_read_on_postgresql(connection: Connection, statement: Executable,
-                                   rows: list[dict[str, Any]]) -> bool:
-    """Run ``statement`` for ``rows`` after a request's reads, in one round trip: a
-    transaction that commits without waiting for the WAL to reach the disk (SQLite's
-    ``NORMAL``, see :func:`commit_without_waiting_on_postgresql`), sent in one psycopg
-    pipeline with its ``BEGIN``, its setting and its ``COMMIT``. The statement still runs
-    through SQLAlchemy, its events included; it must not return rows (an INSERT made
-    ``inline()``: its results are read only as the pipeline ends).
+                                   row: dict[str, Any]) -> bool:
+    """Run ``statement`` (made by :func:`inserted_without_waiting`) for ``row`` after a
+    request's reads, as a transaction of its own that commits without waiting for the
+    disk.
 
     Only if the request's reads ran in autocommit and nothing is open on the connection
     (:func:`_read_without_transaction_on_postgresql`); otherwise it returns False and
     does nothing, and the caller writes in the transaction in progress."""
     driver = connection.connection.driver_connection
-    if not (_PIPELINES and driver.autocommit
-            and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE):
+    if not (driver.autocommit and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE):
         return False
-    try:
-        with driver.pipeline():
-            driver.execute("BEGIN")
-            driver.execute("SET LOCAL synchronous_commit TO OFF")
-            connection.execute(statement, rows)
-            driver.execute("COMMIT")
-    except BaseException:
-        driver.rollback()
-        raise
+    connection.execute(statement, row)
     return True
 
 
