@@ -285,3 +285,67 @@ def test_recent_sessions_list_each_session_once_with_its_areas_in_order(
     newest, oldest = page.split("Rita Recent")[1:3]
     assert "Neck 0.75 mm; Cheeks 1.50 mm; Chin 1.00 mm" in newest
     assert "Forehead 0.50 mm" in oldest and "Cheeks" not in oldest
+
+
+@web
+def test_todays_lists_are_written_again_whenever_anything_they_show_changes(
+        app, client, login_as, practitioners, records):
+    """Today's lists (series needing a session, recent sessions, patients' reports) are
+    kept per app for the very rows they show (tracker.main.views): a view with nothing
+    changed writes none of them again, and any change, however it is made, shows on the
+    next view."""
+    from zoneinfo import ZoneInfo
+
+    from flask import template_rendered
+
+    from tests.factories import make_note
+    from tracker.domain import Reporter
+    from tracker.extensions import db
+    from tracker.models import Patient, SessionArea
+
+    ames, _ = practitioners
+    with records():
+        series = make_series(make_patient(first_name="Kept", last_name="Kepler"), lead=ames,
+                             concern=Concern.ACNE_SCARS, planned_sessions=4)
+        session = make_session(series, performed_at=days_ago(30),
+                               areas=((Area.CHEEKS, "1.50", 3),))
+        make_note(session, day_after=0, redness=2)
+        make_note(session, day_after=1, redness=1)
+    login_as(ames)
+    lists = {"main/_attention_rows.html", "main/_recent_rows.html",
+             "main/_patient_reports.html"}
+    written: list[str] = []
+
+    def list_written(sender, template, context, **extra):
+        if template.name in lists:
+            written.append(template.name)
+
+    def view() -> str:
+        written.clear()
+        with template_rendered.connected_to(list_written, app):
+            return words(client.get("/"))
+
+    first = view()
+    assert "Kept Kepler" in first and set(written) == lists
+    assert view() == first and not written
+
+    changes = [
+        (lambda: db.session.execute(db.update(Patient).values(first_name="Renamed")),
+         "Renamed Kepler", {"main/_attention_rows.html", "main/_recent_rows.html"}),
+        (lambda: db.session.execute(db.update(TreatmentSeries).values(planned_sessions=6)),
+         "1 of 6 sessions", {"main/_attention_rows.html"}),
+        (lambda: db.session.execute(db.update(SessionArea).values(depth_mm="0.75")),
+         "Cheeks 0.75 mm", {"main/_recent_rows.html"}),
+        (lambda: make_note(session, day_after=3, redness=3, reported_by=Reporter.PATIENT),
+         "Patient reports: Redness rose again", {"main/_patient_reports.html"}),
+    ]
+    for change, shown, rewritten in changes:
+        assert shown not in view()
+        with records():
+            change()
+        assert shown in view(), shown
+        assert set(written) == rewritten, shown
+    # The recent sessions' times are shown in the clinic's zone.
+    before = view()
+    app.config["CLINIC_ZONE"] = ZoneInfo("Etc/GMT+12")  # UTC-12: neither zone the suite runs in
+    assert view() != before and "main/_recent_rows.html" in written

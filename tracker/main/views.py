@@ -13,12 +13,18 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from tracker import clock
 from tracker.domain import Role
+from tracker.fragments import kept_html
 from tracker.pagination import page_arg
-from tracker.series.queries import ATTENTION_STATES, series_needing_attention
+from tracker.series.progress import Progress
+from tracker.series.queries import ATTENTION_STATES, AttentionSeries, series_needing_attention
 from tracker.sessions.queries import (
+    ListedSession,
+    PatientReport,
     patient_reported_flags,
     recent_sessions,
     unsigned_count,
@@ -47,17 +53,46 @@ def home() -> Response | str:
         also=(("unsigned", unsigned_count(signer_id)),), also_params=cutoff)
     overdue_signatures, unsigned = unsigned_sessions(
         signer_id, count=attention.also["unsigned"], cutoff=cutoff)
+    recent = recent_sessions(10, practitioner_id)
     return render_template(
         "main/home.html",
         attention=attention,
-        recent=recent_sessions(10, practitioner_id),
+        attention_rows_html=_attention_rows_html(attention.rows),
+        recent=recent,
+        recent_rows_html=_recent_rows_html(recent),
+        patient_reports_html=_patient_reports_html(patient_reported_flags(practitioner_id)),
         mine_only=mine_only,
         state=state,
         states=ATTENTION_STATES,
-        patient_reports=patient_reported_flags(practitioner_id),
         unsigned_count=overdue_signatures,
         unsigned=unsigned,
     )
+
+
+# Today's lists are written once per app for the very rows read just now (and the clinic's
+# zone where a time is shown, and the script root of their links), then kept
+# (tracker.fragments): the statements run on every view, the templates' loops do not.
+
+def _attention_rows_html(rows: list[tuple[AttentionSeries, Progress]]) -> Markup:
+    return kept_html("today_attention_rows", (tuple(rows), request.script_root),
+                     lambda: render_template("main/_attention_rows.html", rows=rows))
+
+
+def _recent_rows_html(recent: list[ListedSession]) -> Markup:
+    key = (tuple((session.id, session.performed_at, session.patient_name, session.concern,
+                  session.practitioner_name, tuple(session.areas)) for session in recent),
+           clock.clinic_zone(), request.script_root)
+    return kept_html("today_recent_rows", key,
+                     lambda: render_template("main/_recent_rows.html", recent=recent))
+
+
+def _patient_reports_html(reports: list[PatientReport]) -> Markup:
+    key = (tuple((report.session_id, report.performed_at, report.patient_name,
+                  report.concern, tuple(report.flags)) for report in reports),
+           clock.clinic_zone(), request.script_root)
+    return kept_html("today_patient_reports", key,
+                     lambda: render_template("main/_patient_reports.html",
+                                             patient_reports=reports))
 
 
 @bp.get("/favicon.ico")
