@@ -269,6 +269,51 @@ def test_recording_a_follow_up(app, client, records, practitioner):
     assert 'id="follow-ups"' in page and "Holding well." in page
 
 
+def test_the_series_pages_follow_ups_are_written_again_whenever_what_they_show_changes(
+        app, client, records, practitioner, monkeypatch):
+    """A completed series' follow-ups are kept per app for the rows read on each view and
+    whether the user may record one (tracker.series.views): an unchanged view writes
+    them not again; a recorded assessment, another clinic day and another role show."""
+    from flask import template_rendered
+
+    with records():
+        series = completed_with_last_session(practitioner,
+                                             add_months_py(clock.today(), -1))
+        manager = make_user("manager")
+    written: list[str] = []
+
+    def follow_ups_written(sender, template, context, **extra):
+        if template.name == "recall/_series_follow_ups.html":
+            written.append(template.name)
+
+    def view(viewer=client) -> str:
+        written.clear()
+        with template_rendered.connected_to(follow_ups_written, app):
+            return viewer.get(f"/series/{series.id}").get_data(as_text=True)
+
+    def follow_ups_section(page: str) -> str:
+        return page.split('id="follow-ups"', 1)[1].split("</section>", 1)[0]
+
+    real_today = clinic_today(app)
+    first = view()
+    assert 'id="follow-ups"' in first and "Record<span" in first and written
+    assert view() == first and not written
+    manager_client = app.test_client()
+    assert login(manager_client, manager.email, PASSWORD).status_code == 302
+    seen_by_manager = view(manager_client)
+    assert 'id="follow-ups"' in seen_by_manager and "Record<span" not in seen_by_manager
+    assert written
+    url = f"/series/{series.id}/follow-ups/new"
+    assert post(client, url, {"milestone_months": "1", "gais_clinician": "2",
+                              "assessed_on": clinic_today(app).isoformat(),
+                              "note": "Holding well."}, token_from=url).status_code == 302
+    assert "Holding well." in view() and written
+    # Months on, the milestones' states move with the clinic's day.
+    before = follow_ups_section(view())
+    monkeypatch.setattr(clock, "today", lambda: add_months_py(real_today, 4))
+    assert follow_ups_section(view()) != before and written
+
+
 def test_follow_ups_are_for_completed_series_only(app, client, records, practitioner):
     with records():
         series = overdue_series(practitioner)

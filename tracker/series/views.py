@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from tracker import audit, clock, drafts
@@ -18,7 +19,12 @@ from tracker.fragments import kept_html
 from tracker.models import TreatmentSeries
 from tracker.patients.queries import get_patient_or_404
 from tracker.recall.queries import follow_ups_of_series
-from tracker.rules import ensure_can_complete, ensure_patient_active, ensure_series_changeable
+from tracker.rules import (
+    can_record_follow_up,
+    ensure_can_complete,
+    ensure_patient_active,
+    ensure_series_changeable,
+)
 from tracker.series import charts, operations, queries
 from tracker.series.forms import (
     SERIES_FIELDS,
@@ -86,9 +92,22 @@ def show(series_id: int) -> str:
     return render_template(
         "series/show.html", series=series, patient=series.patient,
         progress=queries.progress_of(series), sessions_html=sessions_html,
-        follow_ups=(follow_ups_of_series(series.id)
-                    if series.status is SeriesStatus.COMPLETED else []),
+        follow_ups_html=(_follow_ups_html(series)
+                         if series.status is SeriesStatus.COMPLETED else None),
     )
+
+
+def _follow_ups_html(series: queries.SeriesPage) -> Markup | None:
+    """A completed series' follow-up milestones (recall/_series_follow_ups.html), kept per
+    app for the rows read just now and whether the user may record one; None without
+    any."""
+    follow_ups = follow_ups_of_series(series.id)
+    if not follow_ups:
+        return None
+    key = (series.id, tuple(tuple(row) for row in follow_ups),
+           can_record_follow_up(current_user, series), request.script_root)
+    return kept_html("series_follow_ups", key, lambda: render_template(
+        "recall/_series_follow_ups.html", series=series, follow_ups=follow_ups))
 
 
 def _sessions_html(series: queries.SeriesPage, rows: queries.TimelineRows,
