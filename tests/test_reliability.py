@@ -306,6 +306,47 @@ def test_pages_that_only_read_keep_their_prepared_statements_on_postgresql(app, 
     assert {row.parameters for row in counts + held + reports} == {0}
 
 
+def test_a_result_description_is_built_once_per_shape_and_never_for_another(
+        app, database, monkeypatch):
+    """The app's PostgreSQL cursors keep each shape of result's description
+    (tracker.db.DescribedOnceCursor): a result of the same shape reads the same columns; a
+    column renamed or of another type is another shape; what a caller does to the list
+    it got changes nothing kept; past the limit, the kept ones are dropped."""
+    if database.backend != "postgresql":
+        pytest.skip("psycopg's cursors")
+    import importlib
+
+    import psycopg
+
+    # By name: the package's ``db`` is the SQLAlchemy extension, not this module.
+    tracker_db = importlib.import_module("tracker.db")
+
+    def described(cursor, sql: str) -> list[tuple[object, ...]]:
+        cursor.execute(sql)
+        cursor.fetchall()
+        return [tuple(column) for column in cursor.description]
+
+    with app.app_context():
+        driver = db.session.connection().connection.driver_connection
+        cursor = driver.cursor()
+        assert isinstance(cursor, tracker_db.DescribedOnceCursor)
+        plain = psycopg.Cursor(driver)
+        for sql in ("SELECT 1 AS a, 'x'::text AS b", "SELECT 1 AS a, 'x'::text AS b",
+                    "SELECT 1 AS renamed, 'x'::text AS b", "SELECT 'one'::text AS a, 2 AS b",
+                    "SELECT 1::int4 AS a", "SELECT 1::float4 AS a",
+                    "SELECT 1.5::numeric(3, 2) AS a", "SELECT 1.5::numeric(4, 1) AS a"):
+            assert described(cursor, sql) == described(plain, sql), sql
+        cursor.execute("SELECT 1 AS a")
+        cursor.description.clear()
+        cursor.execute("SELECT 1 AS a")
+        assert [column.name for column in cursor.description] == ["a"]
+        monkeypatch.setattr(tracker_db, "KEPT_DESCRIPTIONS_LIMIT", 2)
+        for sql in ("SELECT 1 AS c1", "SELECT 1 AS c2", "SELECT 1 AS c3"):
+            described(cursor, sql)
+        assert len(tracker_db._kept_descriptions) <= 2
+        db.session.rollback()
+
+
 def test_a_read_whose_statement_failed_still_answers_and_the_next_one_works(app, client):
     """A GET that met a database error and answered anyway (here: caught by the view)
     must not fail when its transaction ends, and leaves the connection usable."""

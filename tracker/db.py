@@ -159,9 +159,44 @@ def _is_psycopg(dbapi_connection: Any) -> bool:
     return type(dbapi_connection).__module__.startswith("psycopg")
 
 
+#: At most this many result shapes' descriptions are kept (:class:`DescribedOnceCursor`);
+#: past it, all are dropped. The app's pages read a few dozen shapes.
+KEPT_DESCRIPTIONS_LIMIT = 512
+
+_kept_descriptions: dict[tuple[Any, ...], list[Any]] = {}
+
+
+class DescribedOnceCursor(psycopg.Cursor[Any]):
+    """psycopg's cursor, with the description of each shape of result built once and kept.
+
+    psycopg builds a ``Column`` object per column each time ``description`` is read, and
+    SQLAlchemy reads it for every statement: 1-2 µs a column, 20-60 µs a statement of the
+    record pages. The key is every field's name, type, modifier and size, read from the
+    result itself, and the connection's encoding: a result of another shape, a renamed or
+    retyped column included, is a new key."""
+
+    __slots__ = ()
+
+    @property
+    def description(self) -> list[Any] | None:
+        result = self.pgresult
+        if result is None or not result.nfields:
+            return super().description
+        key = (self._encoding, *[
+            (result.fname(index), result.ftype(index), result.fmod(index),
+             result.fsize(index)) for index in range(result.nfields)])
+        kept = _kept_descriptions.get(key)
+        if kept is None:
+            if len(_kept_descriptions) >= KEPT_DESCRIPTIONS_LIMIT:
+                _kept_descriptions.clear()
+            kept = _kept_descriptions[key] = super().description or []
+        return list(kept)
+
+
 @event.listens_for(Engine, "connect")
 def _configure_postgresql(dbapi_connection: Any, connection_record: Any) -> None:
-    """No parallel workers for the app's queries on PostgreSQL.
+    """No parallel workers for the app's queries on PostgreSQL, and cursors that keep
+    their results' descriptions (:class:`DescribedOnceCursor`).
 
     A page's statements read a few index ranges and return tens of rows, yet for some (the
     lot trace's union of two lot indexes) the planner's estimate crosses the threshold for
@@ -170,6 +205,7 @@ def _configure_postgresql(dbapi_connection: Any, connection_record: Any) -> None
     """
     if not _is_psycopg(dbapi_connection):
         return
+    dbapi_connection.cursor_factory = DescribedOnceCursor
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET max_parallel_workers_per_gather = 0")
     dbapi_connection.commit()
