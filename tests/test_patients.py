@@ -405,6 +405,69 @@ def test_patient_page_names_each_series_areas_and_lead(client, records, practiti
     assert "Cheeks, Forehead · lead Dr Ada Lind" in page[older:]
 
 
+def test_patient_pages_series_are_written_again_whenever_anything_they_show_changes(
+        app, client, records, practitioner, monkeypatch):
+    """The patient page's series are kept per app for the rows read on each view, the
+    clinic's day and whether the user treats (tracker.patients.views): an unchanged view
+    writes them not again, and any change shows on the next view."""
+    from flask import template_rendered
+
+    from tests.conftest import login
+    from tests.factories import PASSWORD
+    from tracker import clock
+    from tracker.models import SeriesArea, TreatmentSeries, User
+
+    with records():
+        patient = make_patient()
+        series = make_series(patient, lead=make_user(name="Dr Kept Lead"),
+                             concern=Concern.ACNE_SCARS, planned_sessions=4,
+                             areas=(Area.CHEEKS,), start_on=date(2026, 3, 2))
+        make_session(series)
+        manager = make_user("manager")
+    written: list[str] = []
+
+    def series_written(sender, template, context, **extra):
+        if template.name == "patients/_series_cards.html":
+            written.append(template.name)
+
+    def view(viewer=client) -> str:
+        written.clear()
+        with template_rendered.connected_to(series_written, app):
+            return words(viewer.get(f"/patients/{patient.id}"))
+
+    first = view()
+    assert "1 of 4 sessions" in first and written
+    assert view() == first and not written
+    changes = [
+        (lambda: make_session(series), "2 of 4 sessions"),
+        (lambda: db.session.execute(update(TreatmentSeries).values(concern_detail="Rolling")),
+         "Acne scars – Rolling"),
+        (lambda: db.session.execute(update(SeriesArea).values(area=Area.CHIN)), "Chin · lead"),
+        (lambda: db.session.execute(update(User).where(User.name == "Dr Kept Lead")
+                                    .values(name="Dr Renamed Lead")), "Dr Renamed Lead"),
+    ]
+    for change, shown in changes:
+        assert shown not in view()
+        with records():
+            change()
+        assert shown in view() and written, shown
+    # The next window is told in days from the clinic's day.
+    with app.app_context():
+        real_today = clock.today()
+    before = view()
+    monkeypatch.setattr(clock, "today", lambda: real_today + timedelta(days=1))
+    assert view() != before and written
+    # Only those who treat are told to mark a series complete.
+    monkeypatch.undo()
+    with records():
+        for _ in range(2):
+            make_session(series)
+    assert "mark the series complete" in view()
+    manager_client = app.test_client()
+    assert login(manager_client, manager.email, PASSWORD).status_code == 302
+    assert "mark the series complete" not in view(manager_client) and written
+
+
 def test_unknown_patient_is_not_found(client, practitioner):
     assert client.get("/patients/999999").status_code == 404
 

@@ -10,17 +10,19 @@ from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from tracker import audit, drafts
+from tracker import audit, clock, drafts
 from tracker.audit_log import queries as audit_log
-from tracker.authz import can_view_audit_log, staff_required
+from tracker.authz import can_treat, can_view_audit_log, staff_required
 from tracker.domain import ConsentKind
 from tracker.extensions import db
+from tracker.fragments import kept_html
 from tracker.models import Patient
 from tracker.pagination import page_arg
 from tracker.patients import operations, queries
 from tracker.patients.forms import ConsentForm, PatientForm
 from tracker.rules import ensure_patient_active
-from tracker.series.queries import series_of_patient
+from tracker.series.progress import Progress
+from tracker.series.queries import PatientSeries, series_of_patient
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
@@ -78,9 +80,24 @@ def _render_patient(patient: Patient, consent_form: ConsentForm | Markup) -> str
     form = consent_form if isinstance(consent_form, ConsentForm) else None
     return render_template("patients/show.html", patient=patient, consent_form=form,
                            blank_consent_fields=None if form else consent_form,
-                           series_rows=series_of_patient(patient.id),
+                           series_html=_series_html(series_of_patient(patient.id)),
                            access_history=audit_log.recent_for_patient(patient.id)
                            if can_view_audit_log(current_user) else None)
+
+
+def _series_html(series_rows: list[tuple[PatientSeries, Progress]]) -> Markup | None:
+    """The patient's series with their progress (patients/_series_cards.html), kept per
+    app for the rows read just now, the clinic's day (the next window is told in days
+    from it) and whether the user treats; None without any."""
+    if not series_rows:
+        return None
+    key = (tuple((series.id, series.concern, series.concern_detail, series.status,
+                  series.start_on, series.lead_practitioner.name,
+                  tuple(area.area for area in series.areas), progress)
+                 for series, progress in series_rows),
+           clock.today(), can_treat(current_user), request.script_root)
+    return kept_html("patient_series", key, lambda: render_template(
+        "patients/_series_cards.html", series_rows=series_rows))
 
 
 @bp.post("/<id:patient_id>/consents")
