@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from html import unescape
 from html.parser import HTMLParser
+from typing import Any
+
+from flask import template_rendered
 
 
 def text(response) -> str:
@@ -136,3 +139,24 @@ def field_error(response, field_id: str) -> str:
     match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>',
                       response.get_data(as_text=True), re.S)
     return unescape(match.group(1)) if match else ""
+
+
+class WrittenTemplates:
+    """Which of some templates an app writes during each request made through :meth:`get`,
+    in order, in :attr:`written`: a kept part's tests check that a view writes it again
+    exactly when something it shows has changed."""
+
+    def __init__(self, app: Any, *names: str) -> None:
+        self.app = app
+        self.names = set(names)
+        self.written: list[str] = []
+
+    def _note(self, sender: Any, template: Any, context: Any, **extra: Any) -> None:
+        if template.name in self.names:
+            self.written.append(template.name)
+
+    def get(self, client: Any, url: str, **options: Any) -> Any:
+        """``client.get(url, **options)``; :attr:`written` then holds this request's."""
+        self.written.clear()
+        with template_rendered.connected_to(self._note, self.app):
+            return client.get(url, **options)

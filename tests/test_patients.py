@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 
 from tests.conftest import post
 from tests.factories import make_patient, make_series, make_session, make_user
-from tests.pages import field_error, form_data, text, words
+from tests.pages import WrittenTemplates, field_error, form_data, text, words
 from tracker.domain import Area, Concern
 from tracker.extensions import db
 from tracker.models import Patient, PatientConsent, PatientCount
@@ -410,8 +410,6 @@ def test_patient_pages_series_are_written_again_whenever_anything_they_show_chan
     """The patient page's series are kept per app for the rows read on each view, the
     clinic's day and whether the user treats (tracker.patients.views): an unchanged view
     writes them not again, and any change shows on the next view."""
-    from flask import template_rendered
-
     from tests.conftest import login
     from tests.factories import PASSWORD
     from tracker import clock
@@ -424,16 +422,11 @@ def test_patient_pages_series_are_written_again_whenever_anything_they_show_chan
                              areas=(Area.CHEEKS,), start_on=date(2026, 3, 2))
         make_session(series)
         manager = make_user("manager")
-    written: list[str] = []
-
-    def series_written(sender, template, context, **extra):
-        if template.name == "patients/_series_cards.html":
-            written.append(template.name)
+    watch = WrittenTemplates(app, "patients/_series_cards.html")
+    written = watch.written
 
     def view(viewer=client) -> str:
-        written.clear()
-        with template_rendered.connected_to(series_written, app):
-            return words(viewer.get(f"/patients/{patient.id}"))
+        return words(watch.get(viewer, f"/patients/{patient.id}"))
 
     first = view()
     assert "1 of 4 sessions" in first and written

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import post
 from tests.factories import PASSWORD, make_note, make_series, make_session, make_user
+from tests.pages import WrittenTemplates
 from tracker import clock
 from tracker.db import utcnow
 from tracker.domain import Area, Concern, Reporter, SeriesStatus
@@ -146,21 +147,14 @@ def test_the_sessions_part_is_written_again_when_the_day_the_entries_or_the_hour
     """The patient's sessions, diary and charts are kept per what they are written from
     (tracker.portal.views.series): an unchanged page is not written again; a new entry,
     the end of an entry's hours for changes and the next day each show at once."""
-    from flask import template_rendered
-
     from tracker.portal import rules
 
     user, series, session, _ = patient_record
-    written = []
-
-    def sessions_written(sender, template, context, **extra):
-        if template.name == "portal/_sessions.html":
-            written.append(template.name)
+    watch = WrittenTemplates(app, "portal/_sessions.html")
+    written = watch.written
 
     def view() -> str:
-        written.clear()
-        with template_rendered.connected_to(sessions_written, app):
-            return client.get(f"/me/series/{series.id}").get_data(as_text=True)
+        return watch.get(client, f"/me/series/{series.id}").get_data(as_text=True)
 
     def without_tokens(page: str) -> str:
         # A form's CSRF token is signed with the second it was made in.

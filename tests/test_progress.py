@@ -10,7 +10,7 @@ import pytest
 
 from tests import conftest
 from tests.factories import make_patient, make_series, make_session, make_user
-from tests.pages import text, words
+from tests.pages import WrittenTemplates, text, words
 from tracker import clock, create_app
 from tracker.domain import Area, Concern, SeriesStatus
 from tracker.models import TreatmentSeries
@@ -296,8 +296,6 @@ def test_todays_lists_are_written_again_whenever_anything_they_show_changes(
     next view."""
     from zoneinfo import ZoneInfo
 
-    from flask import template_rendered
-
     from tests.factories import make_note
     from tracker.domain import Reporter
     from tracker.extensions import db
@@ -314,16 +312,11 @@ def test_todays_lists_are_written_again_whenever_anything_they_show_changes(
     login_as(ames)
     lists = {"main/_attention_rows.html", "main/_recent_rows.html",
              "main/_patient_reports.html"}
-    written: list[str] = []
-
-    def list_written(sender, template, context, **extra):
-        if template.name in lists:
-            written.append(template.name)
+    watch = WrittenTemplates(app, *lists)
+    written = watch.written
 
     def view() -> str:
-        written.clear()
-        with template_rendered.connected_to(list_written, app):
-            return words(client.get("/"))
+        return words(watch.get(client, "/"))
 
     first = view()
     assert "Kept Kepler" in first and set(written) == lists

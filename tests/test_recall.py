@@ -24,6 +24,7 @@ from tests.factories import (
     make_session,
     make_user,
 )
+from tests.pages import WrittenTemplates
 from tests.test_migrations import app_at_head, differences
 from tracker import clock
 from tracker.db import utcnow
@@ -274,22 +275,15 @@ def test_the_series_pages_follow_ups_are_written_again_whenever_what_they_show_c
     """A completed series' follow-ups are kept per app for the rows read on each view and
     whether the user may record one (tracker.series.views): an unchanged view writes
     them not again; a recorded assessment, another clinic day and another role show."""
-    from flask import template_rendered
-
     with records():
         series = completed_with_last_session(practitioner,
                                              add_months_py(clock.today(), -1))
         manager = make_user("manager")
-    written: list[str] = []
-
-    def follow_ups_written(sender, template, context, **extra):
-        if template.name == "recall/_series_follow_ups.html":
-            written.append(template.name)
+    watch = WrittenTemplates(app, "recall/_series_follow_ups.html")
+    written = watch.written
 
     def view(viewer=client) -> str:
-        written.clear()
-        with template_rendered.connected_to(follow_ups_written, app):
-            return viewer.get(f"/series/{series.id}").get_data(as_text=True)
+        return watch.get(viewer, f"/series/{series.id}").get_data(as_text=True)
 
     def follow_ups_section(page: str) -> str:
         return page.split('id="follow-ups"', 1)[1].split("</section>", 1)[0]

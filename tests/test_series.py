@@ -10,7 +10,7 @@ from sqlalchemy import func
 
 from tests.conftest import post
 from tests.factories import make_patient, make_series, make_session, make_user
-from tests.pages import field_error, form_data, text, words
+from tests.pages import WrittenTemplates, field_error, form_data, text, words
 from tracker import clock
 from tracker.domain import SERIES_DEFAULTS, Area, Concern, SeriesStatus, Symptom
 from tracker.extensions import db
@@ -610,8 +610,6 @@ def test_the_series_page_writes_its_sessions_again_whenever_anything_shown_chang
     """The sessions' part of the page is kept per what it is written from (the sessions'
     rows, the series' fields it shows, the clinic's zone): an unchanged series is not
     written again, and any change, however it is made, shows on the next view."""
-    from flask import template_rendered
-
     from tests.factories import make_note
     from tracker.models import PostSessionNote, SessionArea, User
 
@@ -621,17 +619,11 @@ def test_the_series_page_writes_its_sessions_again_whenever_anything_shown_chang
         session = make_session(series, performed_at=performed,
                                areas=((Area.CHEEKS, "1.50", 3),))
         make_note(session, day_after=1, redness=2, text="First evening")
-    written = []
-
-    def sessions_written(sender, template, context, **extra):
-        if template.name == "series/_sessions.html":
-            written.append(template.name)
+    watch = WrittenTemplates(app, "series/_sessions.html")
+    written = watch.written
 
     def view(**query) -> str:
-        written.clear()
-        with template_rendered.connected_to(sessions_written, app):
-            page = words(client.get(f"/series/{series.id}", query_string=query))
-        return page
+        return words(watch.get(client, f"/series/{series.id}", query_string=query))
 
     first = view()
     assert "First evening" in first and written
