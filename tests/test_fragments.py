@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tracker.fragments import kept_html
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from tracker.fragments import kept_html, values_of
 
 
 def test_html_is_written_once_per_key_and_the_store_starts_again_when_full(app):
@@ -24,3 +27,26 @@ def test_html_is_written_once_per_key_and_the_store_starts_again_when_full(app):
         assert kept_html("test_parts", "a", render("a anew"), limit=2) == "<p>a anew</p>"
         assert written == ["a", "b", "c", "a anew"]
         assert len(app.extensions["test_parts"]) == 2
+
+
+class _Area(NamedTuple):
+    name: str
+
+
+@dataclass
+class _Listed:
+    id: int
+    areas: list[_Area]
+
+
+def test_a_key_of_rows_holds_every_value_of_every_field_nested_lists_included():
+    """Rows with lists inside (unhashable as they are) make a key that is equal exactly
+    when every value, nested ones included, is the same."""
+    rows = [_Listed(1, [_Area("cheeks"), _Area("chin")]), _Listed(2, [])]
+    key = values_of(rows)
+    assert hash(key) == hash(values_of([_Listed(1, [_Area("cheeks"), _Area("chin")]),
+                                        _Listed(2, [])]))
+    assert key == values_of([_Listed(1, [_Area("cheeks"), _Area("chin")]), _Listed(2, [])])
+    assert key != values_of([_Listed(1, [_Area("cheeks"), _Area("neck")]), _Listed(2, [])])
+    assert key != values_of([_Listed(1, [_Area("cheeks")]), _Listed(2, [])])
+    assert key != values_of([_Listed(1, [_Area("cheeks"), _Area("chin")]), _Listed(3, [])])

@@ -9,6 +9,8 @@ can never be out of date; it is only dropped, all at once, when the store is ful
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import fields, is_dataclass
+from typing import Any
 
 from flask import current_app
 from markupsafe import Markup
@@ -29,3 +31,14 @@ def kept_html(store: str, key: Hashable, render: Callable[[], str],
             kept.clear()
         html = kept[key] = Markup(render())  # noqa: S704 - written by our own templates
     return html
+
+
+def values_of(value: Any) -> Hashable:
+    """``value`` as plain hashable values for a key: a dataclass as the values of all its
+    fields, a list or tuple as a tuple of its items', anything else as it is. A key built
+    so holds every value of the rows a part is written from, a field added later too."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return tuple(values_of(getattr(value, field.name)) for field in fields(value))
+    if isinstance(value, list | tuple):
+        return tuple(values_of(item) for item in value)
+    return value

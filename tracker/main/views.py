@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from tracker import clock
 from tracker.domain import Role
-from tracker.fragments import kept_html
+from tracker.fragments import kept_html, values_of
 from tracker.pagination import page_arg
 from tracker.series.progress import Progress
 from tracker.series.queries import ATTENTION_STATES, AttentionSeries, series_needing_attention
@@ -74,23 +74,19 @@ def home() -> Response | str:
 # (tracker.fragments): the statements run on every view, the templates' loops do not.
 
 def _attention_rows_html(rows: list[tuple[AttentionSeries, Progress]]) -> Markup:
-    return kept_html("today_attention_rows", (tuple(rows), request.script_root),
+    return kept_html("today_attention_rows", (values_of(rows), request.script_root),
                      lambda: render_template("main/_attention_rows.html", rows=rows))
 
 
 def _recent_rows_html(recent: list[ListedSession]) -> Markup:
-    key = (tuple((session.id, session.performed_at, session.patient_name, session.concern,
-                  session.practitioner_name, tuple(session.areas)) for session in recent),
-           clock.clinic_zone(), request.script_root)
-    return kept_html("today_recent_rows", key,
+    return kept_html("today_recent_rows",
+                     (values_of(recent), clock.clinic_zone(), request.script_root),
                      lambda: render_template("main/_recent_rows.html", recent=recent))
 
 
 def _patient_reports_html(reports: list[PatientReport]) -> Markup:
-    key = (tuple((report.session_id, report.performed_at, report.patient_name,
-                  report.concern, tuple(report.flags)) for report in reports),
-           clock.clinic_zone(), request.script_root)
-    return kept_html("today_patient_reports", key,
+    return kept_html("today_patient_reports",
+                     (values_of(reports), clock.clinic_zone(), request.script_root),
                      lambda: render_template("main/_patient_reports.html",
                                              patient_reports=reports))
 

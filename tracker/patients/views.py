@@ -15,7 +15,7 @@ from tracker.audit_log import queries as audit_log
 from tracker.authz import can_treat, can_view_audit_log, staff_required
 from tracker.domain import ConsentKind
 from tracker.extensions import db
-from tracker.fragments import kept_html
+from tracker.fragments import kept_html, values_of
 from tracker.models import Patient
 from tracker.pagination import page_arg
 from tracker.patients import operations, queries
@@ -91,11 +91,8 @@ def _series_html(series_rows: list[tuple[PatientSeries, Progress]]) -> Markup | 
     from it) and whether the user treats; None without any."""
     if not series_rows:
         return None
-    key = (tuple((series.id, series.concern, series.concern_detail, series.status,
-                  series.start_on, series.lead_practitioner.name,
-                  tuple(area.area for area in series.areas), progress)
-                 for series, progress in series_rows),
-           clock.today(), can_treat(current_user), request.script_root)
+    key = (values_of(series_rows), clock.today(), can_treat(current_user),
+           request.script_root)
     return kept_html("patient_series", key, lambda: render_template(
         "patients/_series_cards.html", series_rows=series_rows))
 
