@@ -8,6 +8,7 @@ can never be out of date; it is only dropped, all at once, when the store is ful
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable
 from dataclasses import fields, is_dataclass
 from typing import Any
@@ -34,11 +35,24 @@ def kept_html(store: str, key: Hashable, render: Callable[[], str],
 
 
 def values_of(value: Any) -> Hashable:
-    """``value`` as plain hashable values for a key: a dataclass as the values of all its
-    fields, a list or tuple as a tuple of its items', anything else as it is. A key built
-    so holds every value of the rows a part is written from, a field added later too."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return tuple(values_of(getattr(value, field.name)) for field in fields(value))
+    """``value`` as plain hashable values for a key: a hashable value as it is (a frozen
+    dataclass hashes all its fields), else a dataclass as the values of all its fields and
+    a list or tuple as a tuple of its items'. A key built so holds every value of the
+    rows a part is written from, a field added later too; rows that hash already cost no
+    copy (converting every field of Today's 25 rows cost more than writing them)."""
+    try:
+        hash(value)
+    except TypeError:
+        pass
+    else:
+        return value  # type: ignore[no-any-return]
     if isinstance(value, list | tuple):
         return tuple(values_of(item) for item in value)
-    return value
+    if is_dataclass(value) and not isinstance(value, type):
+        return tuple(values_of(getattr(value, name)) for name in _field_names(type(value)))
+    return value  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(cls))
