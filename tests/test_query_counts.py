@@ -7,8 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import count_queries
-from tests.factories import make_note, make_patient, make_series, make_session, make_user
+from tests.conftest import count_queries, login
+from tests.factories import (
+    PASSWORD,
+    make_note,
+    make_patient,
+    make_series,
+    make_session,
+    make_user,
+)
 from tracker import clock
 from tracker.domain import Area, Concern, SeriesStatus, Symptom
 from tracker.models import NoteSymptom, Patient, SessionProduct, TreatmentSeries
@@ -90,6 +97,32 @@ def test_series_page_really_shows_the_history(app, client, records, clinic):
     page = client.get(f"/series/{series.id}").get_data(as_text=True)
     assert page.count('<li class="timeline-item') == 30
     assert "Session 30 ·" in page
+
+
+@pytest.mark.parametrize("who", ["staff", "patient"])
+def test_series_pages_read_the_sessions_with_the_series(app, client, records, clinic, who):
+    """The series page and the patient's own read the series and every session, with
+    its areas, notes and symptoms, in one statement: a statement of their own cost a
+    round trip per view."""
+    patient, series = clinic
+    add_history(records, patient, series, 3)
+    url = f"/series/{series.id}"
+    if who == "patient":
+        with records():
+            account = make_user("patient", patient=patient)
+        client = app.test_client()
+        assert login(client, account.email, PASSWORD).status_code == 302
+        url = f"/me/series/{series.id}"
+    assert client.get(url).status_code == 200
+    with count_queries(app) as statements:
+        page = client.get(url).get_data(as_text=True)
+    reading = [statement for statement in statements
+               if "treatment_series" in statement or "treatment_sessions" in statement]
+    assert len(reading) == 1, reading
+    assert "FROM treatment_series" in reading[0]
+    assert all(table in reading[0]
+               for table in ("session_areas", "post_session_notes", "note_symptoms"))
+    assert "Session 3" in page
 
 
 def test_patient_list_statements_do_not_grow_with_patients(app, client, records, clinic):

@@ -31,7 +31,6 @@ from tracker.series.queries import (
     progress_of,
     series_of_patient,
     series_page_or_404,
-    timeline_rows,
     timeline_sessions,
 )
 from tracker.sessions.queries import get_session_or_404, session_number
@@ -71,7 +70,7 @@ def series(series_id: int) -> str:
     series = series_page_or_404(series_id, patient_id=current_user.patient_id)
     audit.record(audit.AuditAction.VIEW_OWN_SERIES, series)
     progress = progress_of(series)
-    rows = timeline_rows(series.id)  # the series is the patient's (above)
+    rows = series.timeline
     user_id = current_user.id
     # Everything the part is written from: the rows read just now, the day and the
     # patient, and which entries they may still change (that ends by the hour).

@@ -12,7 +12,6 @@ from flask import abort, current_app
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Row,
     Select,
     Subquery,
     and_,
@@ -24,7 +23,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from tracker import audit, clock
 from tracker.db import day_in_sql, in_sql
@@ -467,11 +466,13 @@ class SeriesPage:
     audit_object_type = AuditObject.SERIES
 
     def __init__(self, values: dict[str, Any], patient: SeriesPatient, lead: Person,
-                 areas: list[PlannedArea]) -> None:
+                 areas: list[PlannedArea], timeline: TimelineRows) -> None:
         self.__dict__.update(values)
         self.patient = patient
         self.lead_practitioner = lead
         self.areas = areas
+        #: Its sessions, read in the same statement (:func:`timeline_column`).
+        self.timeline = timeline
 
 
 #: What the series and session pages show of a series' patient.
@@ -482,11 +483,12 @@ PAGE_PATIENT_COLUMNS = ("id", "first_name", "last_name", "chart_number", "fitzpa
 @built_once
 def _series_page_statement(of_patient: bool) -> Select[Any]:
     """A series (``series_id``; with ``of_patient``, only ``patient_id``'s) with every
-    column of its row, its patient's and its lead's name, labelled, and its areas."""
+    column of its row, its patient's and its lead's name, labelled, its areas and its
+    sessions (:func:`timeline_column`)."""
     patient_columns = [getattr(Patient, key).label(f"patient__{key}")
                        for key in PAGE_PATIENT_COLUMNS]
     series = (select(*labelled_columns(TreatmentSeries), *patient_columns,
-                     User.name.label("lead_name"), _area_codes())
+                     User.name.label("lead_name"), _area_codes(), timeline_column())
               .join(TreatmentSeries.patient).join(TreatmentSeries.lead_practitioner)
               .where(TreatmentSeries.id == bindparam("series_id")))
     if of_patient:
@@ -495,9 +497,10 @@ def _series_page_statement(of_patient: bool) -> Select[Any]:
 
 
 def series_page_or_404(series_id: int, patient_id: int | None = None) -> SeriesPage:
-    """What a series' page shows of it (:class:`SeriesPage`), in one statement of plain
-    values; with ``patient_id`` only that patient's series: a patient asking for another's
-    is refused, and the refusal logged and audited in the record whose series it is."""
+    """What a series' page shows of it (:class:`SeriesPage`), its sessions included, in
+    one statement of plain values; with ``patient_id`` only that patient's series: a
+    patient asking for another's is refused, and the refusal logged and audited in the
+    record whose series it is."""
     params = {"series_id": series_id, "patient_id": patient_id}
     row = read(_series_page_statement(patient_id is not None), params).first()
     if row is None:
@@ -513,7 +516,7 @@ def series_page_or_404(series_id: int, patient_id: int | None = None) -> SeriesP
                              for key in PAGE_PATIENT_COLUMNS})
     lead = Person(values.pop("lead_name"))
     areas = _planned_areas(values.pop("area_codes"))
-    return SeriesPage(values, patient, lead, areas)
+    return SeriesPage(values, patient, lead, areas, TimelineRows(values.pop("timeline")))
 
 
 def _owner_of_series(series_id: int) -> int | None:
@@ -626,58 +629,108 @@ def note_entries() -> Any:
         label="note_entries")
 
 
-def timeline_notes(entries: str | None) -> list[TimelineNote]:
-    """The notes of :func:`note_entries`, by day and then as recorded."""
+def timeline_notes(entries: str | list[Any] | None) -> list[TimelineNote]:
+    """The notes of :func:`note_entries`, by day and then as recorded: as its column reads
+    (JSON text), or already parsed where they came inside another JSON column (SQLite
+    keeps them there as JSON, PostgreSQL as the text they were)."""
+    if isinstance(entries, str) or entries is None:
+        entries = json.loads(entries or "[]")
     notes = [TimelineNote(note_id, day_after, redness, swelling, other_symptom,
                           Reporter(reported_by), utc_from_json(recorded_at), text,
                           recorded_by_id, Person(name), timeline_symptoms(symptom_codes))
              for (note_id, day_after, redness, swelling, other_symptom, reported_by,
                   recorded_at, text, recorded_by_id, name, symptom_codes)
-             in json.loads(entries or "[]")]
+             in entries]
     notes.sort(key=lambda note: (note.day_after, note.recorded_at, note.id))
     return notes
 
 
-@built_once
-def _timeline_statement() -> Select[Any]:
-    """A series' sessions in time order, each with its areas and its notes with their
-    symptoms, as one row per session."""
-    return (
-        select(TreatmentSession.id, TreatmentSession.performed_at, TreatmentSession.device,
-               TreatmentSession.cartridge, TreatmentSession.immediate_redness,
-               TreatmentSession.immediate_swelling, TreatmentSession.pain_score,
-               TreatmentSession.gais_clinician, TreatmentSession.gais_patient,
-               TreatmentSession.goodman_baron_grade, TreatmentSession.satisfaction, User.name,
-               session_area_entries(), note_entries())
-        .join(TreatmentSession.practitioner)
-        .where(TreatmentSession.series_id == bindparam("series_id"))
-        .order_by(TreatmentSession.performed_at, TreatmentSession.id))
+#: A series' session as :func:`timeline_column` reads it: the values a
+#: :class:`TimelineSession` is made of, its practitioner's name, and its areas and notes
+#: as their columns hold them.
+_TIMELINE_SESSION_COLUMNS = (
+    TreatmentSession.id, TreatmentSession.performed_at, TreatmentSession.device,
+    TreatmentSession.cartridge, TreatmentSession.immediate_redness,
+    TreatmentSession.immediate_swelling, TreatmentSession.pain_score,
+    TreatmentSession.gais_clinician, TreatmentSession.gais_patient,
+    TreatmentSession.goodman_baron_grade, TreatmentSession.satisfaction)
 
 
-class TimelineRows(NamedTuple):
-    """A series' session rows (:func:`_timeline_statement`), as read."""
+def timeline_column() -> Any:
+    """A series' sessions, each with its areas and its notes with their symptoms, as one
+    column of the series' row (``timeline``): JSON text, read back by
+    :class:`TimelineRows`.
 
-    sessions: tuple[Row[Any], ...]
+    A statement of their own cost the series pages a round trip and a statement's
+    execution, on PostgreSQL a tenth of the page."""
+    practitioner = aliased(User, name="practitioner")
+    return json_rows(
+        (*_TIMELINE_SESSION_COLUMNS, practitioner.name, session_area_entries(),
+         note_entries()),
+        select_from=TreatmentSession.__table__.join(
+            practitioner, practitioner.id == TreatmentSession.practitioner_id),
+        where=TreatmentSession.series_id == TreatmentSeries.id, parent=TreatmentSeries,
+        label="timeline")
 
-    def values(self) -> tuple[tuple[Any, ...], ...]:
-        """Every value read, as plain tuples: equal, and hashing alike, exactly when the
-        values are the same. A key of a kept part (a Row compares and hashes in Python,
-        a tuple in C)."""
-        return tuple(map(tuple, self.sessions))
+
+class TimelineRow(NamedTuple):
+    """One session of :func:`timeline_column`, as read."""
+
+    id: int
+    performed_at: datetime
+    device: str
+    cartridge: str | None
+    immediate_redness: int
+    immediate_swelling: int
+    pain_score: int | None
+    gais_clinician: int | None
+    gais_patient: int | None
+    goodman_baron_grade: int | None
+    satisfaction: int | None
+    name: str
+    area_entries: str | None
+    note_entries: str | list[Any] | None
+
+
+class TimelineRows:
+    """A series' sessions as read with it (:func:`timeline_column`).
+
+    Its text is the key of a kept part (:meth:`values`): the same text is the same values,
+    so a page whose sessions did not change reads nothing more of them."""
+
+    __slots__ = ("_sessions", "text")
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self._sessions: list[TimelineRow] | None = None
+
+    def __bool__(self) -> bool:
+        """Whether the series has any session (none read as NULL on PostgreSQL, ``[]``
+        on SQLite)."""
+        return self.text is not None and self.text != "[]"
+
+    def values(self) -> str:
+        """Every value read, as the text it came in."""
+        return self.text or "[]"
+
+    @property
+    def sessions(self) -> list[TimelineRow]:
+        """The sessions' rows, oldest first (as a series shows them, and in the order
+        the scores and charts are told)."""
+        if self._sessions is None:
+            rows = [TimelineRow(session_id, utc_from_json(performed_at), *rest)
+                    for session_id, performed_at, *rest in json.loads(self.values())]
+            rows.sort(key=lambda row: (row.performed_at, row.id))
+            self._sessions = rows
+        return self._sessions
 
     def notes(self) -> list[TimelineNote]:
         """Every note of the sessions."""
         return [note for row in self.sessions for note in timeline_notes(row.note_entries)]
 
 
-def timeline_rows(series_id: int) -> TimelineRows:
-    """Every session of a series with its areas and notes, in one statement of plain rows
-    however many sessions and notes."""
-    return TimelineRows(tuple(read(_timeline_statement(), {"series_id": series_id})))
-
-
 def timeline_sessions(rows: TimelineRows) -> list[TimelineSession]:
-    """The sessions of :func:`timeline_rows`, oldest first, each with its areas and notes:
+    """The sessions of :class:`TimelineRows`, oldest first, each with its areas and notes:
     session objects with their areas, notes and people cost the series page more than
     its SQL."""
     return [TimelineSession(*row[:-3], practitioner=Person(row.name),

@@ -80,10 +80,10 @@ def create(patient_id: int) -> Response | str:
 def show(series_id: int) -> str:
     series = queries.series_page_or_404(series_id)
     audit.record(audit.AuditAction.VIEW_SERIES, series)
-    rows = queries.timeline_rows(series.id)
+    rows = series.timeline
     all_in_full = request.args.get("sessions") == "full"
     sessions_html = None
-    if rows.sessions:
+    if rows:
         # Everything the part is written from, the rows read just now included.
         key = (series.id, series.concern, series.baseline_goodman_baron, series.start_on,
                all_in_full, clock.clinic_zone(), request.script_root, rows.values())
