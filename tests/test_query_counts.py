@@ -125,6 +125,29 @@ def test_series_pages_read_the_sessions_with_the_series(app, client, records, cl
     assert "Session 3" in page
 
 
+@pytest.mark.parametrize("who", ["staff", "patient"])
+def test_patient_pages_read_the_series_with_the_patient(app, client, records, clinic, who):
+    """The patient page and the patient's own home read the patient and every series of
+    theirs, with its lead and areas, in one statement."""
+    patient, series = clinic
+    add_history(records, patient, series, 3)
+    url = f"/patients/{patient.id}"
+    if who == "patient":
+        with records():
+            account = make_user("patient", patient=patient)
+        client = app.test_client()
+        assert login(client, account.email, PASSWORD).status_code == 302
+        url = "/me"
+    assert client.get(url).status_code == 200
+    with count_queries(app) as statements:
+        page = client.get(url).get_data(as_text=True)
+    reading = [statement for statement in statements
+               if "interval_target_days" in statement]
+    assert len(reading) == 1, reading
+    assert "FROM patients" in reading[0] and "series_areas" in reading[0]
+    assert series.concern.label in page
+
+
 def test_patient_list_statements_do_not_grow_with_patients(app, client, records, clinic):
     def add_patients(count: int) -> None:
         with records():

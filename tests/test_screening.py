@@ -13,7 +13,7 @@ from tests.conftest import post
 from tests.factories import make_patient, make_series, make_session, make_user
 from tests.pages import field_error, form_data, text, words
 from tests.test_sessions import counts, new_url, noon_days_ago, session_form, warned
-from tracker.domain import Allergy, Area, ConsentKind, ScreeningItem
+from tracker.domain import Allergy, Area, Concern, ConsentKind, ScreeningItem
 from tracker.extensions import db
 from tracker.models import (
     Patient,
@@ -238,6 +238,19 @@ def test_bad_consent_is_refused_and_keeps_what_was_typed(client, app, records, p
     assert shown["version"] == data["version"]
     with app.app_context():
         assert db.session.scalar(db.select(func.count(PatientConsent.id))) == 0
+
+
+def test_a_refused_consent_page_still_shows_the_patients_series(client, app, records,
+                                                               practitioner):
+    """The page sent back with the form's errors reads the series itself (the page that
+    shows the patient reads them with the patient)."""
+    with records():
+        patient = make_patient(consent_on=None)
+        series = make_series(patient, concern=Concern.STRETCH_MARKS)
+    response = post(client, f"/patients/{patient.id}/consents",
+                    {"kind": "tattoo", "version": "MK v1", "signed_on": "2026-01-02"})
+    assert response.status_code == 422
+    assert f'href="/series/{series.id}">Stretch marks' in response.get_data(as_text=True)
 
 
 def test_patient_page_lists_consents(client, app, records, practitioner):

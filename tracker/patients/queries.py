@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, inspect, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import Patient, PatientAllergy, PatientConsent, PatientCount, TreatmentSeries
 from tracker.pagination import Page, PageStatements, page_statements, run_page
+from tracker.series.queries import SERIES_ENTRIES, patient_series_column
 from tracker.statements import built_once, has_rows, load_lists
 
 SEARCHED = (Patient.first_name, Patient.last_name, Patient.chart_number)
@@ -144,18 +145,20 @@ def _record_lists() -> dict[str, Select[Any]]:
 
 @built_once
 def _patient_record() -> Select[Any]:
-    """A patient (``patient_id``) with their portal account, and whether they have any
-    allergies and consents."""
+    """A patient (``patient_id``) with their portal account, whether they have any
+    allergies and consents, and their series (``patient_series_column``)."""
     return (select(Patient, *has_rows({"allergy_rows": PatientAllergy.patient_id,
-                                       "consents": PatientConsent.patient_id}, Patient.id))
+                                       "consents": PatientConsent.patient_id}, Patient.id),
+                   *patient_series_column())
             .where(Patient.id == bindparam("patient_id"))
             .options(joinedload(Patient.account)))
 
 
 def patient_record_or_404(patient_id: int) -> Patient:
-    """A patient with the account, allergies and consents their page shows: one
-    statement for the patient and their account, then one per list they have anything
-    in, built once and handed to the patient as loaded (instead of a lazy load for each
+    """A patient with the account, allergies, consents and series their page shows: one
+    statement for the patient, their account and their series
+    (:func:`tracker.series.queries.series_entries_of`), then one per list they have
+    anything in, built once and handed to the patient as loaded (instead of a lazy load for each
     list and for each consent's recorder)."""
     params = {"patient_id": patient_id}
     row = db.session.execute(_patient_record(), params).first()
@@ -163,6 +166,7 @@ def patient_record_or_404(patient_id: int) -> Patient:
         abort(404)
     patient = row[0]
     load_lists(patient, _record_lists(), params, holding=row._mapping)
+    inspect(patient).info[SERIES_ENTRIES] = row._mapping[SERIES_ENTRIES]
     return patient
 
 

@@ -15,14 +15,13 @@ from tracker.audit_log import queries as audit_log
 from tracker.authz import can_treat, can_view_audit_log, staff_required
 from tracker.domain import ConsentKind
 from tracker.extensions import db
-from tracker.fragments import kept_html, values_of
+from tracker.fragments import kept_html
 from tracker.models import Patient
 from tracker.pagination import page_arg
 from tracker.patients import operations, queries
 from tracker.patients.forms import ConsentForm, PatientForm
 from tracker.rules import ensure_patient_active
-from tracker.series.progress import Progress
-from tracker.series.queries import PatientSeries, series_of_patient
+from tracker.series.queries import series_entries_of, series_of_patient
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
@@ -80,21 +79,20 @@ def _render_patient(patient: Patient, consent_form: ConsentForm | Markup) -> str
     form = consent_form if isinstance(consent_form, ConsentForm) else None
     return render_template("patients/show.html", patient=patient, consent_form=form,
                            blank_consent_fields=None if form else consent_form,
-                           series_html=_series_html(series_of_patient(patient.id)),
+                           series_html=_series_html(series_entries_of(patient)),
                            access_history=audit_log.recent_for_patient(patient.id)
                            if can_view_audit_log(current_user) else None)
 
 
-def _series_html(series_rows: list[tuple[PatientSeries, Progress]]) -> Markup | None:
+def _series_html(series_entries: str | None) -> Markup | None:
     """The patient's series with their progress (patients/_series_cards.html), kept per
-    app for the rows read just now, the clinic's day (the next window is told in days
-    from it) and whether the user treats; None without any."""
-    if not series_rows:
+    app for the series as read just now (their text), the clinic's day (the next window
+    is told in days from it) and whether the user treats; None without any."""
+    if series_entries is None or series_entries == "[]":
         return None
-    key = (values_of(series_rows), clock.today(), can_treat(current_user),
-           request.script_root)
+    key = (series_entries, clock.today(), can_treat(current_user), request.script_root)
     return kept_html("patient_series", key, lambda: render_template(
-        "patients/_series_cards.html", series_rows=series_rows))
+        "patients/_series_cards.html", series_rows=series_of_patient(series_entries)))
 
 
 @bp.post("/<id:patient_id>/consents")

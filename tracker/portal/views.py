@@ -28,7 +28,9 @@ from tracker.series.charts import recovery_chart, scores_chart
 from tracker.series.queries import (
     SeriesPage,
     TimelineRows,
+    patient_series_column,
     progress_of,
+    series_entries_of,
     series_of_patient,
     series_page_or_404,
     timeline_sessions,
@@ -48,7 +50,7 @@ def _clinic() -> dict[str, str]:
 @bp.get("")
 @patient_required
 def home() -> str:
-    patient = get_as_loaded(Patient, current_user.patient_id)
+    patient = get_as_loaded(Patient, current_user.patient_id, also=patient_series_column())
     if patient is None:
         abort(404)
     audit.record(audit.AuditAction.VIEW_OWN_RECORD, patient)
@@ -56,7 +58,7 @@ def home() -> str:
     cards = [
         (series, progress, wording.series_words(series.status, progress),
          latest.get(series.id))
-        for series, progress in series_of_patient(patient.id)
+        for series, progress in series_of_patient(series_entries_of(patient))
     ]
     return render_template(
         "portal/home.html", patient=patient, cards=cards, clinic=_clinic(),

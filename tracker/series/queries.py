@@ -128,30 +128,67 @@ class PatientSeries:
 
 
 @built_once
-def _series_of_patient() -> Select[Any]:
-    return (select(TreatmentSeries.id, TreatmentSeries.concern,
-                   TreatmentSeries.concern_detail, TreatmentSeries.status,
-                   TreatmentSeries.start_on, TreatmentSeries.planned_sessions,
-                   TreatmentSeries.interval_target_days, TreatmentSeries.sessions_done,
-                   TreatmentSeries.last_session_on, TreatmentSeries.next_opens_on,
-                   TreatmentSeries.next_closes_on, TreatmentSeries.lapses_on, User.name,
-                   _area_codes())
-            .join(TreatmentSeries.lead_practitioner)
-            .where(TreatmentSeries.patient_id == bindparam("patient_id"))
-            .order_by(TreatmentSeries.start_on.desc(), TreatmentSeries.id.desc()))
+def patient_series_column() -> tuple[Any, ...]:
+    """Every series of a patient, each with its lead's name and its areas, as one column
+    of the patient's row (``series_entries``, to read with the patient: an ``also`` of
+    :func:`tracker.statements.get_as_loaded`): JSON text, read back by
+    :func:`series_of_patient`. A statement of their own cost the patient page and the
+    patient's home a round trip and a statement's execution."""
+    lead = aliased(User, name="lead")
+    return (json_rows(
+        (TreatmentSeries.id, TreatmentSeries.concern, TreatmentSeries.concern_detail,
+         TreatmentSeries.status, TreatmentSeries.start_on, TreatmentSeries.planned_sessions,
+         TreatmentSeries.interval_target_days, TreatmentSeries.sessions_done,
+         TreatmentSeries.last_session_on, TreatmentSeries.next_opens_on,
+         TreatmentSeries.next_closes_on, TreatmentSeries.lapses_on, lead.name,
+         _area_codes()),
+        select_from=TreatmentSeries.__table__.join(
+            lead, lead.id == TreatmentSeries.lead_practitioner_id),
+        where=TreatmentSeries.patient_id == Patient.id, parent=Patient,
+        label=SERIES_ENTRIES),)
 
 
-def series_of_patient(patient_id: int) -> list[tuple[PatientSeries, Progress]]:
-    """Every series of one patient with its progress (from the stored schedule), newest
-    first, and its areas, as plain rows (:class:`PatientSeries`) in one statement built
-    once: series objects with their lead and areas cost the patient page more than its
-    SQL."""
+#: The label of :func:`patient_series_column`, and where a patient read with it keeps it.
+SERIES_ENTRIES = "series_entries"
+
+
+@built_once
+def _series_entries_of_patient() -> Select[Any]:
+    return select(*patient_series_column()).where(Patient.id == bindparam("patient_id"))
+
+
+def series_entries_of(patient: Patient) -> str | None:
+    """A patient's series as :func:`patient_series_column` reads them: as read with the
+    patient (once: a page written again after a change reads them anew), else read now."""
+    info = inspect(patient).info
+    if SERIES_ENTRIES in info:
+        return info.pop(SERIES_ENTRIES)  # type: ignore[no-any-return]
+    return read(_series_entries_of_patient(), {"patient_id": patient.id}).scalar()
+
+
+def _date_or_none(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def series_of_patient(entries: str | None) -> list[tuple[PatientSeries, Progress]]:
+    """Every series of one patient (:func:`series_entries_of`) with its progress (from
+    the stored schedule), newest first, and its areas, as plain rows
+    (:class:`PatientSeries`): series objects with their lead and areas cost the patient
+    page more than its SQL."""
     today, due_soon = clock.today(), current_app.config["DUE_SOON_DAYS"]
     shown = []
-    for row in read(_series_of_patient(), {"patient_id": patient_id}):
-        series = PatientSeries(*row[:-2], lead_practitioner=Person(row.name),
-                               areas=_planned_areas(row.area_codes))
+    for (series_id, concern, concern_detail, status, start_on, planned_sessions,
+         interval_target_days, sessions_done, last_session_on, next_opens_on,
+         next_closes_on, lapses_on, lead_name, area_codes) in json.loads(entries or "[]"):
+        series = PatientSeries(
+            series_id, Concern(concern), concern_detail, SeriesStatus(status),
+            date.fromisoformat(start_on), planned_sessions, interval_target_days,
+            sessions_done, _date_or_none(last_session_on), _date_or_none(next_opens_on),
+            _date_or_none(next_closes_on), _date_or_none(lapses_on),
+            lead_practitioner=Person(lead_name), areas=_planned_areas(area_codes))
         shown.append((series, stored_progress(series, today, due_soon)))
+    shown.sort(key=lambda shown_series: (shown_series[0].start_on, shown_series[0].id),
+               reverse=True)
     return shown
 
 
