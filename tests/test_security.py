@@ -168,6 +168,51 @@ def test_csrf_refusal_page_is_generic(client, records, login_as):
     assert "csrf" not in body.lower().replace('name="csrf_token"', "")
 
 
+@pytest.fixture
+def ticking_signatures(monkeypatch):
+    """Each signature is made a second after the one before: a token signed anew on each
+    page differs from the last."""
+    from itsdangerous.timed import TimestampSigner
+
+    ticks = iter(range(1_800_000_000, 1_900_000_000))
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: next(ticks))
+
+
+def sign_out_token(client) -> str:
+    page = client.get("/patients/").get_data(as_text=True)
+    form = page[page.index('action="/logout"'):]
+    return re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+
+
+def test_a_sessions_token_is_signed_once_and_accepted_later(client, records, login_as,
+                                                            ticking_signatures):
+    with records():
+        user = make_user("practitioner")
+    login_as(user)
+    first = sign_out_token(client)
+    assert sign_out_token(client) == first
+    response = client.post("/patients/new", data={**NEW_PATIENT, "csrf_token": first})
+    assert response.status_code == 302
+    assert patient_count(records) == 1
+    assert client.post("/logout", data={"csrf_token": first}).status_code == 302
+    # A new session has a token of its own; the old one is refused.
+    login_as(user)
+    assert sign_out_token(client) != first
+    refused = client.post("/patients/new", data={**NEW_PATIENT, "chart_number": "SEC-0002",
+                                                 "csrf_token": first})
+    assert refused.status_code == 400
+    assert patient_count(records) == 1
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_TIME_LIMIT": 3600}])
+def test_with_a_time_limit_each_page_signs_its_token_anew(client, records, login_as,
+                                                           ticking_signatures):
+    with records():
+        user = make_user("practitioner")
+    login_as(user)
+    assert sign_out_token(client) != sign_out_token(client)
+
+
 # No third-party hosts -------------------------------------------------------------------
 
 EXTERNAL = re.compile(r"""(?:src|href|action|formaction)\s*=\s*["']?\s*(?:https?:)?//""",
