@@ -99,6 +99,22 @@ def test_series_page_really_shows_the_history(app, client, records, clinic):
     assert "Session 30 ·" in page
 
 
+def statements_of_view(app, client, records, patient, url: str, who: str
+                       ) -> tuple[str, list[str]]:
+    """The page at ``url`` and the statements of one view of it, after a warm-up view,
+    by the signed-in practitioner or (``who="patient"``) by ``patient`` from a portal
+    account of theirs."""
+    if who == "patient":
+        with records():
+            account = make_user("patient", patient=patient)
+        client = app.test_client()
+        assert login(client, account.email, PASSWORD).status_code == 302
+    assert client.get(url).status_code == 200
+    with count_queries(app) as statements:
+        page = client.get(url).get_data(as_text=True)
+    return page, statements
+
+
 @pytest.mark.parametrize("who", ["staff", "patient"])
 def test_series_pages_read_the_sessions_with_the_series(app, client, records, clinic, who):
     """The series page and the patient's own read the series and every session, with
@@ -106,16 +122,8 @@ def test_series_pages_read_the_sessions_with_the_series(app, client, records, cl
     round trip per view."""
     patient, series = clinic
     add_history(records, patient, series, 3)
-    url = f"/series/{series.id}"
-    if who == "patient":
-        with records():
-            account = make_user("patient", patient=patient)
-        client = app.test_client()
-        assert login(client, account.email, PASSWORD).status_code == 302
-        url = f"/me/series/{series.id}"
-    assert client.get(url).status_code == 200
-    with count_queries(app) as statements:
-        page = client.get(url).get_data(as_text=True)
+    url = f"/me/series/{series.id}" if who == "patient" else f"/series/{series.id}"
+    page, statements = statements_of_view(app, client, records, patient, url, who)
     reading = [statement for statement in statements
                if "treatment_series" in statement or "treatment_sessions" in statement]
     assert len(reading) == 1, reading
@@ -131,16 +139,8 @@ def test_patient_pages_read_the_series_with_the_patient(app, client, records, cl
     theirs, with its lead and areas, in one statement."""
     patient, series = clinic
     add_history(records, patient, series, 3)
-    url = f"/patients/{patient.id}"
-    if who == "patient":
-        with records():
-            account = make_user("patient", patient=patient)
-        client = app.test_client()
-        assert login(client, account.email, PASSWORD).status_code == 302
-        url = "/me"
-    assert client.get(url).status_code == 200
-    with count_queries(app) as statements:
-        page = client.get(url).get_data(as_text=True)
+    url = "/me" if who == "patient" else f"/patients/{patient.id}"
+    page, statements = statements_of_view(app, client, records, patient, url, who)
     reading = [statement for statement in statements
                if "interval_target_days" in statement]
     assert len(reading) == 1, reading

@@ -710,25 +710,6 @@ def timeline_column() -> Any:
         label="timeline")
 
 
-class TimelineRow(NamedTuple):
-    """One session of :func:`timeline_column`, as read."""
-
-    id: int
-    performed_at: datetime
-    device: str
-    cartridge: str | None
-    immediate_redness: int
-    immediate_swelling: int
-    pain_score: int | None
-    gais_clinician: int | None
-    gais_patient: int | None
-    goodman_baron_grade: int | None
-    satisfaction: int | None
-    name: str
-    area_entries: str | None
-    note_entries: str | list[Any] | None
-
-
 class TimelineRows:
     """A series' sessions as read with it (:func:`timeline_column`).
 
@@ -739,7 +720,7 @@ class TimelineRows:
 
     def __init__(self, text: str | None) -> None:
         self.text = text
-        self._sessions: list[TimelineRow] | None = None
+        self._sessions: list[tuple[Any, ...]] | None = None
 
     def __bool__(self) -> bool:
         """Whether the series has any session (none read as NULL on PostgreSQL, ``[]``
@@ -751,26 +732,27 @@ class TimelineRows:
         return self.text or "[]"
 
     @property
-    def sessions(self) -> list[TimelineRow]:
+    def sessions(self) -> list[tuple[Any, ...]]:
         """The sessions' rows, oldest first (as a series shows them, and in the order
-        the scores and charts are told)."""
+        the scores and charts are told): a :class:`TimelineSession`'s values, then the
+        practitioner's name, the areas' entries and the notes'."""
         if self._sessions is None:
-            rows = [TimelineRow(session_id, utc_from_json(performed_at), *rest)
+            rows = [(session_id, utc_from_json(performed_at), *rest)
                     for session_id, performed_at, *rest in json.loads(self.values())]
-            rows.sort(key=lambda row: (row.performed_at, row.id))
+            rows.sort(key=lambda row: (row[1], row[0]))
             self._sessions = rows
         return self._sessions
 
     def notes(self) -> list[TimelineNote]:
         """Every note of the sessions."""
-        return [note for row in self.sessions for note in timeline_notes(row.note_entries)]
+        return [note for row in self.sessions for note in timeline_notes(row[-1])]
 
 
 def timeline_sessions(rows: TimelineRows) -> list[TimelineSession]:
     """The sessions of :class:`TimelineRows`, oldest first, each with its areas and notes:
     session objects with their areas, notes and people cost the series page more than
     its SQL."""
-    return [TimelineSession(*row[:-3], practitioner=Person(row.name),
-                            areas=timeline_areas(row.area_entries),
-                            post_notes=timeline_notes(row.note_entries))
-            for row in rows.sessions]
+    return [TimelineSession(*values, practitioner=Person(name),
+                            areas=timeline_areas(area_entries),
+                            post_notes=timeline_notes(note_entries))
+            for *values, name, area_entries, note_entries in rows.sessions]
