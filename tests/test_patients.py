@@ -207,6 +207,34 @@ def test_pagination_keeps_the_search(client, practitioner, records):
     assert "Page 2 of 2" in second
 
 
+@pytest.mark.parametrize("app_config", [{"PATIENTS_PER_PAGE": 2}])
+def test_search_pages_list_each_match_once_in_order_with_its_open_series(
+        client, practitioner, records):
+    """Each page of a search shows the next matches by name, each with its own count
+    of open series (read for the page's rows only, after the matches are sorted)."""
+    from tracker.domain import SeriesStatus
+
+    with records():
+        # Made out of name order, each with as many open series as its number.
+        matching = {}
+        for number in (3, 0, 4, 1, 2):
+            patient = make_patient(last_name=f"Page{number}", first_name="Ann")
+            for _ in range(number):
+                make_series(patient, status=SeriesStatus.ACTIVE)
+            make_series(patient, status=SeriesStatus.COMPLETED, ended_on=date.today())
+            matching[number] = patient
+        make_patient(last_name="Other")
+    rows = []
+    for page_number in (1, 2, 3):
+        html = client.get("/patients/", query_string={"q": "page", "page": page_number}
+                          ).get_data(as_text=True)
+        for row in html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]:
+            name = row.split('<a href="', 1)[1].split('">', 1)[1].split("</a>", 1)[0]
+            count = row.rsplit('class="num">', 1)[1].split("<", 1)[0]
+            rows.append((name, int(count)))
+    assert rows == [(f"Page{number}, Ann", number) for number in range(5)]
+
+
 # --- creating a patient ---------------------------------------------------------------------
 
 

@@ -45,21 +45,34 @@ class PageStatements(NamedTuple):
     recount: Select[Any] | None = None
 
 
+#: The bound LIMIT and OFFSET of a page (:func:`page_statements`, :func:`page_limits`).
+PAGE_LIMIT = bindparam("page_limit", type_=Integer, literal_execute=True)
+PAGE_OFFSET = bindparam("page_offset", type_=Integer, literal_execute=True)
+
+
+def page_limits(statement: Select[Any]) -> Select[Any]:
+    """``statement`` limited to one page, its LIMIT and OFFSET bound at run time and
+    written into the SQL's text as it runs."""
+    return statement.limit(PAGE_LIMIT).offset(PAGE_OFFSET)
+
+
 def page_statements(statement: Select[Any], count: Select[Any] | None = None,
-                    stored_count: Select[Any] | None = None) -> PageStatements:
+                    stored_count: Select[Any] | None = None, *,
+                    limited: bool = False) -> PageStatements:
     """The statements that count ``statement``'s rows and read one page of them (its
     LIMIT and OFFSET bound at run time, and written into the SQL's text as it runs, as
     tracker.db does for every limit on PostgreSQL): built once, they serve every page
     (:func:`run_page`). ``count``, when given, selects the same rows more cheaply (say,
     ids without the per-row subqueries) for counting them. ``stored_count``, when given,
     reads their number where it is kept (say, by triggers) instead of counting them;
-    they are counted only if it finds none."""
+    they are counted only if it finds none. ``limited``: ``statement`` already limits
+    itself to the page, inside (:func:`page_limits` on a subquery of its ids, say); it
+    then needs ``count``."""
     counted = (count if count is not None else statement).order_by(None).subquery()
     recount = select(func.count()).select_from(counted)
     return PageStatements(
         stored_count if stored_count is not None else recount,
-        statement.limit(bindparam("page_limit", type_=Integer, literal_execute=True))
-        .offset(bindparam("page_offset", type_=Integer, literal_execute=True)),
+        statement if limited else page_limits(statement),
         objects=reads_objects(statement),
         recount=recount if stored_count is not None else None)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased, joinedload
 from tracker.domain import SeriesStatus
 from tracker.extensions import db
 from tracker.models import Patient, PatientAllergy, PatientConsent, PatientCount, TreatmentSeries
-from tracker.pagination import Page, PageStatements, page_statements, run_page
+from tracker.pagination import Page, PageStatements, page_limits, page_statements, run_page
 from tracker.series.queries import SERIES_ENTRIES, patient_series_column
 from tracker.statements import built_once, has_rows, load_lists
 
@@ -110,9 +110,18 @@ def _search_statements(term_count: int, include_archived: bool
     statement = select(listed.id, listed.last_name, listed.first_name, listed.is_archived,
                        listed.chart_number, listed.date_of_birth, listed.fitzpatrick_type,
                        open_series.label("open_series"))
-    if not matches_first:
+    in_order = (listed.last_name, listed.first_name, listed.id)
+    limited = term_count > 0 and not matches_first
+    if limited:
+        # SQLite makes each row's columns before it sorts the matches: the open series
+        # were counted for every match (199 for "nowa" at 10,000 patients) to show 25.
+        # A page of the matches' ids first, then the rows of those alone.
+        page_ids = page_limits(select(Patient.id).where(*filters).order_by(*in_order)
+                               ).subquery("page_ids")
+        statement = statement.join(page_ids, page_ids.c.id == listed.id)
+    elif not matches_first:
         statement = statement.where(*filters)
-    statement = statement.order_by(listed.last_name, listed.first_name, listed.id)
+    statement = statement.order_by(*in_order)
     stored = None
     if not term_count:
         # Every patient (or every listed one): the number kept in patient_counts.
@@ -120,7 +129,7 @@ def _search_statements(term_count: int, include_archived: bool
                 else PatientCount.listed)
         stored = select(kept).where(PatientCount.id == 1)
     return page_statements(statement, count=select(Patient.id).where(*filters),
-                           stored_count=stored)
+                           stored_count=stored, limited=limited)
 
 
 def get_patient_or_404(patient_id: int) -> Patient:
