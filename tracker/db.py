@@ -39,6 +39,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import GenerativeSelect, _OffsetLimitParam
 from sqlalchemy.types import TypeDecorator
 
+from tracker.kept import kept_value
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -163,7 +165,7 @@ def _is_psycopg(dbapi_connection: Any) -> bool:
 #: past it, all are dropped. The app's pages read a few dozen shapes.
 KEPT_DESCRIPTIONS_LIMIT = 512
 
-_kept_descriptions: dict[tuple[Any, ...], list[Any]] = {}
+_kept_descriptions: dict[Any, list[Any]] = {}
 
 
 class DescribedOnceCursor(psycopg.Cursor[Any]):
@@ -185,11 +187,9 @@ class DescribedOnceCursor(psycopg.Cursor[Any]):
         key = (self._encoding, *[
             (result.fname(index), result.ftype(index), result.fmod(index),
              result.fsize(index)) for index in range(result.nfields)])
-        kept = _kept_descriptions.get(key)
-        if kept is None:
-            if len(_kept_descriptions) >= KEPT_DESCRIPTIONS_LIMIT:
-                _kept_descriptions.clear()
-            kept = _kept_descriptions[key] = super().description or []
+        kept = kept_value(_kept_descriptions, key,
+                          lambda: super(DescribedOnceCursor, self).description or [],
+                          KEPT_DESCRIPTIONS_LIMIT)
         return list(kept)
 
 

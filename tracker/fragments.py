@@ -16,6 +16,8 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup
 
+from tracker.kept import kept_value
+
 #: How many parts a store keeps unless told otherwise; past it, all are dropped. A
 #: series of 8 sessions' part is some 20 kB with its key.
 KEPT_PARTS_LIMIT = 256
@@ -26,12 +28,8 @@ def kept_html(store: str, key: Hashable, render: Callable[[], str],
     """What ``render`` writes for ``key``, written once per app and kept in ``store``
     (an app extension); past ``limit`` keys, the store starts again empty."""
     kept: dict[Hashable, Markup] = current_app.extensions.setdefault(store, {})
-    html = kept.get(key)
-    if html is None:
-        if len(kept) >= limit:
-            kept.clear()
-        html = kept[key] = Markup(render())  # noqa: S704 - written by our own templates
-    return html
+    # Written by our own templates.
+    return kept_value(kept, key, lambda: Markup(render()), limit)  # noqa: S704
 
 
 def values_of(value: Any) -> Hashable:

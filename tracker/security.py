@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request, session
@@ -11,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
 from tracker.forms import ID_PATTERN
+from tracker.kept import kept_value
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -91,20 +93,14 @@ def csrf_token() -> str:
     config = current_app.config
     if config["WTF_CSRF_TIME_LIMIT"] is not None:
         return generate_csrf()
-    kept: dict[str, str] = current_app.extensions.setdefault("signed_csrf_tokens", {})
     field_name = config["WTF_CSRF_FIELD_NAME"]
-    token = kept.get(session.get(field_name, ""))
-    if token is None:
-        token = generate_csrf()  # which puts the session's token in it if it had none
-        if len(kept) >= KEPT_CSRF_TOKENS_LIMIT:
-            kept.clear()
-        kept[session[field_name]] = token
-    return token
+    if field_name not in session:
+        generate_csrf()  # which puts a token in the session, and signs it for this request
+    kept: dict[Any, str] = current_app.extensions.setdefault("signed_csrf_tokens", {})
+    return kept_value(kept, session[field_name], generate_csrf, KEPT_CSRF_TOKENS_LIMIT)
 
 
 def _is_production() -> bool:
-    from flask import current_app
-
     return current_app.config["ENV_NAME"] == "production"
 
 

@@ -24,6 +24,8 @@ from flask import Flask
 # root cost as much as the rest of a kept link (tests/test_urls.py holds it to Flask's).
 from flask.globals import _cv_request
 
+from tracker.kept import kept_value
+
 #: Stand-in numbers that no real link carries, a set per check, a number per argument
 #: (all of one length, so that none is part of another): each must appear in its URL
 #: exactly once.
@@ -36,7 +38,7 @@ _KEPT_LIMIT = 2000
 def template_url_for(app: Flask) -> Callable[..., str]:
     """``url_for`` for ``app``'s templates (see the module's docstring)."""
     build = app.url_for
-    whole: dict[tuple[str, str, str], str] = {}
+    whole: dict[Any, str] = {}
     shapes: dict[tuple[Any, ...], Shape | None] = {}
 
     def url_for(endpoint: str, **values: Any) -> str:
@@ -97,13 +99,8 @@ class Shape(NamedTuple):
         return "".join(text)
 
 
-def _kept(kept: dict[tuple[str, str, str], str], key: tuple[str, str, str],
-          make: Callable[[], str]) -> str:
-    url = kept.get(key)
-    if url is None:
-        _make_room(kept)
-        url = kept[key] = make()
-    return url
+def _kept(kept: dict[Any, str], key: tuple[str, str, str], make: Callable[[], str]) -> str:
+    return kept_value(kept, key, make, _KEPT_LIMIT)
 
 
 def _make_room(kept: dict[Any, Any]) -> None:

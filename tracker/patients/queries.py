@@ -167,8 +167,8 @@ def patient_record_or_404(patient_id: int) -> Patient:
     """A patient with the account, allergies, consents and series their page shows: one
     statement for the patient, their account and their series
     (:func:`tracker.series.queries.series_entries_of`), then one per list they have
-    anything in, built once and handed to the patient as loaded (instead of a lazy load for each
-    list and for each consent's recorder)."""
+    anything in, built once and handed to the patient as loaded (instead of a lazy load
+    for each list and for each consent's recorder)."""
     params = {"patient_id": patient_id}
     row = db.session.execute(_patient_record(), params).first()
     if row is None:
